@@ -1,0 +1,3 @@
+"""budgraph: the GraphQL registry of the Bud inference stack."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,49 @@
+"""The ASGI application: GraphQL (with the playground) and health endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from budgraph import __version__
+from budgraph.graphql.schema import schema
+from budgraph.graphql.view import BudgraphGraphQL
+from budgraph.kit.db import RequestSession, create_engine, session_factory
+from budgraph.settings import Settings, get_settings
+
+
+def create_app(
+    settings: Settings | None = None, sessions: async_sessionmaker[RequestSession] | None = None
+) -> Starlette:
+    """The app; tests pass ``sessions`` bound to a connection whose transaction they roll back."""
+    settings = settings or get_settings()
+    engine = create_engine(settings) if sessions is None else None
+    sessions = sessions or session_factory(engine)  # type: ignore[arg-type]
+    graphql = BudgraphGraphQL(
+        sessions, settings, schema=schema, graphql_ide="graphiql" if settings.playground else None
+    )
+
+    async def health(_: Request) -> JSONResponse:
+        async with sessions() as session:
+            await session.execute(text("SELECT 1"))
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        if engine is not None:
+            await engine.dispose()
+
+    app = Starlette(
+        routes=[Route("/healthz", health), Route("/graphql", graphql, methods=["GET", "POST"])],
+        lifespan=lifespan,
+    )
+    app.state.sessions = sessions
+    return app

@@ -1,0 +1,71 @@
+"""Per-request loaders of architectures, compatibility and parser rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, select
+
+from budgraph import db
+from budgraph.compatibility import repository
+from budgraph.engines.loaders import version_order
+from budgraph.engines.repository import VersionQuery, versions_statement
+from budgraph.kit.loaders import ChildPageLoader, RowByIdLoader, SessionLoader
+
+
+class ModelArchitectureByIdLoader(RowByIdLoader[db.ModelArchitecture]):
+    table = db.ModelArchitecture
+
+
+class ParserRuleByIdLoader(RowByIdLoader[db.ParserRule]):
+    table = db.ParserRule
+
+
+class CompatibilityEdgeByIdLoader(RowByIdLoader[db.CompatibilityEdge]):
+    table = db.CompatibilityEdge
+
+
+class ModelArchitectureByClassNameLoader(SessionLoader[str, db.ModelArchitecture | None]):
+    async def load_many_keys(self, keys: list[str]) -> list[db.ModelArchitecture | None]:
+        rows = await repository.architectures_by_class_names(self.session, keys)
+        by_name = {row.class_name: row for row in rows}
+        return [by_name.get(key) for key in keys]
+
+
+class ArchitecturePagesByEngineVersionLoader(ChildPageLoader[db.ModelArchitecture]):
+    """A page of supported architectures per engine version. Args: page, ArchitectureQuery."""
+
+    entity = db.ModelArchitecture
+
+    def statement(self) -> tuple[Select[Any], ColumnElement[Any], list[ColumnElement[Any]]]:
+        query = self.args[1]
+        assert isinstance(query, repository.ArchitectureQuery)
+        stmt = repository.architectures_of_versions_statement(query)
+        return stmt, db.CompatibilityEdge.engine_version_id, [db.ModelArchitecture.class_name.asc()]
+
+
+class EngineVersionPagesByArchitectureLoader(ChildPageLoader[db.EngineVersion]):
+    """A page of engine versions supporting each architecture. Args: page, VersionQuery."""
+
+    entity = db.EngineVersion
+
+    def statement(self) -> tuple[Select[Any], ColumnElement[Any], list[ColumnElement[Any]]]:
+        query = self.args[1]
+        assert isinstance(query, VersionQuery)
+        stmt = versions_statement(query).join(
+            db.CompatibilityEdge, db.CompatibilityEdge.engine_version_id == db.EngineVersion.id
+        )
+        order = [db.EngineVersion.engine_id.asc(), *version_order("version", "desc")]
+        return stmt, db.CompatibilityEdge.architecture_id, order
+
+
+class ParserRulesByEngineLoader(SessionLoader[int, list[db.ParserRule]]):
+    """Enabled parser rules per engine id, highest priority first."""
+
+    async def load_many_keys(self, keys: list[int]) -> list[list[db.ParserRule]]:
+        rules = await repository.rules_for_engines(self.session, keys)
+        by_engine: dict[int, list[db.ParserRule]] = {key: [] for key in keys}
+        for rule in rules:
+            by_engine[rule.engine_id].append(rule)
+        return [by_engine[key] for key in keys]
+

@@ -1,0 +1,167 @@
+"""Mutations of the compatibility graph (write scope)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.types.unset import UNSET
+
+from budgraph import db
+from budgraph.compatibility import service
+from budgraph.compatibility.types import ModelArchitecture, ParserRule
+from budgraph.db.enums import ApiKeyScope as Scope
+from budgraph.engines.types import EngineVersion
+from budgraph.graphql.common import MatchType, ParserRuleType
+from budgraph.graphql.context import Info
+from budgraph.graphql.inputs import changes_of, stored
+from budgraph.kit.errors import NotFound
+from budgraph.kit.ids import expect_global_id
+
+_ARCH_FIELDS = {
+    "family": "family",
+    "supports_lora": "supports_lora",
+    "supports_pipeline_parallelism": "supports_pipeline_parallelism",
+    "default_tool_call_parser": "default_tool_call_parser",
+    "default_reasoning_parser": "default_reasoning_parser",
+}
+_RULE_FIELDS = {
+    "rule_type": "rule_type",
+    "parser": "parser",
+    "match_type": "match_type",
+    "pattern": "pattern",
+    "priority": "priority",
+    "enabled": "enabled",
+    "notes": "notes",
+}
+
+
+@strawberry.input(description="A new model architecture.")
+class CreateModelArchitectureInput:
+    class_name: str = strawberry.field(description="Hugging Face class name, e.g. `LlamaForCausalLM`.")
+    family: str | None = strawberry.field(default=None, description="Model family.")
+    supports_lora: bool = strawberry.field(default=False, description="Whether LoRA adapters can be served.")
+    supports_pipeline_parallelism: bool = strawberry.field(default=False, description="Pipeline parallelism.")
+    default_tool_call_parser: str | None = strawberry.field(default=None, description="Default tool-call parser.")
+    default_reasoning_parser: str | None = strawberry.field(default=None, description="Default reasoning parser.")
+
+
+@strawberry.input(description="Fields of a model architecture to change; omitted fields stay as they are.")
+class UpdateModelArchitectureInput:
+    family: str | None = strawberry.field(default=UNSET, description="Model family.")
+    supports_lora: bool | None = strawberry.field(default=UNSET, description="LoRA support.")
+    supports_pipeline_parallelism: bool | None = strawberry.field(default=UNSET, description="Pipeline parallelism.")
+    default_tool_call_parser: str | None = strawberry.field(default=UNSET, description="Default tool-call parser.")
+    default_reasoning_parser: str | None = strawberry.field(default=UNSET, description="Default reasoning parser.")
+
+
+@strawberry.input(description="A new parser rule.")
+class CreateParserRuleInput:
+    engine_id: strawberry.ID = strawberry.field(description="Global id of the engine.")
+    rule_type: ParserRuleType = strawberry.field(description="Tool-call or reasoning.")
+    parser: str = strawberry.field(description="The parser to choose.")
+    match_type: MatchType = strawberry.field(description="exact, prefix or regex.")
+    pattern: str = strawberry.field(description="What the model id is compared with.")
+    priority: int = strawberry.field(default=0, description="Higher wins.")
+    enabled: bool = strawberry.field(default=True, description="Disabled rules are ignored.")
+    notes: str = strawberry.field(default="", description="Why the rule exists.")
+
+
+@strawberry.input(description="Fields of a parser rule to change; omitted fields stay as they are.")
+class UpdateParserRuleInput:
+    rule_type: ParserRuleType | None = strawberry.field(default=UNSET, description="Tool-call or reasoning.")
+    parser: str | None = strawberry.field(default=UNSET, description="The parser to choose.")
+    match_type: MatchType | None = strawberry.field(default=UNSET, description="exact, prefix or regex.")
+    pattern: str | None = strawberry.field(default=UNSET, description="What the model id is compared with.")
+    priority: int | None = strawberry.field(default=UNSET, description="Higher wins.")
+    enabled: bool | None = strawberry.field(default=UNSET, description="Disabled rules are ignored.")
+    notes: str | None = strawberry.field(default=UNSET, description="Why the rule exists.")
+
+
+IdArgument = Annotated[strawberry.ID, strawberry.argument(description="Global id of the object to change.")]
+ArchitecturesArgument = Annotated[
+    list[str], strawberry.argument(description="Hugging Face architecture class names.")
+]
+
+
+async def _version(info: Info, id: strawberry.ID) -> db.EngineVersion:
+    row = await info.context.session.get(db.EngineVersion, expect_global_id(id, "EngineVersion"))
+    if row is None:
+        raise NotFound(f"no engine version with id {id!r}", field="engineVersionId")
+    return row
+
+
+@strawberry.type
+class CompatibilityMutations:
+    @strawberry.mutation(description="Declare that an engine version serves these architectures (idempotent).")
+    async def add_compatibility(
+        self,
+        info: Info,
+        engine_version_id: Annotated[strawberry.ID, strawberry.argument(description="The engine version.")],
+        architectures: ArchitecturesArgument,
+    ) -> EngineVersion:
+        info.context.require(Scope.WRITE)
+        row = await _version(info, engine_version_id)
+        await service.add_architectures(info.context.session, row.id, architectures)
+        return EngineVersion.from_row(row)
+
+    @strawberry.mutation(description="Declare that an engine version no longer serves these architectures.")
+    async def remove_compatibility(
+        self,
+        info: Info,
+        engine_version_id: Annotated[strawberry.ID, strawberry.argument(description="The engine version.")],
+        architectures: ArchitecturesArgument,
+    ) -> EngineVersion:
+        info.context.require(Scope.WRITE)
+        row = await _version(info, engine_version_id)
+        await service.remove_architectures(info.context.session, row.id, architectures)
+        return EngineVersion.from_row(row)
+
+    @strawberry.mutation(description="Register a model architecture.")
+    async def create_model_architecture(
+        self, info: Info, input: Annotated[CreateModelArchitectureInput, strawberry.argument(description="It.")]
+    ) -> ModelArchitecture:
+        info.context.require(Scope.WRITE)
+        values = changes_of(input, {"class_name": "class_name", **_ARCH_FIELDS})
+        values["class_name"] = values["class_name"].strip()
+        return ModelArchitecture.from_row(await service.create_architecture(info.context.session, values))
+
+    @strawberry.mutation(description="Change a model architecture; edited fields survive re-seeding.")
+    async def update_model_architecture(
+        self,
+        info: Info,
+        id: IdArgument,
+        input: Annotated[UpdateModelArchitectureInput, strawberry.argument(description="The fields to change.")],
+    ) -> ModelArchitecture:
+        info.context.require(Scope.WRITE)
+        row = await info.context.session.get(db.ModelArchitecture, expect_global_id(id, "ModelArchitecture"))
+        if row is None:
+            raise NotFound(f"no model architecture with id {id!r}", field="id")
+        changes = changes_of(
+            input, _ARCH_FIELDS, frozenset({"supports_lora", "supports_pipeline_parallelism"})
+        )
+        return ModelArchitecture.from_row(await service.update_architecture(info.context.session, row, changes))
+
+    @strawberry.mutation(description="Add a parser rule to an engine.")
+    async def create_parser_rule(
+        self, info: Info, input: Annotated[CreateParserRuleInput, strawberry.argument(description="The rule.")]
+    ) -> ParserRule:
+        info.context.require(Scope.WRITE)
+        values = changes_of(input, _RULE_FIELDS)
+        values["engine_id"] = expect_global_id(input.engine_id, "Engine")
+        values["rule_type"], values["match_type"] = stored(input.rule_type), stored(input.match_type)
+        return ParserRule.from_row(await service.create_rule(info.context.session, values))
+
+    @strawberry.mutation(description="Change a parser rule (e.g. disable it); edited fields survive re-seeding.")
+    async def update_parser_rule(
+        self,
+        info: Info,
+        id: IdArgument,
+        input: Annotated[UpdateParserRuleInput, strawberry.argument(description="The fields to change.")],
+    ) -> ParserRule:
+        info.context.require(Scope.WRITE)
+        row = await info.context.session.get(db.ParserRule, expect_global_id(id, "ParserRule"))
+        if row is None:
+            raise NotFound(f"no parser rule with id {id!r}", field="id")
+        changes = changes_of(input, _RULE_FIELDS, frozenset(_RULE_FIELDS) - {"notes"})
+        return ParserRule.from_row(await service.update_rule(info.context.session, row, changes))

@@ -1,0 +1,61 @@
+"""Choosing a tool-call or reasoning parser for a model id, from an engine's parser rules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from budgraph import db
+from budgraph.db.enums import MatchType
+
+_SPECIFICITY = {MatchType.EXACT.value: 2, MatchType.PREFIX.value: 1, MatchType.REGEX.value: 0}
+
+
+def rule_matches(rule: db.ParserRule, model_id: str) -> bool:
+    """Exact and prefix rules compare case-insensitively (Hub ids are); regex must match the whole id."""
+    subject = model_id.casefold()
+    if rule.match_type == MatchType.EXACT.value:
+        return subject == rule.pattern.casefold()
+    if rule.match_type == MatchType.PREFIX.value:
+        return subject.startswith(rule.pattern.casefold())
+    return re.fullmatch(rule.pattern, model_id, flags=re.IGNORECASE) is not None
+
+
+def choose_parser(
+    rules: Iterable[db.ParserRule],
+    rule_type: str,
+    model_id: str | None,
+    shipped: Sequence[str],
+    fallback: str | None,
+) -> str | None:
+    """The parser for ``model_id``: the best matching enabled rule, else the architecture's default.
+
+    Best = highest priority, then exact over prefix over regex, then the longest pattern. A parser the
+    engine version does not ship is never chosen (when the version lists its parsers at all).
+    """
+
+    def usable(parser: str | None) -> bool:
+        return parser is not None and (not shipped or parser in shipped)
+
+    if model_id:
+        candidates = [
+            rule
+            for rule in rules
+            if rule.enabled and rule.rule_type == rule_type and usable(rule.parser) and rule_matches(rule, model_id)
+        ]
+        if candidates:
+            best = max(candidates, key=lambda r: (r.priority, _SPECIFICITY[r.match_type], len(r.pattern), -r.id))
+            return best.parser
+    return fallback if usable(fallback) else None
+
+
+def validate_pattern(match_type: str, pattern: str) -> str | None:
+    """An error message if ``pattern`` is unusable for ``match_type``, else ``None``."""
+    if not pattern.strip():
+        return "the pattern must not be empty"
+    if match_type == MatchType.REGEX.value:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            return f"the pattern is not a valid regular expression: {error}"
+    return None

@@ -1,0 +1,206 @@
+"""Root query fields of the compatibility graph, including the runtime-facing lookups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from budgraph import db
+from budgraph.compatibility import loaders, repository
+from budgraph.compatibility.parsers import choose_parser
+from budgraph.compatibility.types import (
+    CompatibleEngineVersion,
+    ModelArchitecture,
+    ModelArchitectureFilter,
+    ParserRule,
+    ParserRuleFilter,
+)
+from budgraph.db.enums import EngineVersionStatus as StatusValue
+from budgraph.engines.loaders import version_order
+from budgraph.engines.repository import VersionQuery, versions_statement
+from budgraph.engines.types import EngineVersion
+from budgraph.graphql.common import DeviceArchitecture, Endpoint, EngineVersionStatus
+from budgraph.graphql.context import Info
+from budgraph.kit.errors import BudgraphError, NotFound
+from budgraph.kit.ids import expect_global_id
+from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection, fetch_page
+from budgraph.models import repository as models_repository
+
+
+def architecture_query(filter: ModelArchitectureFilter | None) -> repository.ArchitectureQuery:
+    if filter is None:
+        return repository.ArchitectureQuery()
+    return repository.ArchitectureQuery(
+        search=filter.search,
+        families=tuple(filter.families) if filter.families is not None else None,
+        supports_lora=filter.supports_lora,
+        supports_pipeline_parallelism=filter.supports_pipeline_parallelism,
+    )
+
+
+async def architectures_of_versions(
+    info: Info,
+    version_pk: int,
+    filter: ModelArchitectureFilter | None,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection[ModelArchitecture]:
+    page = PageRequest.parse(first, after, last, before)
+    loader = info.context.loaders.get(loaders.ArchitecturePagesByEngineVersionLoader, page, architecture_query(filter))
+    result = await loader.load(version_pk)
+    return build_connection(result.rows, result.start, result.total, ModelArchitecture.from_row)
+
+
+async def _target_architecture(info: Info, model: str | None, architecture: str | None) -> tuple[db.ModelArchitecture, str | None]:
+    """The architecture asked about, and the model id used to choose parsers."""
+    if model is None and architecture is None:
+        raise BudgraphError("give `model`, `architecture`, or both", field="model")
+    if architecture is None:
+        assert model is not None
+        registered = await models_repository.model_by_uri(info.context.session, model)
+        if registered is None:
+            raise NotFound(f"no registered model {model!r}; give its `architecture` too", field="model")
+        if registered.architecture is None:
+            raise NotFound(f"the architecture of {model!r} is not known yet; give `architecture`", field="model")
+        architecture = registered.architecture
+    row = await info.context.loaders.get(loaders.ModelArchitectureByClassNameLoader).load(architecture)
+    if row is None:
+        raise NotFound(f"no model architecture {architecture!r}", field="architecture")
+    return row, model
+
+
+@strawberry.type
+class CompatibilityQueries:
+    @strawberry.field(description="Model architectures (Hugging Face classes), by class name.")
+    async def model_architectures(
+        self,
+        info: Info,
+        filter: Annotated[
+            ModelArchitectureFilter | None, strawberry.argument(description="Which architectures to list.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[ModelArchitecture]:
+        page = PageRequest.parse(first, after, last, before)
+        stmt = repository.architectures_statement(architecture_query(filter)).order_by(
+            db.ModelArchitecture.class_name
+        )
+        rows, start, total = await fetch_page(info.context.session, stmt, page)
+        return build_connection(rows, start, total, ModelArchitecture.from_row)
+
+    @strawberry.field(description="One model architecture, by global id or by class name (give exactly one).")
+    async def model_architecture(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID | None, strawberry.argument(description="Global id.")] = None,
+        class_name: Annotated[
+            str | None, strawberry.argument(description="Hugging Face class name, e.g. `LlamaForCausalLM`.")
+        ] = None,
+    ) -> ModelArchitecture | None:
+        if (id is None) == (class_name is None):
+            raise BudgraphError("give exactly one of `id` and `className`", field="id")
+        if id is not None:
+            pk = expect_global_id(id, "ModelArchitecture")
+            row = await info.context.loaders.get(loaders.ModelArchitectureByIdLoader).load(pk)
+        else:
+            assert class_name is not None
+            row = await info.context.loaders.get(loaders.ModelArchitectureByClassNameLoader).load(class_name)
+        return ModelArchitecture.from_row(row) if row else None
+
+    @strawberry.field(description="Parser rules, highest priority first.")
+    async def parser_rules(
+        self,
+        info: Info,
+        filter: Annotated[ParserRuleFilter | None, strawberry.argument(description="Which rules to list.")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[ParserRule]:
+        page = PageRequest.parse(first, after, last, before)
+        query = repository.RuleQuery(
+            engine_slugs=tuple(filter.engine_slugs) if filter and filter.engine_slugs is not None else None,
+            rule_type=filter.rule_type.value if filter and filter.rule_type else None,
+            parser=filter.parser if filter else None,
+            enabled=filter.enabled if filter else None,
+            search=filter.search if filter else None,
+        )
+        stmt = repository.rules_statement(query).order_by(
+            db.ParserRule.engine_id, db.ParserRule.priority.desc(), db.ParserRule.id
+        )
+        rows, start, total = await fetch_page(info.context.session, stmt, page)
+        return build_connection(rows, start, total, ParserRule.from_row)
+
+    @strawberry.field(
+        description="The engine versions that can serve a model or architecture, each with its container"
+        " image, the parsers chosen for the model id by the parser rules, and LoRA / pipeline-parallel"
+        " support. By engine, highest version first."
+    )
+    async def compatible_engine_versions(
+        self,
+        info: Info,
+        model: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A model id such as `Qwen/Qwen2.5-7B-Instruct`: chooses parsers, and gives the"
+                " architecture when the model is registered."
+            ),
+        ] = None,
+        architecture: Annotated[
+            str | None, strawberry.argument(description="A Hugging Face class name, e.g. `Qwen2ForCausalLM`.")
+        ] = None,
+        device_architecture: Annotated[
+            DeviceArchitecture | None, strawberry.argument(description="Only builds for this device.")
+        ] = None,
+        engine: Annotated[str | None, strawberry.argument(description="Only this engine (slug).")] = None,
+        version: Annotated[str | None, strawberry.argument(description="Only this exact version.")] = None,
+        endpoints: Annotated[
+            list[Endpoint] | None, strawberry.argument(description="Only versions serving all of these.")
+        ] = None,
+        statuses: Annotated[
+            list[EngineVersionStatus] | None,
+            strawberry.argument(description="Only versions in these states (default: active)."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[CompatibleEngineVersion]:
+        page = PageRequest.parse(first, after, last, before)
+        arch, model_id = await _target_architecture(info, model, architecture)
+        query = VersionQuery(
+            engine_slugs=(engine,) if engine is not None else None,
+            device_architectures=(device_architecture.value,) if device_architecture else None,
+            statuses=tuple(s.value for s in statuses) if statuses else (StatusValue.ACTIVE.value,),
+            endpoints=tuple(e.value for e in endpoints) if endpoints else None,
+            architecture=arch.class_name,
+            version=version,
+        )
+        stmt = versions_statement(query).order_by(db.EngineVersion.engine_id, *version_order("version", "desc"))
+        rows, start, total = await fetch_page(info.context.session, stmt, page)
+        rule_loader = info.context.loaders.get(loaders.ParserRulesByEngineLoader)
+        rules = await rule_loader.load_many([row.engine_id for row in rows])
+        arch_type = ModelArchitecture.from_row(arch)
+
+        def compatible(pair: tuple[db.EngineVersion, list[db.ParserRule]]) -> CompatibleEngineVersion:
+            row, engine_rules = pair
+            return CompatibleEngineVersion(
+                engine_version=EngineVersion.from_row(row),
+                architecture=arch_type,
+                container_image=row.container_image,
+                tool_call_parser=choose_parser(
+                    engine_rules, "tool", model_id, row.tool_call_parsers, arch.default_tool_call_parser
+                ),
+                reasoning_parser=choose_parser(
+                    engine_rules, "reasoning", model_id, row.reasoning_parsers, arch.default_reasoning_parser
+                ),
+                supports_lora=arch.supports_lora,
+                supports_pipeline_parallelism=arch.supports_pipeline_parallelism,
+            )
+
+        return build_connection(list(zip(rows, rules, strict=True)), start, total, compatible)

@@ -1,0 +1,117 @@
+"""SQL for model architectures, compatibility edges and parser rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from budgraph import db
+from budgraph.db.base import Origin
+from budgraph.engines.repository import escape_like
+
+
+@dataclass(frozen=True)
+class ArchitectureQuery:
+    search: str | None = None
+    families: tuple[str, ...] | None = None
+    supports_lora: bool | None = None
+    supports_pipeline_parallelism: bool | None = None
+
+
+def architectures_statement(query: ArchitectureQuery) -> Select[Any]:
+    arch = db.ModelArchitecture
+    stmt = select(arch)
+    if query.search:
+        pattern = f"%{escape_like(query.search)}%"
+        stmt = stmt.where(arch.class_name.ilike(pattern) | arch.family.ilike(pattern))
+    if query.families is not None:
+        stmt = stmt.where(arch.family.in_(query.families))
+    if query.supports_lora is not None:
+        stmt = stmt.where(arch.supports_lora.is_(query.supports_lora))
+    if query.supports_pipeline_parallelism is not None:
+        stmt = stmt.where(arch.supports_pipeline_parallelism.is_(query.supports_pipeline_parallelism))
+    return stmt
+
+
+def architectures_of_versions_statement(query: ArchitectureQuery) -> Select[Any]:
+    """Architectures joined to their edges; the parent key is ``CompatibilityEdge.engine_version_id``."""
+    return architectures_statement(query).join(
+        db.CompatibilityEdge, db.CompatibilityEdge.architecture_id == db.ModelArchitecture.id
+    )
+
+
+async def architectures_by_class_names(session: AsyncSession, names: Sequence[str]) -> list[db.ModelArchitecture]:
+    rows = await session.scalars(select(db.ModelArchitecture).where(db.ModelArchitecture.class_name.in_(names)))
+    return list(rows.all())
+
+
+async def add_edges(session: AsyncSession, engine_version_id: int, architecture_ids: Sequence[int]) -> list[int]:
+    """Insert missing edges (existing ones are kept); returns the ids of the inserted edges."""
+    if not architecture_ids:
+        return []
+    existing = set(
+        (
+            await session.scalars(
+                select(db.CompatibilityEdge.architecture_id).where(
+                    db.CompatibilityEdge.engine_version_id == engine_version_id,
+                    db.CompatibilityEdge.architecture_id.in_(architecture_ids),
+                )
+            )
+        ).all()
+    )
+    new = [arch_id for arch_id in architecture_ids if arch_id not in existing]
+    for arch_id in new:
+        session.add(
+            db.CompatibilityEdge(engine_version_id=engine_version_id, architecture_id=arch_id, origin=Origin.API.value)
+        )
+    await session.flush()
+    return new
+
+
+async def edges_for(session: AsyncSession, engine_version_id: int, architecture_ids: Sequence[int]) -> list[db.CompatibilityEdge]:
+    rows = await session.scalars(
+        select(db.CompatibilityEdge).where(
+            db.CompatibilityEdge.engine_version_id == engine_version_id,
+            db.CompatibilityEdge.architecture_id.in_(architecture_ids),
+        )
+    )
+    return list(rows.all())
+
+
+async def rules_for_engines(session: AsyncSession, engine_ids: Sequence[int]) -> list[db.ParserRule]:
+    rows = await session.scalars(
+        select(db.ParserRule)
+        .where(db.ParserRule.engine_id.in_(engine_ids), db.ParserRule.enabled.is_(True))
+        .order_by(db.ParserRule.priority.desc(), db.ParserRule.id)
+    )
+    return list(rows.all())
+
+
+@dataclass(frozen=True)
+class RuleQuery:
+    engine_slugs: tuple[str, ...] | None = None
+    rule_type: str | None = None
+    parser: str | None = None
+    enabled: bool | None = None
+    search: str | None = None
+
+
+def rules_statement(query: RuleQuery) -> Select[Any]:
+    rule = db.ParserRule
+    stmt = select(rule)
+    if query.engine_slugs is not None:
+        stmt = stmt.where(rule.engine_id.in_(select(db.Engine.id).where(db.Engine.slug.in_(query.engine_slugs))))
+    if query.rule_type is not None:
+        stmt = stmt.where(rule.rule_type == query.rule_type)
+    if query.parser is not None:
+        stmt = stmt.where(rule.parser == query.parser)
+    if query.enabled is not None:
+        stmt = stmt.where(rule.enabled.is_(query.enabled))
+    if query.search:
+        stmt = stmt.where(rule.pattern.ilike(f"%{escape_like(query.search)}%"))
+    return stmt
+

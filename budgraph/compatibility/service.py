@@ -1,0 +1,92 @@
+"""Rules for writing architectures, compatibility edges and parser rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from budgraph import db
+from budgraph.compatibility import repository
+from budgraph.compatibility.parsers import validate_pattern
+from budgraph.db.base import Origin
+from budgraph.kit.edits import apply_operator_edit
+from budgraph.kit.errors import BudgraphError, NotFound, from_integrity_error
+
+
+async def _flush(session: AsyncSession, what: str) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise from_integrity_error(error, what) from None
+
+
+async def _architectures(session: AsyncSession, class_names: Sequence[str]) -> list[db.ModelArchitecture]:
+    wanted = sorted(set(class_names))
+    rows = await repository.architectures_by_class_names(session, wanted)
+    missing = sorted(set(wanted) - {row.class_name for row in rows})
+    if missing:
+        raise NotFound(f"unknown model architectures: {', '.join(missing)}", field="architectures")
+    return rows
+
+
+async def add_architectures(session: AsyncSession, engine_version_id: int, class_names: Sequence[str]) -> int:
+    """Declare that a version serves these architectures; returns how many edges were new."""
+    rows = await _architectures(session, class_names)
+    added = await repository.add_edges(session, engine_version_id, [row.id for row in rows])
+    return len(added)
+
+
+async def remove_architectures(session: AsyncSession, engine_version_id: int, class_names: Sequence[str]) -> int:
+    rows = await _architectures(session, class_names)
+    edges = await repository.edges_for(session, engine_version_id, [row.id for row in rows])
+    for edge in edges:
+        await session.delete(edge)
+    await session.flush()
+    return len(edges)
+
+
+async def create_architecture(session: AsyncSession, values: dict[str, Any]) -> db.ModelArchitecture:
+    if not str(values.get("class_name", "")).strip():
+        raise BudgraphError("`className` must not be empty", field="className")
+    row = db.ModelArchitecture(**values, origin=Origin.API.value)
+    session.add(row)
+    await _flush(session, f"model architecture {values['class_name']!r}")
+    return row
+
+
+async def update_architecture(
+    session: AsyncSession, row: db.ModelArchitecture, changes: dict[str, Any]
+) -> db.ModelArchitecture:
+    apply_operator_edit(row, changes)
+    await _flush(session, f"model architecture {row.class_name!r}")
+    return row
+
+
+def _check_rule(match_type: str, pattern: str, parser: str) -> None:
+    problem = validate_pattern(match_type, pattern)
+    if problem:
+        raise BudgraphError(problem, field="pattern")
+    if not parser.strip():
+        raise BudgraphError("`parser` must not be empty", field="parser")
+
+
+async def create_rule(session: AsyncSession, values: dict[str, Any]) -> db.ParserRule:
+    _check_rule(values["match_type"], values["pattern"], values["parser"])
+    if await session.get(db.Engine, values["engine_id"]) is None:
+        raise NotFound("no engine with that id", field="engineId")
+    row = db.ParserRule(**values, origin=Origin.API.value)
+    session.add(row)
+    await _flush(session, f"parser rule {values['match_type']} {values['pattern']!r}")
+    return row
+
+
+async def update_rule(session: AsyncSession, row: db.ParserRule, changes: dict[str, Any]) -> db.ParserRule:
+    _check_rule(
+        changes.get("match_type", row.match_type), changes.get("pattern", row.pattern), changes.get("parser", row.parser)
+    )
+    apply_operator_edit(row, changes)
+    await _flush(session, f"parser rule {row.pattern!r}")
+    return row

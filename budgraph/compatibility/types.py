@@ -1,0 +1,176 @@
+"""GraphQL types of model architectures, compatibility edges and parser rules."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from budgraph import db
+from budgraph.compatibility import loaders
+from budgraph.db.enums import MatchType as MatchTypeValue
+from budgraph.db.enums import ParserRuleType as ParserRuleTypeValue
+from budgraph.engines.types import Engine, EngineVersion, EngineVersionFilter
+from budgraph.graphql.common import MatchType, ParserRuleType, Tracked, tracked_fields
+from budgraph.graphql.context import Info
+from budgraph.graphql.node import Node, register_node
+from budgraph.kit.ids import to_global_id
+from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
+
+
+@strawberry.input(description="Which model architectures to list; all given conditions must hold.")
+class ModelArchitectureFilter:
+    search: str | None = strawberry.field(
+        default=None, description="Case-insensitive substring of the class name or family."
+    )
+    families: list[str] | None = strawberry.field(default=None, description="Only these families (e.g. `llama`).")
+    supports_lora: bool | None = strawberry.field(default=None, description="Only those with (or without) LoRA.")
+    supports_pipeline_parallelism: bool | None = strawberry.field(
+        default=None, description="Only those with (or without) pipeline parallelism."
+    )
+
+
+@strawberry.type(description="A model architecture: a Hugging Face model class such as `LlamaForCausalLM`.")
+class ModelArchitecture(Node, Tracked):
+    pk: strawberry.Private[int]
+    class_name: str = strawberry.field(description="The Hugging Face class name, unique.")
+    family: str | None = strawberry.field(description="The model family (e.g. `llama`, `qwen2`).")
+    supports_lora: bool = strawberry.field(description="Whether LoRA adapters can be served on it.")
+    supports_pipeline_parallelism: bool = strawberry.field(description="Whether it can be split into pipeline stages.")
+    default_tool_call_parser: str | None = strawberry.field(
+        description="Tool-call parser used when no parser rule matches the model id."
+    )
+    default_reasoning_parser: str | None = strawberry.field(
+        description="Reasoning parser used when no parser rule matches the model id."
+    )
+
+    @classmethod
+    def from_row(cls, row: db.ModelArchitecture) -> ModelArchitecture:
+        return cls(
+            id=strawberry.ID(to_global_id("ModelArchitecture", row.id)),
+            pk=row.id,
+            class_name=row.class_name,
+            family=row.family,
+            supports_lora=row.supports_lora,
+            supports_pipeline_parallelism=row.supports_pipeline_parallelism,
+            default_tool_call_parser=row.default_tool_call_parser,
+            default_reasoning_parser=row.default_reasoning_parser,
+            **tracked_fields(row),
+        )
+
+    @strawberry.field(description="Engine versions that can serve this architecture, by engine then version.")
+    async def engine_versions(
+        self,
+        info: Info,
+        filter: Annotated[EngineVersionFilter | None, strawberry.argument(description="Which versions.")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[EngineVersion]:
+        from budgraph.engines.queries import version_query
+
+        page = PageRequest.parse(first, after, last, before)
+        loader = info.context.loaders.get(loaders.EngineVersionPagesByArchitectureLoader, page, version_query(filter))
+        result = await loader.load(self.pk)
+        return build_connection(result.rows, result.start, result.total, EngineVersion.from_row)
+
+
+@strawberry.type(description="An edge of the compatibility graph: an engine version can serve an architecture.")
+class CompatibilityEdge(Node, Tracked):
+    engine_version_pk: strawberry.Private[int]
+    architecture_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: db.CompatibilityEdge) -> CompatibilityEdge:
+        return cls(
+            id=strawberry.ID(to_global_id("CompatibilityEdge", row.id)),
+            engine_version_pk=row.engine_version_id,
+            architecture_pk=row.architecture_id,
+            **tracked_fields(row),
+        )
+
+    @strawberry.field(description="The engine version.")
+    async def engine_version(self, info: Info) -> EngineVersion:
+        from budgraph.engines.loaders import EngineVersionByIdLoader
+
+        row = await info.context.loaders.get(EngineVersionByIdLoader).load(self.engine_version_pk)
+        assert row is not None
+        return EngineVersion.from_row(row)
+
+    @strawberry.field(description="The architecture it serves.")
+    async def architecture(self, info: Info) -> ModelArchitecture:
+        row = await info.context.loaders.get(loaders.ModelArchitectureByIdLoader).load(self.architecture_pk)
+        assert row is not None
+        return ModelArchitecture.from_row(row)
+
+
+@strawberry.input(description="Which parser rules to list; all given conditions must hold.")
+class ParserRuleFilter:
+    engine_slugs: list[str] | None = strawberry.field(default=None, description="Only rules of these engines.")
+    rule_type: ParserRuleType | None = strawberry.field(default=None, description="Only tool or reasoning rules.")
+    parser: str | None = strawberry.field(default=None, description="Only rules choosing this parser.")
+    enabled: bool | None = strawberry.field(default=None, description="Only enabled (or disabled) rules.")
+    search: str | None = strawberry.field(default=None, description="Case-insensitive substring of the pattern.")
+
+
+@strawberry.type(
+    description="Chooses a tool-call or reasoning parser for model ids that match a pattern. The enabled"
+    " rule with the highest priority wins; among equals, exact beats prefix beats regex, then the longer pattern."
+)
+class ParserRule(Node, Tracked):
+    engine_pk: strawberry.Private[int]
+    rule_type: ParserRuleType = strawberry.field(description="Whether it chooses a tool-call or reasoning parser.")
+    parser: str = strawberry.field(description="The parser it chooses (e.g. `hermes`).")
+    match_type: MatchType = strawberry.field(
+        description="exact and prefix compare case-insensitively; regex must match the whole model id."
+    )
+    pattern: str = strawberry.field(description="What the model id is compared with.")
+    priority: int = strawberry.field(description="Higher wins.")
+    enabled: bool = strawberry.field(description="Disabled rules are ignored.")
+    notes: str = strawberry.field(description="Why the rule exists.")
+
+    @classmethod
+    def from_row(cls, row: db.ParserRule) -> ParserRule:
+        return cls(
+            id=strawberry.ID(to_global_id("ParserRule", row.id)),
+            engine_pk=row.engine_id,
+            rule_type=ParserRuleTypeValue(row.rule_type),
+            parser=row.parser,
+            match_type=MatchTypeValue(row.match_type),
+            pattern=row.pattern,
+            priority=row.priority,
+            enabled=row.enabled,
+            notes=row.notes,
+            **tracked_fields(row),
+        )
+
+    @strawberry.field(description="The engine whose parsers this rule chooses.")
+    async def engine(self, info: Info) -> Engine:
+        from budgraph.engines.loaders import EngineByIdLoader
+
+        row = await info.context.loaders.get(EngineByIdLoader).load(self.engine_pk)
+        assert row is not None
+        return Engine.from_row(row)
+
+
+@strawberry.type(
+    description="An engine version that can serve a model or architecture, with what a runtime needs to start it."
+)
+class CompatibleEngineVersion:
+    engine_version: EngineVersion = strawberry.field(description="The engine version.")
+    architecture: ModelArchitecture = strawberry.field(description="The architecture it serves.")
+    container_image: str = strawberry.field(description="The image to run.")
+    tool_call_parser: str | None = strawberry.field(
+        description="The tool-call parser for this model: from the parser rules, else the architecture default."
+    )
+    reasoning_parser: str | None = strawberry.field(
+        description="The reasoning parser for this model: from the parser rules, else the architecture default."
+    )
+    supports_lora: bool = strawberry.field(description="Whether LoRA adapters can be served.")
+    supports_pipeline_parallelism: bool = strawberry.field(description="Whether pipeline parallelism works.")
+
+
+register_node("ModelArchitecture", loaders.ModelArchitectureByIdLoader, ModelArchitecture.from_row)
+register_node("CompatibilityEdge", loaders.CompatibilityEdgeByIdLoader, CompatibilityEdge.from_row)
+register_node("ParserRule", loaders.ParserRuleByIdLoader, ParserRule.from_row)

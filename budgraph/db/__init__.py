@@ -1,0 +1,30 @@
+"""All ORM tables, imported together so that Alembic and the app see the same metadata."""
+
+from budgraph.db.auth import ApiKey
+from budgraph.db.base import Base
+from budgraph.db.catalog import License, Model
+from budgraph.db.engines import CompatibilityEdge, Engine, EngineVersion, ModelArchitecture, ParserRule
+from budgraph.db.hardware import Hardware, HardwarePrice
+from budgraph.db.leaderboards import Benchmark, LeaderboardEntry
+from budgraph.db.providers import Provider, ProviderModel
+from budgraph.db.registry import ChangeLogEntry, RegistryState
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Benchmark",
+    "ChangeLogEntry",
+    "CompatibilityEdge",
+    "Engine",
+    "EngineVersion",
+    "Hardware",
+    "HardwarePrice",
+    "LeaderboardEntry",
+    "License",
+    "Model",
+    "ModelArchitecture",
+    "ParserRule",
+    "Provider",
+    "ProviderModel",
+    "RegistryState",
+]

@@ -1,0 +1,94 @@
+"""The closed vocabularies stored in the database (also exposed as GraphQL enums)."""
+
+from enum import StrEnum
+
+
+class DeviceArchitecture(StrEnum):
+    CUDA = "CUDA"
+    ROCM = "ROCM"
+    CPU = "CPU"
+    HPU = "HPU"
+
+
+class EngineVersionStatus(StrEnum):
+    ACTIVE = "active"
+    DEPRECATED = "deprecated"
+    YANKED = "yanked"
+
+
+class Endpoint(StrEnum):
+    CHAT = "CHAT"
+    COMPLETION = "COMPLETION"
+    EMBEDDING = "EMBEDDING"
+    CLASSIFY = "CLASSIFY"
+    RERANK = "RERANK"
+    TRANSCRIPTION = "TRANSCRIPTION"
+    RESPONSES = "RESPONSES"
+
+
+class ParserRuleType(StrEnum):
+    TOOL = "tool"
+    REASONING = "reasoning"
+
+
+class MatchType(StrEnum):
+    EXACT = "exact"
+    PREFIX = "prefix"
+    REGEX = "regex"
+
+
+class ModelSource(StrEnum):
+    HUGGINGFACE = "huggingface"
+    URL = "url"
+    UPLOAD = "upload"
+    CLOUD = "cloud"
+
+
+class Modality(StrEnum):
+    TEXT = "text"
+    VISION_LANGUAGE = "vision-language"
+    AUDIO = "audio"
+    EMBEDDING = "embedding"
+    CLASSIFICATION = "classification"
+    IMAGE_GENERATION = "image-generation"
+
+
+class ModelStatus(StrEnum):
+    REGISTERED = "registered"
+    READY = "ready"
+    FAILED = "failed"
+    ARCHIVED = "archived"
+
+
+class LicenseKind(StrEnum):
+    PERMISSIVE = "permissive"
+    COPYLEFT = "copyleft"
+    RESTRICTED = "restricted"
+    PROPRIETARY = "proprietary"
+
+
+class ProviderKind(StrEnum):
+    MODEL_API = "model_api"
+    GATEWAY = "gateway"
+    COMPUTE_CLOUD = "compute_cloud"
+
+
+class ProviderModelMode(StrEnum):
+    CHAT = "chat"
+    COMPLETION = "completion"
+    EMBEDDING = "embedding"
+    RESPONSES = "responses"
+    RERANK = "rerank"
+    MODERATION = "moderation"
+
+
+class ChangeOperation(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class ApiKeyScope(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"

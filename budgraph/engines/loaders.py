@@ -1,0 +1,52 @@
+"""Per-request loaders of engines and engine versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select
+
+from budgraph import db
+from budgraph.engines import repository
+from budgraph.kit.loaders import ChildPageLoader, RowByIdLoader, SessionLoader
+
+VERSION_ORDER_COLUMNS = {
+    "version": db.EngineVersion.version_key,
+    "release_date": db.EngineVersion.release_date,
+    "created_at": db.EngineVersion.created_at,
+}
+
+
+def version_order(field: str, direction: str) -> list[ColumnElement[Any]]:
+    column = VERSION_ORDER_COLUMNS[field]
+    ordered = column.desc().nulls_last() if direction == "desc" else column.asc().nulls_last()
+    tie = db.EngineVersion.id.desc() if direction == "desc" else db.EngineVersion.id.asc()
+    return [ordered, db.EngineVersion.device_architecture.asc(), tie]
+
+
+class EngineByIdLoader(RowByIdLoader[db.Engine]):
+    table = db.Engine
+
+
+class EngineVersionByIdLoader(RowByIdLoader[db.EngineVersion]):
+    table = db.EngineVersion
+
+
+class VersionPagesByEngineLoader(ChildPageLoader[db.EngineVersion]):
+    """A page of versions per engine. Args: page, VersionQuery, (order field, direction)."""
+
+    entity = db.EngineVersion
+
+    def statement(self) -> tuple[Select[Any], ColumnElement[Any], list[ColumnElement[Any]]]:
+        _, query, (field, direction) = self.args
+        assert isinstance(query, repository.VersionQuery)
+        return repository.versions_statement(query), db.EngineVersion.engine_id, version_order(field, direction)
+
+
+class LatestVersionByEngineLoader(SessionLoader[int, db.EngineVersion | None]):
+    """The highest active version per engine id. Args: device architecture or None."""
+
+    async def load_many_keys(self, keys: list[int]) -> list[db.EngineVersion | None]:
+        (device,) = self.args
+        latest = await repository.latest_versions(self.session, keys, device)
+        return [latest.get(key) for key in keys]

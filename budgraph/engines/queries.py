@@ -1,0 +1,143 @@
+"""Root query fields of engines and engine versions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import ColumnElement
+
+from budgraph import db
+from budgraph.db.enums import DeviceArchitecture as DeviceArchitectureValue
+from budgraph.engines import loaders, repository
+from budgraph.engines.types import (
+    Engine,
+    EngineFilter,
+    EngineOrder,
+    EngineVersion,
+    EngineVersionFilter,
+    EngineVersionOrder,
+    order_key,
+)
+from budgraph.graphql.common import DeviceArchitecture
+from budgraph.graphql.context import Info
+from budgraph.kit.errors import BudgraphError
+from budgraph.kit.ids import expect_global_id
+from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection, fetch_page
+
+ENGINE_ORDER_COLUMNS = {"name": db.Engine.name, "slug": db.Engine.slug, "created_at": db.Engine.created_at}
+
+
+def engine_order(order: EngineOrder | None) -> list[ColumnElement[Any]]:
+    if order is None:
+        return [db.Engine.slug.asc()]
+    column = ENGINE_ORDER_COLUMNS[order.field.value]
+    return [column.desc() if order.direction.value == "desc" else column.asc()]
+
+
+def version_query(filter: EngineVersionFilter | None) -> repository.VersionQuery:
+    if filter is None:
+        return repository.VersionQuery()
+    return repository.VersionQuery(
+        engine_slugs=tuple(filter.engine_slugs) if filter.engine_slugs is not None else None,
+        device_architectures=(
+            tuple(d.value for d in filter.device_architectures) if filter.device_architectures is not None else None
+        ),
+        statuses=tuple(s.value for s in filter.statuses) if filter.statuses is not None else None,
+        endpoints=tuple(e.value for e in filter.endpoints) if filter.endpoints else None,
+        architecture=filter.architecture,
+        version_prefix=filter.version_prefix,
+    )
+
+
+@strawberry.type
+class EngineQueries:
+    @strawberry.field(description="Inference engines, by slug unless ordered otherwise.")
+    async def engines(
+        self,
+        info: Info,
+        filter: Annotated[EngineFilter | None, strawberry.argument(description="Which engines to list.")] = None,
+        order_by: Annotated[
+            EngineOrder | None, strawberry.argument(description="How to sort (default: slug ascending).")
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Engine]:
+        page = PageRequest.parse(first, after, last, before)
+        query = repository.EngineQuery(
+            search=filter.search if filter else None,
+            slugs=tuple(filter.slugs) if filter and filter.slugs is not None else None,
+        )
+        stmt = repository.engines_statement(query, engine_order(order_by))
+        rows, start, total = await fetch_page(info.context.session, stmt, page)
+        return build_connection(rows, start, total, Engine.from_row)
+
+    @strawberry.field(description="One engine, by global id or by slug (give exactly one).")
+    async def engine(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID | None, strawberry.argument(description="The engine's global id.")] = None,
+        slug: Annotated[str | None, strawberry.argument(description="The engine's slug, e.g. `vllm`.")] = None,
+    ) -> Engine | None:
+        if (id is None) == (slug is None):
+            raise BudgraphError("give exactly one of `id` and `slug`", field="id")
+        if id is not None:
+            row = await info.context.loaders.get(loaders.EngineByIdLoader).load(expect_global_id(id, "Engine"))
+        else:
+            assert slug is not None
+            row = await repository.engine_by_slug(info.context.session, slug)
+        return Engine.from_row(row) if row else None
+
+    @strawberry.field(description="Engine versions across all engines, highest version first by default.")
+    async def engine_versions(
+        self,
+        info: Info,
+        filter: Annotated[
+            EngineVersionFilter | None, strawberry.argument(description="Which versions to list.")
+        ] = None,
+        order_by: Annotated[
+            EngineVersionOrder | None, strawberry.argument(description="How to sort (default: VERSION DESC).")
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[EngineVersion]:
+        page = PageRequest.parse(first, after, last, before)
+        order = loaders.version_order(*order_key(order_by))
+        if order_by is None:
+            order = [db.EngineVersion.engine_id.asc(), *order]
+        stmt = repository.versions_statement(version_query(filter)).order_by(*order)
+        rows, start, total = await fetch_page(info.context.session, stmt, page)
+        return build_connection(rows, start, total, EngineVersion.from_row)
+
+    @strawberry.field(description="One engine version by global id.")
+    async def engine_version(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The version's global id.")],
+    ) -> EngineVersion | None:
+        pk = expect_global_id(id, "EngineVersion")
+        row = await info.context.loaders.get(loaders.EngineVersionByIdLoader).load(pk)
+        return EngineVersion.from_row(row) if row else None
+
+    @strawberry.field(
+        description="The highest active version of an engine for a device, by version order"
+        " (PEP 440 / semver), never the most recently added row."
+    )
+    async def latest_engine_version(
+        self,
+        info: Info,
+        engine: Annotated[str, strawberry.argument(description="The engine's slug, e.g. `vllm`.")],
+        device_architecture: Annotated[
+            DeviceArchitecture | None, strawberry.argument(description="Only builds for this device.")
+        ] = None,
+    ) -> EngineVersion | None:
+        row = await repository.engine_by_slug(info.context.session, engine)
+        if row is None:
+            return None
+        device = DeviceArchitectureValue(device_architecture.value) if device_architecture else None
+        latest = await info.context.loaders.get(loaders.LatestVersionByEngineLoader, device).load(row.id)
+        return EngineVersion.from_row(latest) if latest else None

@@ -1,0 +1,113 @@
+"""SQL for engines and engine versions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from budgraph import db
+from budgraph.db.enums import EngineVersionStatus
+
+
+@dataclass(frozen=True)
+class EngineQuery:
+    search: str | None = None
+    slugs: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class VersionQuery:
+    engine_ids: tuple[int, ...] | None = None
+    engine_slugs: tuple[str, ...] | None = None
+    device_architectures: tuple[str, ...] | None = None
+    statuses: tuple[str, ...] | None = None
+    endpoints: tuple[str, ...] | None = None
+    architecture: str | None = None
+    version_prefix: str | None = None
+    version: str | None = None
+
+
+def engines_statement(query: EngineQuery, order_by: Sequence[ColumnElement[Any]]) -> Select[Any]:
+    stmt = select(db.Engine)
+    if query.search:
+        pattern = f"%{escape_like(query.search)}%"
+        stmt = stmt.where(db.Engine.name.ilike(pattern) | db.Engine.slug.ilike(pattern))
+    if query.slugs is not None:
+        stmt = stmt.where(db.Engine.slug.in_(query.slugs))
+    return stmt.order_by(*order_by, db.Engine.id)
+
+
+def versions_statement(query: VersionQuery) -> Select[Any]:
+    stmt = select(db.EngineVersion)
+    version = db.EngineVersion
+    if query.engine_ids is not None:
+        stmt = stmt.where(version.engine_id.in_(query.engine_ids))
+    if query.engine_slugs is not None:
+        stmt = stmt.where(
+            version.engine_id.in_(select(db.Engine.id).where(db.Engine.slug.in_(query.engine_slugs)))
+        )
+    if query.device_architectures is not None:
+        stmt = stmt.where(version.device_architecture.in_(query.device_architectures))
+    if query.statuses is not None:
+        stmt = stmt.where(version.status.in_(query.statuses))
+    if query.endpoints:
+        stmt = stmt.where(version.endpoints.contains(list(query.endpoints)))
+    if query.version is not None:
+        stmt = stmt.where(version.version == query.version)
+    if query.version_prefix:
+        stmt = stmt.where(version.version.startswith(query.version_prefix, autoescape=True))
+    if query.architecture is not None:
+        stmt = stmt.where(
+            version.id.in_(
+                select(db.CompatibilityEdge.engine_version_id)
+                .join(db.ModelArchitecture, db.ModelArchitecture.id == db.CompatibilityEdge.architecture_id)
+                .where(db.ModelArchitecture.class_name == query.architecture)
+            )
+        )
+    return stmt
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def engine_by_slug(session: AsyncSession, slug: str) -> db.Engine | None:
+    result: db.Engine | None = await session.scalar(select(db.Engine).where(db.Engine.slug == slug))
+    return result
+
+
+async def version_by_natural_key(
+    session: AsyncSession, engine_id: int, version: str, device_architecture: str
+) -> db.EngineVersion | None:
+    result: db.EngineVersion | None = await session.scalar(
+        select(db.EngineVersion).where(
+            db.EngineVersion.engine_id == engine_id,
+            db.EngineVersion.version == version,
+            db.EngineVersion.device_architecture == device_architecture,
+        )
+    )
+    return result
+
+
+async def latest_versions(
+    session: AsyncSession, engine_ids: Sequence[int], device_architecture: str | None
+) -> dict[int, db.EngineVersion]:
+    """The highest active version of each engine (optionally on one device), by version order."""
+    stmt = (
+        select(db.EngineVersion)
+        .where(
+            db.EngineVersion.engine_id.in_(engine_ids),
+            db.EngineVersion.status == EngineVersionStatus.ACTIVE.value,
+        )
+        .ext(distinct_on(db.EngineVersion.engine_id))
+        .order_by(db.EngineVersion.engine_id, db.EngineVersion.version_key.desc(), db.EngineVersion.id.desc())
+    )
+    if device_architecture is not None:
+        stmt = stmt.where(db.EngineVersion.device_architecture == device_architecture)
+    return {row.engine_id: row for row in (await session.scalars(stmt)).all()}
+

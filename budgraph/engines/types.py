@@ -1,0 +1,229 @@
+"""GraphQL types of engines and engine versions."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from budgraph import db
+from budgraph.db.enums import DeviceArchitecture as DeviceArchitectureValue
+from budgraph.db.enums import Endpoint as EndpointValue
+from budgraph.db.enums import EngineVersionStatus as EngineVersionStatusValue
+from budgraph.engines import loaders
+from budgraph.graphql.common import (
+    DeviceArchitecture,
+    Endpoint,
+    EngineVersionStatus,
+    OrderDirection,
+    Tracked,
+    tracked_fields,
+)
+from budgraph.graphql.context import Info
+from budgraph.graphql.node import Node, register_node
+from budgraph.kit.ids import to_global_id
+from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
+
+if TYPE_CHECKING:
+    from budgraph.compatibility.types import ModelArchitecture, ModelArchitectureFilter
+    from budgraph.models.types import Model, ModelFilter
+
+
+@strawberry.enum(description="What to sort engines by.")
+class EngineOrderField(Enum):
+    NAME = "name"
+    SLUG = "slug"
+    CREATED_AT = "created_at"
+
+
+@strawberry.input(description="How to sort engines.")
+class EngineOrder:
+    field: EngineOrderField = strawberry.field(description="The field to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Sort direction.")
+
+
+@strawberry.input(description="Which engines to list; all given conditions must hold.")
+class EngineFilter:
+    search: str | None = strawberry.field(
+        default=None, description="Case-insensitive substring of the engine's name or slug."
+    )
+    slugs: list[str] | None = strawberry.field(default=None, description="Only engines with these slugs.")
+
+
+@strawberry.enum(description="What to sort engine versions by.")
+class EngineVersionOrderField(Enum):
+    VERSION = "version"
+    RELEASE_DATE = "release_date"
+    CREATED_AT = "created_at"
+
+
+@strawberry.input(description="How to sort engine versions.")
+class EngineVersionOrder:
+    field: EngineVersionOrderField = strawberry.field(
+        description="The field to sort by; VERSION sorts in PEP 440 / semver order, not as text."
+    )
+    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC, description="Sort direction.")
+
+
+@strawberry.input(description="Which engine versions to list; all given conditions must hold.")
+class EngineVersionFilter:
+    engine_slugs: list[str] | None = strawberry.field(
+        default=None, description="Only versions of these engines (by slug)."
+    )
+    device_architectures: list[DeviceArchitecture] | None = strawberry.field(
+        default=None, description="Only versions built for these devices."
+    )
+    statuses: list[EngineVersionStatus] | None = strawberry.field(
+        default=None, description="Only versions in these states (default: all)."
+    )
+    endpoints: list[Endpoint] | None = strawberry.field(
+        default=None, description="Only versions that serve all of these endpoints."
+    )
+    architecture: str | None = strawberry.field(
+        default=None, description="Only versions that support this model architecture (a Hugging Face class name)."
+    )
+    version_prefix: str | None = strawberry.field(
+        default=None, description="Only versions whose version string starts with this."
+    )
+
+
+@strawberry.type(description="An inference engine (vLLM, SGLang, llama.cpp, ...).")
+class Engine(Node, Tracked):
+    pk: strawberry.Private[int]
+    slug: str = strawberry.field(description="Stable short name, unique (e.g. `vllm`).")
+    name: str = strawberry.field(description="Display name.")
+    homepage_url: str | None = strawberry.field(description="The engine's project page.")
+
+    @classmethod
+    def from_row(cls, row: db.Engine) -> Engine:
+        return cls(
+            id=strawberry.ID(to_global_id("Engine", row.id)),
+            pk=row.id,
+            slug=row.slug,
+            name=row.name,
+            homepage_url=row.homepage_url,
+            **tracked_fields(row),
+        )
+
+    @strawberry.field(description="The engine's versions, highest version first unless ordered otherwise.")
+    async def versions(
+        self,
+        info: Info,
+        filter: Annotated[
+            EngineVersionFilter | None, strawberry.argument(description="Which versions to list.")
+        ] = None,
+        order_by: Annotated[
+            EngineVersionOrder | None, strawberry.argument(description="How to sort (default: VERSION DESC).")
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[EngineVersion]:
+        from budgraph.engines.queries import version_query
+
+        page = PageRequest.parse(first, after, last, before)
+        query = version_query(filter)
+        loader = info.context.loaders.get(loaders.VersionPagesByEngineLoader, page, query, order_key(order_by))
+        result = await loader.load(self.pk)
+        return build_connection(result.rows, result.start, result.total, EngineVersion.from_row)
+
+    @strawberry.field(
+        description="The highest active version of this engine (by version order, never by insertion"
+        " order), optionally for one device architecture."
+    )
+    async def latest_version(
+        self,
+        info: Info,
+        device_architecture: Annotated[
+            DeviceArchitecture | None, strawberry.argument(description="Only versions built for this device.")
+        ] = None,
+    ) -> EngineVersion | None:
+        device = DeviceArchitectureValue(device_architecture.value) if device_architecture else None
+        row = await info.context.loaders.get(loaders.LatestVersionByEngineLoader, device).load(self.pk)
+        return EngineVersion.from_row(row) if row else None
+
+
+def order_key(order: EngineVersionOrder | None) -> tuple[str, str]:
+    if order is None:
+        return ("version", "desc")
+    return (order.field.value, order.direction.value)
+
+
+@strawberry.type(description="One build of an engine: a version for a device architecture, with its image.")
+class EngineVersion(Node, Tracked):
+    pk: strawberry.Private[int]
+    engine_pk: strawberry.Private[int]
+    version: str = strawberry.field(description="The version string (PEP 440 or semver).")
+    device_architecture: DeviceArchitecture = strawberry.field(description="The device this build targets.")
+    container_image: str = strawberry.field(description="The container image that runs this build.")
+    release_date: date | None = strawberry.field(description="When this version was released.")
+    status: EngineVersionStatus = strawberry.field(description="Lifecycle state.")
+    endpoints: list[Endpoint] = strawberry.field(description="The inference APIs this version serves.")
+    features: list[str] = strawberry.field(description="Optional features this version supports.")
+    tool_call_parsers: list[str] = strawberry.field(description="Tool-call parsers this version ships.")
+    reasoning_parsers: list[str] = strawberry.field(description="Reasoning parsers this version ships.")
+
+    @classmethod
+    def from_row(cls, row: db.EngineVersion) -> EngineVersion:
+        return cls(
+            id=strawberry.ID(to_global_id("EngineVersion", row.id)),
+            pk=row.id,
+            engine_pk=row.engine_id,
+            version=row.version,
+            device_architecture=DeviceArchitectureValue(row.device_architecture),
+            container_image=row.container_image,
+            release_date=row.release_date,
+            status=EngineVersionStatusValue(row.status),
+            endpoints=[EndpointValue(e) for e in row.endpoints],
+            features=list(row.features),
+            tool_call_parsers=list(row.tool_call_parsers),
+            reasoning_parsers=list(row.reasoning_parsers),
+            **tracked_fields(row),
+        )
+
+    @strawberry.field(description="The engine this is a version of.")
+    async def engine(self, info: Info) -> Engine:
+        row = await info.context.loaders.get(loaders.EngineByIdLoader).load(self.engine_pk)
+        assert row is not None
+        return Engine.from_row(row)
+
+    @strawberry.field(description="The model architectures this version can serve.")
+    async def architectures(
+        self,
+        info: Info,
+        filter: Annotated[
+            Annotated[ModelArchitectureFilter, strawberry.lazy("budgraph.compatibility.types")] | None,
+            strawberry.argument(description="Which architectures to list."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Annotated[ModelArchitecture, strawberry.lazy("budgraph.compatibility.types")]]:
+        from budgraph.compatibility.queries import architectures_of_versions
+
+        return await architectures_of_versions(info, self.pk, filter, first, after, last, before)
+
+    @strawberry.field(description="Registered models whose architecture this version can serve.")
+    async def models(
+        self,
+        info: Info,
+        filter: Annotated[
+            Annotated[ModelFilter, strawberry.lazy("budgraph.models.types")] | None,
+            strawberry.argument(description="Which models to list."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Annotated[Model, strawberry.lazy("budgraph.models.types")]]:
+        from budgraph.models.queries import models_served_by_version
+
+        return await models_served_by_version(info, self.pk, filter, first, after, last, before)
+
+
+register_node("Engine", loaders.EngineByIdLoader, Engine.from_row)
+register_node("EngineVersion", loaders.EngineVersionByIdLoader, EngineVersion.from_row)

@@ -1,0 +1,78 @@
+"""GraphQL pieces shared by every domain: enums of the stored vocabularies, ordering, provenance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any, NewType
+
+import strawberry
+
+from budgraph.db import enums
+from budgraph.db.base import Origin as OriginEnum
+
+DeviceArchitecture = strawberry.enum(
+    enums.DeviceArchitecture, description="The device family an engine build or a hardware SKU targets."
+)
+EngineVersionStatus = strawberry.enum(
+    enums.EngineVersionStatus,
+    description="Lifecycle of an engine version: active, deprecated (still served), yanked (do not use).",
+)
+Endpoint = strawberry.enum(enums.Endpoint, description="An inference API an engine version serves.")
+ParserRuleType = strawberry.enum(enums.ParserRuleType, description="What a parser rule chooses.")
+MatchType = strawberry.enum(enums.MatchType, description="How a parser rule's pattern matches a model id.")
+ModelSource = strawberry.enum(enums.ModelSource, description="Where a model's files come from.")
+Modality = strawberry.enum(enums.Modality, description="What a model takes in and gives out.")
+ModelStatus = strawberry.enum(enums.ModelStatus, description="Lifecycle of a registered model.")
+LicenseKind = strawberry.enum(enums.LicenseKind, description="The family of terms a license belongs to.")
+ProviderKind = strawberry.enum(enums.ProviderKind, description="What a provider offers.")
+ProviderModelMode = strawberry.enum(enums.ProviderModelMode, description="The API a cloud model is served on.")
+ChangeOperation = strawberry.enum(enums.ChangeOperation, description="What happened to an entity.")
+ApiKeyScope = strawberry.enum(
+    enums.ApiKeyScope, description="What an API key may do: read < write < admin (each includes the lower)."
+)
+Origin = strawberry.enum(OriginEnum, description="Who first wrote a row.")
+
+
+BigInt = NewType("BigInt", int)
+
+SCALARS = {
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        serialize=int,
+        parse_value=int,
+        description="An integer that may exceed 32 bits (parameter counts, byte sizes), as a JSON number.",
+    )
+}
+
+
+@strawberry.enum(description="Sort direction.")
+class OrderDirection(Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@strawberry.interface(
+    description="A registry entity: when it was written, where its facts come from, and which of its"
+    " fields an operator has edited (re-seeding never overwrites those)."
+)
+class Tracked:
+    created_at: datetime = strawberry.field(description="When the row was created.")
+    updated_at: datetime = strawberry.field(description="When the row last changed.")
+    origin: Origin = strawberry.field(description="Who first wrote the row: a seed, the API, or extraction.")
+    source: str | None = strawberry.field(description="Where the row's facts come from.")
+    source_url: str | None = strawberry.field(description="A URL of the source of the row's facts.")
+    edited_fields: list[str] = strawberry.field(
+        description="Fields an operator has edited through the API; re-seeding keeps them."
+    )
+
+
+def tracked_fields(row: Any) -> dict[str, Any]:
+    return {
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "origin": OriginEnum(row.origin),
+        "source": row.source,
+        "source_url": row.source_url,
+        "edited_fields": list(row.edited_fields),
+    }

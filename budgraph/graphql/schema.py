@@ -1,0 +1,65 @@
+"""The whole graph: root types assembled from the domains."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import strawberry
+from graphql.error import GraphQLError
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from budgraph.compatibility.mutations import CompatibilityMutations
+from budgraph.compatibility.queries import CompatibilityQueries
+from budgraph.engines.mutations import EngineMutations
+from budgraph.engines.queries import EngineQueries
+from budgraph.graphql.common import SCALARS
+from budgraph.graphql.context import Info
+from budgraph.graphql.errors import ErrorCodes
+from budgraph.graphql.node import Node, load_node
+from budgraph.kit.errors import BudgraphError, ErrorCode
+from budgraph.models.queries import ModelQueries
+from budgraph.registry.queries import RegistryQueries
+
+
+@strawberry.type
+class NodeQueries:
+    @strawberry.field(description="Any object of the graph by its global id; null if it does not exist.")
+    async def node(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")]
+    ) -> Node | None:
+        return await load_node(info, id)
+
+    @strawberry.field(description="Objects by global id, in the order given; null for those that do not exist.")
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global ids (at most the page cap).")],
+    ) -> list[Node | None]:
+        cap = info.context.settings.max_page_size
+        if len(ids) > cap:
+            raise BudgraphError(
+                f"{len(ids)} ids given; the cap is {cap}", code=ErrorCode.PAGE_SIZE_EXCEEDED, field="ids"
+            )
+        return list(await asyncio.gather(*(load_node(info, id) for id in ids)))
+
+
+@strawberry.type(description="Read the registry graph: engines, models, hardware, compatibility, prices.")
+class Query(NodeQueries, EngineQueries, CompatibilityQueries, ModelQueries, RegistryQueries):
+    pass
+
+
+@strawberry.type(description="Change the registry graph. Every mutation needs an API key with the `write` scope.")
+class Mutation(EngineMutations, CompatibilityMutations):
+    pass
+
+
+class BudgraphSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Expected errors are answers, not incidents; unexpected ones are logged by ErrorCodes."""
+
+
+schema = BudgraphSchema(
+    query=Query, mutation=Mutation, extensions=[ErrorCodes], config=StrawberryConfig(scalar_map=SCALARS)
+)

@@ -1,0 +1,82 @@
+"""The GraphQL HTTP endpoint: one unit of work per request, committed here and only here."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from graphql import ExecutionResult
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types.unset import UNSET
+
+from budgraph.auth.service import authenticate
+from budgraph.graphql.context import Context
+from budgraph.kit.db import RequestSession
+from budgraph.kit.errors import BudgraphError, ErrorCode
+from budgraph.kit.unit_of_work import UnitOfWork
+from budgraph.settings import Settings
+
+log = logging.getLogger("budgraph.http")
+
+
+def error_response(error: BudgraphError, status: int) -> JSONResponse:
+    body = {"data": None, "errors": [{"message": error.message, "extensions": error.extensions}]}
+    return JSONResponse(body, status_code=status)
+
+
+class BudgraphGraphQL(GraphQL[Context, None]):
+    def __init__(self, sessions: async_sessionmaker[RequestSession], settings: Settings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sessions = sessions
+        self.settings = settings
+
+    async def run(  # type: ignore[override]
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response | WebSocket:
+        if isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)  # type: ignore[no-any-return]
+        uow = UnitOfWork(self.sessions, actor="anonymous")
+        try:
+            try:
+                principal = await authenticate(uow.session, request.headers.get("authorization"))
+            except BudgraphError as error:
+                return error_response(error, 401)
+            if principal is None and self.settings.require_api_key_for_reads and request.method != "GET":
+                return error_response(
+                    BudgraphError("an API key is required (Authorization: Bearer <key>)",
+                                  code=ErrorCode.UNAUTHENTICATED),
+                    401,
+                )
+            ctx = Context(uow=uow, settings=self.settings, principal=principal)
+            request.state.budgraph = ctx
+            request.state.failed = False
+            response = await super().run(request, ctx, root_value)
+            if request.state.failed:
+                await uow.rollback()
+                return response  # type: ignore[no-any-return]
+            try:
+                await uow.commit()
+            except BudgraphError as error:
+                await uow.rollback()
+                return error_response(error, 200)
+            return response  # type: ignore[no-any-return]
+        except BaseException:
+            await uow.rollback()
+            raise
+        finally:
+            await uow.close()
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # Any error fails the whole request: a mutation's partial writes are never committed.
+        if result.errors:
+            request.state.failed = True
+        return await super().process_result(request, result)
+
+    def encode_json(self, data: object) -> str:
+        return json.dumps(data, default=str)

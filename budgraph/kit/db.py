@@ -1,0 +1,76 @@
+"""Database engine and sessions.
+
+GraphQL resolves sibling fields concurrently, but an ``AsyncSession`` must not be used by two
+coroutines at once; ``RequestSession`` serialises every round trip of one request's session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from budgraph.settings import Settings
+
+
+class RequestSession(AsyncSession):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._round_trip = asyncio.Lock()
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        async with self._round_trip:
+            return await super().execute(*args, **kwargs)
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        async with self._round_trip:
+            return await super().scalar(*args, **kwargs)
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        async with self._round_trip:
+            return await super().get(*args, **kwargs)
+
+    async def flush(self, objects: Any = None) -> None:
+        async with self._round_trip:
+            await super().flush(objects)
+
+    async def refresh(self, *args: Any, **kwargs: Any) -> None:
+        async with self._round_trip:
+            await super().refresh(*args, **kwargs)
+
+
+def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
+    database_url = url or settings.database_url
+    if not database_url:
+        raise RuntimeError("BUDGRAPH_DATABASE_URL is not set and no embedded database was started")
+    engine = create_async_engine(
+        database_url, pool_size=settings.db_pool_size, pool_pre_ping=True, echo=settings.sql_echo
+    )
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[RequestSession]:
+    return async_sessionmaker(engine, class_=RequestSession, expire_on_commit=False, autoflush=False)
+
+
+class StatementCounter:
+    """Counts the SQL statements an engine runs (used by tests and the benchmark)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.count = 0
+        self.statements: list[str] = []
+        self._engine = engine.sync_engine
+        event.listen(self._engine, "before_cursor_execute", self._on_execute)
+
+    def _on_execute(self, *args: Any) -> None:
+        self.count += 1
+        self.statements.append(str(args[2]))
+
+    def reset(self) -> None:
+        self.count = 0
+        self.statements.clear()
+
+    def close(self) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._on_execute)

@@ -1,0 +1,76 @@
+"""Per-request dataloaders: created on first use, cached on the request context."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any, Generic, TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from budgraph.kit.pagination import ChildPage, PageRequest, fetch_child_pages
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+R = TypeVar("R")
+
+
+class SessionLoader(DataLoader[K, V]):
+    """A dataloader bound to the request's session; subclasses implement ``load_many_keys``."""
+
+    def __init__(self, session: AsyncSession, *args: Hashable) -> None:
+        super().__init__()
+        self.session = session
+        self.args = args
+
+    async def batch_load_fn(self, keys: Sequence[K]) -> list[V]:
+        return await self.load_many_keys(list(keys))
+
+    async def load_many_keys(self, keys: list[K]) -> list[V]:
+        raise NotImplementedError
+
+
+class RowByIdLoader(SessionLoader[int, R | None], Generic[R]):
+    """Rows of one table by primary key, ``None`` for misses."""
+
+    table: type[R]
+
+    async def load_many_keys(self, keys: list[int]) -> list[R | None]:
+        column: Any = self.table.id  # type: ignore[attr-defined]
+        rows = (await self.session.scalars(select(self.table).where(column.in_(keys)))).all()
+        by_id = {row.id: row for row in rows}  # type: ignore[attr-defined]
+        return [by_id.get(key) for key in keys]
+
+
+class ChildPageLoader(SessionLoader[int, ChildPage[R]], Generic[R]):
+    """One page of children per parent id. ``args[0]`` is the ``PageRequest``."""
+
+    entity: type[R]
+
+    def statement(self) -> tuple[Select[Any], ColumnElement[Any], list[ColumnElement[Any]]]:
+        """The children query, the parent-key column, and the order of children."""
+        raise NotImplementedError
+
+    async def load_many_keys(self, keys: list[int]) -> list[ChildPage[R]]:
+        page = self.args[0]
+        assert isinstance(page, PageRequest)
+        stmt, parent_key, order_by = self.statement()
+        return await fetch_child_pages(self.session, stmt, self.entity, parent_key, order_by, keys, page)
+
+
+L = TypeVar("L", bound=SessionLoader[Any, Any])
+
+
+class LoaderCache:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._loaders: dict[tuple[Hashable, ...], SessionLoader[Any, Any]] = {}
+
+    def get(self, loader_class: type[L], *args: Hashable) -> L:
+        key = (loader_class, *args)
+        loader = self._loaders.get(key)
+        if loader is None:
+            loader = self._loaders[key] = loader_class(self._session, *args)
+        assert isinstance(loader, loader_class)
+        return loader

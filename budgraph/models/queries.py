@@ -1,0 +1,146 @@
+"""Root query fields of models and licenses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import ColumnElement
+
+from budgraph import db
+from budgraph.graphql.context import Info
+from budgraph.kit.errors import BudgraphError
+from budgraph.kit.ids import expect_global_id
+from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection, fetch_page
+from budgraph.models import loaders, repository
+from budgraph.models.types import License, LicenseFilter, Model, ModelFilter, ModelOrder
+
+MODEL_ORDER_COLUMNS = {
+    "uri": db.Model.uri,
+    "parameter_count": db.Model.parameter_count,
+    "context_length": db.Model.context_length,
+    "created_at": db.Model.created_at,
+}
+
+
+def model_query(filter: ModelFilter | None) -> repository.ModelQuery:
+    if filter is None:
+        return repository.ModelQuery()
+    if (
+        filter.min_parameters is not None
+        and filter.max_parameters is not None
+        and filter.min_parameters > filter.max_parameters
+    ):
+        raise BudgraphError("`minParameters` is larger than `maxParameters`", field="minParameters")
+
+    def values(items: list[Any] | None) -> tuple[str, ...] | None:
+        return tuple(getattr(item, "value", item) for item in items) if items is not None else None
+
+    return repository.ModelQuery(
+        search=filter.search,
+        source_kinds=values(filter.source_kinds),
+        architectures=values(filter.architectures),
+        families=values(filter.families),
+        modalities=values(filter.modalities),
+        statuses=values(filter.statuses),
+        license_keys=values(filter.license_keys),
+        license_kinds=values(filter.license_kinds),
+        commercial_use=filter.commercial_use,
+        min_parameters=filter.min_parameters,
+        max_parameters=filter.max_parameters,
+        min_context_length=filter.min_context_length,
+    )
+
+
+def model_order(order: ModelOrder | None) -> list[ColumnElement[Any]]:
+    if order is None:
+        return [db.Model.uri.asc(), db.Model.id.asc()]
+    column = MODEL_ORDER_COLUMNS[order.field.value]
+    primary = column.desc().nulls_last() if order.direction.value == "desc" else column.asc().nulls_last()
+    return [primary, db.Model.id.asc()]
+
+
+async def models_served_by_version(
+    info: Info,
+    version_pk: int,
+    filter: ModelFilter | None,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection[Model]:
+    page = PageRequest.parse(first, after, last, before)
+    loader = info.context.loaders.get(loaders.ModelPagesByEngineVersionLoader, page, model_query(filter))
+    result = await loader.load(version_pk)
+    return build_connection(result.rows, result.start, result.total, Model.from_row)
+
+
+@strawberry.type
+class ModelQueries:
+    @strawberry.field(description="Models, by uri unless ordered otherwise.")
+    async def models(
+        self,
+        info: Info,
+        filter: Annotated[ModelFilter | None, strawberry.argument(description="Which models to list.")] = None,
+        order_by: Annotated[ModelOrder | None, strawberry.argument(description="How to sort.")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Model]:
+        page = PageRequest.parse(first, after, last, before)
+        stmt = repository.models_statement(model_query(filter)).order_by(*model_order(order_by))
+        rows, start, total = await fetch_page(info.context.session, stmt, page)
+        return build_connection(rows, start, total, Model.from_row)
+
+    @strawberry.field(description="One model, by global id or by uri (give exactly one).")
+    async def model(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID | None, strawberry.argument(description="Global id.")] = None,
+        uri: Annotated[str | None, strawberry.argument(description="e.g. `Qwen/Qwen2.5-7B-Instruct`.")] = None,
+    ) -> Model | None:
+        if (id is None) == (uri is None):
+            raise BudgraphError("give exactly one of `id` and `uri`", field="id")
+        if id is not None:
+            row = await info.context.loaders.get(loaders.ModelByIdLoader).load(expect_global_id(id, "Model"))
+        else:
+            assert uri is not None
+            row = await repository.model_by_uri(info.context.session, uri)
+        return Model.from_row(row) if row else None
+
+    @strawberry.field(description="Licenses, by key.")
+    async def licenses(
+        self,
+        info: Info,
+        filter: Annotated[LicenseFilter | None, strawberry.argument(description="Which licenses.")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[License]:
+        page = PageRequest.parse(first, after, last, before)
+        query = repository.LicenseQuery(
+            search=filter.search if filter else None,
+            kinds=tuple(k.value for k in filter.kinds) if filter and filter.kinds is not None else None,
+            commercial_use=filter.commercial_use if filter else None,
+        )
+        stmt = repository.licenses_statement(query).order_by(db.License.key)
+        rows, start, total = await fetch_page(info.context.session, stmt, page)
+        return build_connection(rows, start, total, License.from_row)
+
+    @strawberry.field(description="One license, by global id or by key (give exactly one).")
+    async def license(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID | None, strawberry.argument(description="Global id.")] = None,
+        key: Annotated[str | None, strawberry.argument(description="e.g. `apache-2.0`.")] = None,
+    ) -> License | None:
+        if (id is None) == (key is None):
+            raise BudgraphError("give exactly one of `id` and `key`", field="id")
+        if id is not None:
+            row = await info.context.loaders.get(loaders.LicenseByIdLoader).load(expect_global_id(id, "License"))
+        else:
+            assert key is not None
+            row = await repository.license_by_key(info.context.session, key)
+        return License.from_row(row) if row else None

@@ -1,0 +1,108 @@
+"""SQL for models and licenses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from budgraph import db
+from budgraph.engines.repository import escape_like
+
+
+@dataclass(frozen=True)
+class ModelQuery:
+    search: str | None = None
+    source_kinds: tuple[str, ...] | None = None
+    architectures: tuple[str, ...] | None = None
+    families: tuple[str, ...] | None = None
+    modalities: tuple[str, ...] | None = None
+    statuses: tuple[str, ...] | None = None
+    license_keys: tuple[str, ...] | None = None
+    license_kinds: tuple[str, ...] | None = None
+    commercial_use: bool | None = None
+    min_parameters: int | None = None
+    max_parameters: int | None = None
+    min_context_length: int | None = None
+
+
+def models_statement(query: ModelQuery) -> Select[Any]:
+    model = db.Model
+    stmt = select(model)
+    if query.search:
+        pattern = f"%{escape_like(query.search)}%"
+        stmt = stmt.where(model.uri.ilike(pattern) | model.author.ilike(pattern))
+    if query.source_kinds is not None:
+        stmt = stmt.where(model.source_kind.in_(query.source_kinds))
+    if query.architectures is not None:
+        stmt = stmt.where(model.architecture.in_(query.architectures))
+    if query.families is not None:
+        stmt = stmt.where(
+            model.architecture.in_(
+                select(db.ModelArchitecture.class_name).where(db.ModelArchitecture.family.in_(query.families))
+            )
+        )
+    if query.modalities is not None:
+        stmt = stmt.where(model.modality.in_(query.modalities))
+    if query.statuses is not None:
+        stmt = stmt.where(model.status.in_(query.statuses))
+    license_conditions = []
+    if query.license_keys is not None:
+        license_conditions.append(db.License.key.in_(query.license_keys))
+    if query.license_kinds is not None:
+        license_conditions.append(db.License.kind.in_(query.license_kinds))
+    if query.commercial_use is not None:
+        license_conditions.append(db.License.commercial_use.is_(query.commercial_use))
+    if license_conditions:
+        stmt = stmt.where(model.license_id.in_(select(db.License.id).where(*license_conditions)))
+    if query.min_parameters is not None:
+        stmt = stmt.where(model.parameter_count >= query.min_parameters)
+    if query.max_parameters is not None:
+        stmt = stmt.where(model.parameter_count <= query.max_parameters)
+    if query.min_context_length is not None:
+        stmt = stmt.where(model.context_length >= query.min_context_length)
+    return stmt
+
+
+def models_served_statement(query: ModelQuery) -> Select[Any]:
+    """Models joined to the engine versions that serve their architecture (parent: edge.engine_version_id)."""
+    return (
+        models_statement(query)
+        .join(db.ModelArchitecture, db.ModelArchitecture.class_name == db.Model.architecture)
+        .join(db.CompatibilityEdge, db.CompatibilityEdge.architecture_id == db.ModelArchitecture.id)
+    )
+
+
+async def model_by_uri(session: AsyncSession, uri: str) -> db.Model | None:
+    """A model by its uri; Hub ids compare case-insensitively, exact matches first."""
+    rows = await session.scalars(
+        select(db.Model).where(db.Model.uri.ilike(escape_like(uri))).order_by((db.Model.uri == uri).desc()).limit(1)
+    )
+    return rows.first()
+
+
+@dataclass(frozen=True)
+class LicenseQuery:
+    search: str | None = None
+    kinds: tuple[str, ...] | None = None
+    commercial_use: bool | None = None
+
+
+def licenses_statement(query: LicenseQuery) -> Select[Any]:
+    lic = db.License
+    stmt = select(lic)
+    if query.search:
+        pattern = f"%{escape_like(query.search)}%"
+        stmt = stmt.where(lic.key.ilike(pattern) | lic.name.ilike(pattern))
+    if query.kinds is not None:
+        stmt = stmt.where(lic.kind.in_(query.kinds))
+    if query.commercial_use is not None:
+        stmt = stmt.where(lic.commercial_use.is_(query.commercial_use))
+    return stmt
+
+
+async def license_by_key(session: AsyncSession, key: str) -> db.License | None:
+    result: db.License | None = await session.scalar(select(db.License).where(db.License.key == key))
+    return result

@@ -1,0 +1,36 @@
+"""Settings read from the environment (prefix ``BUDGRAPH_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BUDGRAPH_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL (postgresql+asyncpg://...). Unset: an embedded PostgreSQL is started.",
+    )
+    redis_url: str | None = Field(
+        default=None, description="redis://host:port/db. Unset: an embedded Redis is started."
+    )
+    data_dir: Path = Field(default=Path(".budgraph"), description="Where embedded servers keep their data.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    require_api_key_for_reads: bool = False
+    max_page_size: int = Field(default=100, ge=1, le=1000)
+    default_page_size: int = Field(default=20, ge=1, le=1000)
+    playground: bool = True
+    debug: bool = False
+    db_pool_size: int = Field(default=10, ge=1)
+    sql_echo: bool = False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,170 @@
+"""Test fixtures: real PostgreSQL (configured or embedded), migrated once; each test rolled back."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
+
+from budgraph.app import create_app
+from budgraph.kit.db import RequestSession, StatementCounter
+from budgraph.kit.migrate import upgrade
+from budgraph.settings import Settings, get_settings
+
+TEST_DATABASE = "budgraph_test"
+
+
+@dataclass(frozen=True)
+class Servers:
+    admin_database_url: str
+    redis_url: str
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """The configured servers (BUDGRAPH_TEST_DATABASE_URL / _REDIS_URL), else embedded ones."""
+    database_url = os.environ.get("BUDGRAPH_TEST_DATABASE_URL")
+    redis_url = os.environ.get("BUDGRAPH_TEST_REDIS_URL")
+    if database_url and redis_url:
+        yield Servers(database_url, redis_url)
+        return
+    from budgraph.kit.embedded import EmbeddedServices
+
+    with EmbeddedServices(tmp_path_factory.mktemp("embedded")) as embedded:
+        yield Servers(database_url or embedded.urls.database_url, redis_url or embedded.urls.redis_url)
+
+
+async def _recreate_database(admin_url: str, name: str) -> str:
+    url = make_url(admin_url)
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+async def database_url(servers: Servers) -> str:
+    name = f"{TEST_DATABASE}_{os.getpid()}" if os.environ.get("PYTEST_XDIST_WORKER") else TEST_DATABASE
+    url = await _recreate_database(servers.admin_database_url, name)
+    await asyncio.to_thread(upgrade, url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        yield connection
+        await transaction.rollback()
+
+
+@pytest.fixture
+def sessions(connection: AsyncConnection) -> async_sessionmaker[RequestSession]:
+    return async_sessionmaker(
+        bind=connection,
+        class_=RequestSession,
+        expire_on_commit=False,
+        autoflush=False,
+        join_transaction_mode="create_savepoint",
+    )
+
+
+@pytest.fixture
+async def session(sessions: async_sessionmaker[RequestSession]) -> AsyncIterator[RequestSession]:
+    async with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture
+def statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
+    counter = StatementCounter(engine)
+    yield counter
+    counter.close()
+
+
+class GraphQLClient:
+    """Posts GraphQL to the app in-process, as a client would over HTTP."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+        self.token: str | None = None
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+                   ) -> httpx.Response:
+        headers = {}
+        bearer = token or self.token
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        return await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+
+    async def execute(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+                      ) -> dict[str, Any]:
+        response = await self.post(query, variables, token)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+                   ) -> dict[str, Any]:
+        body = await self.execute(query, variables, token)
+        assert body.get("errors") is None, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def error_codes(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+                          ) -> list[str]:
+        body = await self.execute(query, variables, token)
+        assert body.get("errors"), body
+        return [error["extensions"]["code"] for error in body["errors"]]
+
+
+@pytest.fixture
+async def client(sessions: async_sessionmaker[RequestSession], settings: Settings) -> AsyncIterator[GraphQLClient]:
+    app = create_app(settings, sessions=sessions)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield GraphQLClient(http)
+
+
+@pytest.fixture
+async def writer_token(session: RequestSession) -> str:
+    from budgraph.auth.service import create_key
+    from budgraph.db.enums import ApiKeyScope
+
+    token = await create_key(session, "test-writer", ApiKeyScope.WRITE)
+    await session.commit()
+    return token
+
+
+def compact(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+ROOT = Path(__file__).resolve().parents[1]
