@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from budgraph import __version__
 from budgraph.graphql.schema import schema
 from budgraph.graphql.view import BudgraphGraphQL
 from budgraph.kit.db import RequestSession, create_engine, session_factory
+from budgraph.playground import ASSETS_MOUNT, STATIC_PACKAGE
 from budgraph.settings import Settings, get_settings
 
 
@@ -41,8 +43,15 @@ def create_app(
         if engine is not None:
             await engine.dispose()
 
+    # The playground's assets (GraphiQL, React), vendored in the package: no CDN on air-gapped networks.
+    assets: list[BaseRoute] = (
+        [Mount(ASSETS_MOUNT, StaticFiles(packages=[STATIC_PACKAGE]), name="playground-assets")]
+        if settings.playground
+        else []
+    )
+
     app = Starlette(
-        routes=[Route("/healthz", health), Route("/graphql", graphql, methods=["GET", "POST"])],
+        routes=[Route("/healthz", health), Route("/graphql", graphql, methods=["GET", "POST"]), *assets],
         lifespan=lifespan,
     )
     app.state.sessions = sessions

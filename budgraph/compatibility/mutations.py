@@ -102,7 +102,7 @@ class CompatibilityMutations:
     ) -> EngineVersion:
         info.context.require(Scope.WRITE)
         row = await _version(info, engine_version_id)
-        await service.add_architectures(info.context.session, row.id, architectures)
+        await service.add_architectures(info.context.session, row, architectures)
         return EngineVersion.from_row(row)
 
     @strawberry.mutation(description="Declare that an engine version no longer serves these architectures.")
@@ -114,7 +114,7 @@ class CompatibilityMutations:
     ) -> EngineVersion:
         info.context.require(Scope.WRITE)
         row = await _version(info, engine_version_id)
-        await service.remove_architectures(info.context.session, row.id, architectures)
+        await service.remove_architectures(info.context.session, row, architectures)
         return EngineVersion.from_row(row)
 
     @strawberry.mutation(description="Register a model architecture.")

@@ -32,18 +32,27 @@ async def _architectures(session: AsyncSession, class_names: Sequence[str]) -> l
     return rows
 
 
-async def add_architectures(session: AsyncSession, engine_version_id: int, class_names: Sequence[str]) -> int:
+def _mark_edited(version: db.EngineVersion) -> None:
+    """An operator now owns this version's compatibility: re-seeding leaves its edges alone."""
+    if "architectures" not in version.edited_fields:
+        version.edited_fields = sorted({*version.edited_fields, "architectures"})
+
+
+async def add_architectures(session: AsyncSession, version: db.EngineVersion, class_names: Sequence[str]) -> int:
     """Declare that a version serves these architectures; returns how many edges were new."""
     rows = await _architectures(session, class_names)
-    added = await repository.add_edges(session, engine_version_id, [row.id for row in rows])
+    added = await repository.add_edges(session, version.id, [row.id for row in rows])
+    _mark_edited(version)
+    await session.flush()
     return len(added)
 
 
-async def remove_architectures(session: AsyncSession, engine_version_id: int, class_names: Sequence[str]) -> int:
+async def remove_architectures(session: AsyncSession, version: db.EngineVersion, class_names: Sequence[str]) -> int:
     rows = await _architectures(session, class_names)
-    edges = await repository.edges_for(session, engine_version_id, [row.id for row in rows])
+    edges = await repository.edges_for(session, version.id, [row.id for row in rows])
     for edge in edges:
         await session.delete(edge)
+    _mark_edited(version)
     await session.flush()
     return len(edges)
 

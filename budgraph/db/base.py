@@ -19,6 +19,8 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Fetch server-generated values (timestamps) with RETURNING, so no lazy load happens after a flush.
+    __mapper_args__ = {"eager_defaults": True}
 
 
 class Origin(StrEnum):

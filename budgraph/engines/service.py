@@ -99,7 +99,7 @@ async def create_version(session: AsyncSession, new: NewEngineVersion) -> db.Eng
     session.add(row)
     await flush(session, f"{engine.slug} {version} for {new.device_architecture}")
     if new.architectures:
-        await compatibility.add_architectures(session, row.id, new.architectures)
+        await compatibility.add_architectures(session, row, new.architectures)
     return row
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from graphql import ExecutionResult
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -20,6 +20,7 @@ from budgraph.graphql.context import Context
 from budgraph.kit.db import RequestSession
 from budgraph.kit.errors import BudgraphError, ErrorCode
 from budgraph.kit.unit_of_work import UnitOfWork
+from budgraph.playground import CONTENT_SECURITY_POLICY, render_playground
 from budgraph.settings import Settings
 
 log = logging.getLogger("budgraph.http")
@@ -71,6 +72,14 @@ class BudgraphGraphQL(GraphQL[Context, None]):
             raise
         finally:
             await uow.close()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Our own GraphiQL page, served from the package (strawberry's default loads it from a CDN).
+        # Strawberry only calls this when graphql_ide is set, i.e. when settings.playground is true.
+        return HTMLResponse(
+            render_playground(endpoint=request.url.path),
+            headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY},
+        )
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         # Any error fails the whole request: a mutation's partial writes are never committed.

@@ -1,0 +1,3 @@
+from budgraph.cli import main
+
+main()

@@ -1,0 +1,169 @@
+"""The `budgraph` command: serve, worker, migrate, seed, dev, export-schema, apikey."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+
+from budgraph.db.enums import ApiKeyScope
+from budgraph.settings import Settings, get_settings
+
+app = typer.Typer(help="budgraph: the GraphQL registry of the Bud inference stack.", no_args_is_help=True)
+migrate_app = typer.Typer(help="Apply or revert database migrations.", no_args_is_help=True)
+apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+app.add_typer(migrate_app, name="migrate")
+app.add_typer(apikey_app, name="apikey")
+
+
+def _configured(settings: Settings) -> str:
+    if not settings.database_url:
+        typer.echo("BUDGRAPH_DATABASE_URL is not set (use `budgraph dev` for embedded servers)", err=True)
+        raise typer.Exit(2)
+    return settings.database_url
+
+
+@migrate_app.command("upgrade")
+def migrate_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Upgrade the database to a revision (default: the newest)."""
+    from budgraph.kit.migrate import upgrade
+
+    upgrade(_configured(get_settings()), revision)
+
+
+@migrate_app.command("downgrade")
+def migrate_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")]) -> None:
+    """Revert the database to a revision."""
+    from budgraph.kit.migrate import downgrade
+
+    downgrade(_configured(get_settings()), revision)
+
+
+async def _seed(settings: Settings) -> list[str]:
+    from budgraph.kit.db import create_engine, session_factory
+    from budgraph.kit.unit_of_work import UnitOfWork
+    from budgraph.seeds.service import seed
+
+    engine = create_engine(settings)
+    uow = UnitOfWork(session_factory(engine), actor="seed")
+    try:
+        report = await seed(uow.session)
+        version = await uow.commit()
+    finally:
+        await uow.close()
+        await engine.dispose()
+    return [*report.lines(), f"registry version: {version if version is not None else 'unchanged'}"]
+
+
+@app.command()
+def seed() -> None:
+    """Load the seed files (idempotent; operator edits are kept)."""
+    settings = get_settings()
+    _configured(settings)
+    for line in asyncio.run(_seed(settings)):
+        typer.echo(line)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+) -> None:
+    """Serve the GraphQL API (and the playground at /graphql)."""
+    import uvicorn
+
+    from budgraph.app import create_app
+
+    settings = get_settings()
+    _configured(settings)
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def worker(burst: Annotated[bool, typer.Option(help="Run queued jobs, then exit.")] = False) -> None:
+    """Run an arq worker."""
+    from arq.worker import run_worker
+
+    from workers.main import WorkerSettings, redis_settings
+
+    run_worker(WorkerSettings, redis_settings=redis_settings(), burst=burst)  # type: ignore[arg-type]
+
+
+@app.command()
+def dev() -> None:
+    """Start everything: embedded PostgreSQL and Redis unless configured, migrate, seed, API and worker."""
+    from budgraph.kit.dev import run_dev
+
+    run_dev(get_settings())
+
+
+@app.command("export-schema")
+def export_schema() -> None:
+    """Write schema.graphql from the code."""
+    from budgraph.kit.schema_file import SCHEMA_FILE, write_schema
+
+    changed = write_schema()
+    typer.echo(f"{SCHEMA_FILE} {'updated' if changed else 'unchanged'}")
+
+
+async def _create_key(settings: Settings, name: str, scope: ApiKeyScope) -> str:
+    from budgraph.auth.service import create_key
+    from budgraph.kit.db import create_engine, session_factory
+
+    engine = create_engine(settings)
+    try:
+        async with session_factory(engine)() as session:
+            plaintext = await create_key(session, name, scope)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return plaintext
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Argument(help="A unique name for the key (shown in the change log).")],
+    scope: Annotated[ApiKeyScope, typer.Option(help="read, write or admin.")] = ApiKeyScope.WRITE,
+) -> None:
+    """Create an API key and print it once (only its hash is stored)."""
+    from budgraph.kit.errors import BudgraphError
+
+    settings = get_settings()
+    _configured(settings)
+    try:
+        typer.echo(asyncio.run(_create_key(settings, name, scope)))
+    except BudgraphError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(1) from None
+
+
+async def _revoke_key(settings: Settings, name: str) -> bool:
+    from budgraph.auth.service import revoke_key
+    from budgraph.kit.db import create_engine, session_factory
+
+    engine = create_engine(settings)
+    try:
+        async with session_factory(engine)() as session:
+            revoked = await revoke_key(session, name)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return revoked
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
+    """Revoke an API key."""
+    settings = get_settings()
+    _configured(settings)
+    if not asyncio.run(_revoke_key(settings, name)):
+        typer.echo(f"no active API key named {name!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked {name}")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app()

@@ -1,0 +1,138 @@
+"""Rules for writing providers and their models."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.utils.str_converters import to_camel_case
+
+from budgraph import db
+from budgraph.db.base import Origin
+from budgraph.engines.service import flush
+from budgraph.kit.edits import apply_operator_edit
+from budgraph.kit.errors import BudgraphError, Conflict, NotFound
+from budgraph.providers import repository
+from budgraph.providers.decimals import checked_amount
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9_.-]*")
+PRICE_COLUMNS = ("input_per_million", "output_per_million", "cache_read_per_million", "cache_write_per_million")
+TOKEN_COLUMNS = ("max_input_tokens", "max_output_tokens")
+
+
+def today() -> date:
+    """The date deprecation is judged against (UTC, so every replica agrees)."""
+    return datetime.now(UTC).date()
+
+
+def is_deprecated(deprecation_date: date | None, on: date) -> bool:
+    return deprecation_date is not None and deprecation_date <= on
+
+
+@dataclass(frozen=True)
+class NewProviderModel:
+    provider_id: int
+    model_id: str
+    mode: str
+    input_per_million: Decimal | None = None
+    output_per_million: Decimal | None = None
+    cache_read_per_million: Decimal | None = None
+    cache_write_per_million: Decimal | None = None
+    max_input_tokens: int | None = None
+    max_output_tokens: int | None = None
+    supports_function_calling: bool = False
+    supports_vision: bool = False
+    supports_reasoning: bool = False
+    supports_prompt_caching: bool = False
+    supports_response_schema: bool = False
+    deprecation_date: date | None = None
+
+
+def required_text(value: str, field: str) -> str:
+    value = value.strip()
+    if not value:
+        raise BudgraphError(f"`{field}` must not be empty", field=field)
+    return value
+
+
+def checked_url(value: str | None, field: str) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not re.fullmatch(r"https?://\S+", value):
+        raise BudgraphError(f"`{field}` must be an http(s) URL (got {value!r})", field=field)
+    return value
+
+
+def _checked_slug(slug: str) -> str:
+    slug = slug.strip().lower()
+    if not SLUG.fullmatch(slug):
+        raise BudgraphError(
+            f"`slug` must be lower-case letters, digits, `_`, `.` or `-`, starting with a letter or digit"
+            f" (got {slug!r})",
+            field="slug",
+        )
+    return slug
+
+
+def _checked_provider_values(values: dict[str, Any]) -> dict[str, Any]:
+    if "name" in values:
+        values["name"] = required_text(values["name"], "name")
+    if "homepage_url" in values:
+        values["homepage_url"] = checked_url(values["homepage_url"], "homepageUrl")
+    return values
+
+
+def _checked_model_values(values: dict[str, Any]) -> dict[str, Any]:
+    if "model_id" in values:
+        values["model_id"] = required_text(values["model_id"], "modelId")
+    for name in PRICE_COLUMNS:
+        if name in values:
+            values[name] = checked_amount(values[name], getattr(db.ProviderModel, name), to_camel_case(name))
+    for name in TOKEN_COLUMNS:
+        if values.get(name) is not None and values[name] <= 0:
+            raise BudgraphError(f"`{to_camel_case(name)}` must be positive (got {values[name]})",
+                                field=to_camel_case(name))
+    return values
+
+
+async def create_provider(
+    session: AsyncSession, slug: str, name: str, kind: str, homepage_url: str | None
+) -> db.Provider:
+    slug = _checked_slug(slug)
+    values = _checked_provider_values({"name": name, "homepage_url": homepage_url})
+    if await repository.provider_by_slug(session, slug) is not None:
+        raise Conflict(f"a provider with slug {slug!r} already exists", field="slug")
+    row = db.Provider(slug=slug, kind=kind, **values, origin=Origin.API.value)
+    session.add(row)
+    await flush(session, f"provider {slug!r}")
+    return row
+
+
+async def update_provider(session: AsyncSession, row: db.Provider, changes: dict[str, Any]) -> db.Provider:
+    apply_operator_edit(row, _checked_provider_values(changes))
+    await flush(session, f"provider {row.slug!r}")
+    return row
+
+
+async def create_model(session: AsyncSession, new: NewProviderModel) -> db.ProviderModel:
+    values = _checked_model_values(asdict(new))
+    provider = await session.get(db.Provider, new.provider_id)
+    if provider is None:
+        raise NotFound("no provider with that id", field="providerId")
+    if await repository.provider_model_by_natural_key(session, provider.id, values["model_id"]) is not None:
+        raise Conflict(f"{provider.slug} already serves {values['model_id']!r}", field="modelId")
+    row = db.ProviderModel(**values, origin=Origin.API.value)
+    session.add(row)
+    await flush(session, f"{provider.slug} model {values['model_id']!r}")
+    return row
+
+
+async def update_model(session: AsyncSession, row: db.ProviderModel, changes: dict[str, Any]) -> db.ProviderModel:
+    apply_operator_edit(row, _checked_model_values(changes))
+    await flush(session, f"provider model {row.model_id!r}")
+    return row

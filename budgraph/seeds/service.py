@@ -1,0 +1,246 @@
+"""Idempotent seeding of the registry from the files in ``seeds/data``.
+
+Rows are matched on their natural keys. New rows are inserted with origin ``seed``; existing rows get
+the seeded values except for the fields an operator edited (``edited_fields``). An engine version
+whose compatibility an operator changed keeps its edges. Nothing is ever deleted. Seeding twice
+changes nothing, so it does not bump the registry version.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from budgraph import db
+from budgraph.db.base import Origin, ProvenanceMixin
+from budgraph.kit.edits import apply_seed
+from budgraph.kit.versions import version_key
+from budgraph.seeds.files import DATA_DIR, Record, date_or_none, decimal_or_none, origin_of, records
+
+T = TypeVar("T", bound=ProvenanceMixin)
+
+
+@dataclass
+class SeedReport:
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    kept_edits: Counter[str] = field(default_factory=Counter)
+
+    def lines(self) -> list[str]:
+        kinds = sorted(set(self.created) | set(self.updated) | set(self.kept_edits))
+        return [
+            f"{kind}: {self.created[kind]} created, {self.updated[kind]} updated,"
+            f" {self.kept_edits[kind]} operator-edited kept"
+            for kind in kinds
+        ]
+
+
+class Upserter:
+    def __init__(self, session: AsyncSession, report: SeedReport) -> None:
+        self.session = session
+        self.report = report
+
+    async def existing(self, table: type[T], key: Callable[[T], Hashable]) -> dict[Hashable, T]:
+        rows = (await self.session.scalars(select(table))).all()
+        return {key(row): row for row in rows}
+
+    def upsert(self, table: type[T], found: dict[Hashable, T], key: Hashable, values: dict[str, Any]) -> T:
+        kind = table.__name__
+        row = found.get(key)
+        if row is None:
+            row = table(**values, origin=Origin.SEED.value)
+            self.session.add(row)
+            found[key] = row
+            self.report.created[kind] += 1
+            return row
+        if apply_seed(row, values):
+            self.report.updated[kind] += 1
+        if set(row.edited_fields) & set(values):
+            self.report.kept_edits[kind] += 1
+        return row
+
+
+async def seed(session: AsyncSession, data_dir: Path = DATA_DIR) -> SeedReport:
+    report = SeedReport()
+    up = Upserter(session, report)
+    await _licenses(up, data_dir)
+    architectures = await _architectures(up, data_dir)
+    engines = await _engines(up, data_dir, architectures)
+    await _parser_rules(up, data_dir, engines)
+    providers = await _providers(up, data_dir)
+    await _provider_models(up, data_dir, providers)
+    hardware = await _hardware(up, data_dir)
+    await _hardware_prices(up, data_dir, hardware, providers)
+    await session.flush()
+    return report
+
+
+async def _licenses(up: Upserter, data_dir: Path) -> None:
+    found = await up.existing(db.License, lambda row: row.key)
+    for record in records("licenses", data_dir):
+        values = {
+            "key": record["id"],
+            "name": record["name"],
+            "url": record["url"],
+            "kind": record["kind"],
+            "commercial_use": record["commercial_use"],
+            "aliases": list(record["aliases"]),
+            **origin_of(record),
+        }
+        up.upsert(db.License, found, record["id"], values)
+
+
+async def _architectures(up: Upserter, data_dir: Path) -> dict[Hashable, db.ModelArchitecture]:
+    found = await up.existing(db.ModelArchitecture, lambda row: row.class_name)
+    for record in records("architectures", data_dir):
+        values = {
+            name: record[name]
+            for name in (
+                "class_name", "family", "supports_lora", "supports_pipeline_parallelism",
+                "default_tool_call_parser", "default_reasoning_parser",
+            )
+        }
+        up.upsert(db.ModelArchitecture, found, record["class_name"], {**values, **origin_of(record)})
+    await up.session.flush()
+    return found
+
+
+async def _engines(
+    up: Upserter, data_dir: Path, architectures: dict[Hashable, db.ModelArchitecture]
+) -> dict[Hashable, db.Engine]:
+    engines = await up.existing(db.Engine, lambda row: row.slug)
+    versions = await up.existing(
+        db.EngineVersion, lambda row: (row.engine_id, row.version, row.device_architecture)
+    )
+    edges = {
+        (edge.engine_version_id, edge.architecture_id)
+        for edge in (await up.session.scalars(select(db.CompatibilityEdge))).all()
+    }
+    for record in records("engines", data_dir):
+        values = {"slug": record["slug"], "name": record["name"], "homepage_url": record["homepage_url"]}
+        engine = up.upsert(db.Engine, engines, record["slug"], {**values, **origin_of(record)})
+        await up.session.flush()
+        for item in record["versions"]:
+            key = (engine.id, item["version"], item["device_architecture"])
+            version_values = {
+                "engine_id": engine.id,
+                "version": item["version"],
+                "version_key": version_key(item["version"]),
+                "device_architecture": item["device_architecture"],
+                "container_image": item["container_image"],
+                "release_date": date_or_none(item["release_date"]),
+                "status": item["status"],
+                "endpoints": sorted(item["endpoints"]),
+                "features": sorted(item["features"]),
+                "tool_call_parsers": sorted(item["tool_call_parsers"]),
+                "reasoning_parsers": sorted(item["reasoning_parsers"]),
+                **origin_of(item),
+            }
+            version = up.upsert(db.EngineVersion, versions, key, version_values)
+            await up.session.flush()
+            if "architectures" in version.edited_fields:
+                up.report.kept_edits["CompatibilityEdge"] += 1
+                continue
+            for class_name in item["architectures"]:
+                arch = architectures[class_name]
+                if (version.id, arch.id) not in edges:
+                    up.session.add(
+                        db.CompatibilityEdge(
+                            engine_version_id=version.id, architecture_id=arch.id, origin=Origin.SEED.value,
+                            **origin_of(item),
+                        )
+                    )
+                    edges.add((version.id, arch.id))
+                    up.report.created["CompatibilityEdge"] += 1
+    return engines
+
+
+async def _parser_rules(up: Upserter, data_dir: Path, engines: dict[Hashable, db.Engine]) -> None:
+    found = await up.existing(
+        db.ParserRule, lambda row: (row.engine_id, row.rule_type, row.match_type, row.pattern)
+    )
+    for record in records("parser_rules", data_dir):
+        engine = engines[record["engine"]]
+        key = (engine.id, record["rule_type"], record["match_type"], record["pattern"])
+        values = {
+            "engine_id": engine.id,
+            **{name: record[name] for name in ("rule_type", "parser", "match_type", "pattern", "priority",
+                                                "enabled", "notes")},
+            **origin_of(record),
+        }
+        up.upsert(db.ParserRule, found, key, values)
+
+
+async def _providers(up: Upserter, data_dir: Path) -> dict[Hashable, db.Provider]:
+    found = await up.existing(db.Provider, lambda row: row.slug)
+    for record in records("providers", data_dir):
+        values = {name: record[name] for name in ("slug", "name", "kind", "homepage_url")}
+        up.upsert(db.Provider, found, record["slug"], {**values, **origin_of(record)})
+    await up.session.flush()
+    return found
+
+
+async def _provider_models(up: Upserter, data_dir: Path, providers: dict[Hashable, db.Provider]) -> None:
+    found = await up.existing(db.ProviderModel, lambda row: (row.provider_id, row.model_id))
+    prices = ("input_per_million", "output_per_million", "cache_read_per_million", "cache_write_per_million")
+    plain = (
+        "model_id", "mode", "max_input_tokens", "max_output_tokens", "supports_function_calling",
+        "supports_vision", "supports_reasoning", "supports_prompt_caching", "supports_response_schema",
+    )
+    for record in records("provider_models", data_dir):
+        provider = providers[record["provider"]]
+        values: Record = {
+            "provider_id": provider.id,
+            **{name: record[name] for name in plain},
+            **{name: decimal_or_none(record[name]) for name in prices},
+            "deprecation_date": date_or_none(record["deprecation_date"]),
+            **origin_of(record),
+        }
+        up.upsert(db.ProviderModel, found, (provider.id, record["model_id"]), values)
+
+
+async def _hardware(up: Upserter, data_dir: Path) -> dict[Hashable, db.Hardware]:
+    found = await up.existing(db.Hardware, lambda row: row.sku)
+    numbers = ("memory_gib", "memory_bandwidth_gbps", "peak_bf16_tflops", "peak_fp8_tflops")
+    plain = ("sku", "name", "vendor", "device_architecture", "compute_capability", "tdp_watts", "release_year")
+    for record in records("hardware", data_dir):
+        values = {
+            **{name: record[name] for name in plain},
+            **{name: decimal_or_none(record[name]) for name in numbers},
+            **origin_of(record),
+        }
+        up.upsert(db.Hardware, found, record["sku"], values)
+    await up.session.flush()
+    return found
+
+
+async def _hardware_prices(
+    up: Upserter, data_dir: Path, hardware: dict[Hashable, db.Hardware], providers: dict[Hashable, db.Provider]
+) -> None:
+    found = await up.existing(
+        db.HardwarePrice,
+        lambda row: (row.hardware_id, row.provider_id, row.region, row.instance_type, row.as_of),
+    )
+    for record in records("hardware_prices", data_dir):
+        sku, provider = hardware[record["sku"]], providers[record["provider"]]
+        as_of = date_or_none(record["as_of"])
+        values = {
+            "hardware_id": sku.id,
+            "provider_id": provider.id,
+            "instance_type": record["instance_type"],
+            "devices_per_instance": record["devices_per_instance"],
+            "region": record["region"],
+            "on_demand_per_hour": decimal_or_none(record["on_demand_per_hour"]),
+            "spot_per_hour": decimal_or_none(record["spot_per_hour"]),
+            "currency": record["currency"],
+            "as_of": as_of,
+            **origin_of(record),
+        }
+        up.upsert(db.HardwarePrice, found, (sku.id, provider.id, record["region"], record["instance_type"], as_of),
+                  values)

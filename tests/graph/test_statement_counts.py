@@ -1,0 +1,85 @@
+"""Every relationship goes through per-request loaders: the number of SQL statements per query
+does not grow with the number of rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert
+
+from budgraph import db
+from budgraph.kit.db import RequestSession, StatementCounter
+from budgraph.kit.versions import version_key
+from tests.conftest import GraphQLClient
+
+DEEP = """
+{
+  engines(first: 5) {
+    nodes {
+      slug
+      latestVersion(deviceArchitecture: CUDA) { version }
+      versions(first: 100) {
+        totalCount
+        nodes {
+          version engine { slug }
+          architectures(first: 10) { nodes { className engineVersions(first: 3) { nodes { version engine { name } } } } }
+          models(first: 5) { nodes { uri license { key } architecture { family } } }
+        }
+      }
+    }
+  }
+  models(first: 100) { nodes { uri license { key kind } architecture { className } } }
+  modelArchitectures(first: 100) { nodes { className engineVersions(first: 5) { totalCount nodes { version } } } }
+}
+"""
+
+
+async def _base(session: RequestSession) -> tuple[list[db.Engine], list[db.ModelArchitecture], db.License]:
+    engines = [db.Engine(slug=f"engine-{i}", name=f"Engine {i}") for i in range(5)]
+    archs = [db.ModelArchitecture(class_name=f"Arch{i}ForCausalLM", family=f"family{i}") for i in range(10)]
+    lic = db.License(key="apache-2.0", name="Apache 2.0", kind="permissive", commercial_use=True)
+    session.add_all([*engines, *archs, lic])
+    await session.flush()
+    return engines, archs, lic
+
+
+async def _grow(
+    session: RequestSession, base: tuple[list[db.Engine], list[db.ModelArchitecture], db.License], start: int, stop: int
+) -> None:
+    """Engine versions and models ``start..stop``, every version serving every architecture."""
+    engines, archs, lic = base
+    versions = [
+        {"engine_id": engines[i % 5].id, "version": f"1.{i}.0", "version_key": version_key(f"1.{i}.0"),
+         "device_architecture": "CUDA", "container_image": f"img:{i}"}
+        for i in range(start, stop)
+    ]
+    version_ids = (await session.scalars(insert(db.EngineVersion).returning(db.EngineVersion.id), versions)).all()
+    await session.execute(
+        insert(db.CompatibilityEdge),
+        [{"engine_version_id": vid, "architecture_id": arch.id} for vid in version_ids for arch in archs],
+    )
+    await session.execute(
+        insert(db.Model),
+        [{"uri": f"org/model-{i}", "source_kind": "huggingface", "architecture": archs[i % 10].class_name,
+          "license_id": lic.id} for i in range(start, stop)],
+    )
+    await session.commit()
+
+
+async def _statements(client: GraphQLClient, statements: StatementCounter, rows: int) -> int:
+    statements.reset()
+    data = await client.data(DEEP)
+    assert len(data["models"]["nodes"]) == min(rows, 100)
+    assert sum(engine["versions"]["totalCount"] for engine in data["engines"]["nodes"]) == rows
+    return statements.count
+
+
+async def test_statement_count_is_the_same_for_5_and_500_rows(
+    session: RequestSession, client: GraphQLClient, statements: StatementCounter
+) -> None:
+    base = await _base(session)
+    await _grow(session, base, 0, 5)
+    with_5 = await _statements(client, statements, 5)
+    await _grow(session, base, 5, 500)
+    with_500 = await _statements(client, statements, 500)
+    assert with_5 == with_500
+    # one statement per list / count / loader batch, whatever the rows: a small fixed number
+    assert with_5 <= 20, statements.statements

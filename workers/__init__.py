@@ -1,0 +1,1 @@
+"""arq workers of budgraph: started with `budgraph worker`."""
