@@ -34,7 +34,9 @@ def migrate_upgrade(revision: Annotated[str, typer.Argument(help="Target revisio
 
 
 @migrate_app.command("downgrade")
-def migrate_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")]) -> None:
+def migrate_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")],
+) -> None:
     """Revert the database to a revision."""
     from budgraph.kit.migrate import downgrade
 

@@ -14,7 +14,8 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy async URL (postgresql+asyncpg://...). Unset: an embedded PostgreSQL is started.",
+        description="SQLAlchemy async URL (postgresql+asyncpg://...). Unset: an embedded PostgreSQL is"
+        " started.",
     )
     redis_url: str | None = Field(
         default=None, description="redis://host:port/db. Unset: an embedded Redis is started."

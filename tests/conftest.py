@@ -56,12 +56,23 @@ async def _recreate_database(admin_url: str, name: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+async def _drop_database(admin_url: str, name: str) -> None:
+    dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
 @pytest.fixture(scope="session")
-async def database_url(servers: Servers) -> str:
-    name = f"{TEST_DATABASE}_{os.getpid()}" if os.environ.get("PYTEST_XDIST_WORKER") else TEST_DATABASE
+async def database_url(servers: Servers) -> AsyncIterator[str]:
+    """A fresh database for this test run (named by process, so parallel runs never collide)."""
+    name = f"{TEST_DATABASE}_{os.getpid()}"
     url = await _recreate_database(servers.admin_database_url, name)
     await asyncio.to_thread(upgrade, url)
-    return url
+    yield url
+    await _drop_database(servers.admin_database_url, name)
 
 
 @pytest.fixture(scope="session")
@@ -116,37 +127,45 @@ class GraphQLClient:
         self.http = http
         self.token: str | None = None
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
-                   ) -> httpx.Response:
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> httpx.Response:
         headers = {}
         bearer = token or self.token
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
-        return await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
 
-    async def execute(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
-                      ) -> dict[str, Any]:
+    async def execute(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         response = await self.post(query, variables, token)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
 
-    async def data(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
-                   ) -> dict[str, Any]:
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         body = await self.execute(query, variables, token)
         assert body.get("errors") is None, body["errors"]
         data: dict[str, Any] = body["data"]
         return data
 
-    async def error_codes(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
-                          ) -> list[str]:
+    async def error_codes(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> list[str]:
         body = await self.execute(query, variables, token)
         assert body.get("errors"), body
         return [error["extensions"]["code"] for error in body["errors"]]
 
 
 @pytest.fixture
-async def client(sessions: async_sessionmaker[RequestSession], settings: Settings) -> AsyncIterator[GraphQLClient]:
+async def client(
+    sessions: async_sessionmaker[RequestSession], settings: Settings
+) -> AsyncIterator[GraphQLClient]:
     app = create_app(settings, sessions=sessions)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

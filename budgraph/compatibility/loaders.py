@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import ColumnElement, Select, select
-
 from budgraph import db
 from budgraph.compatibility import repository
 from budgraph.engines.loaders import version_order
 from budgraph.engines.repository import VersionQuery, versions_statement
-from budgraph.kit.loaders import ChildPageLoader, RowByIdLoader, SessionLoader
+from budgraph.kit.loaders import ChildPageLoader, ChildQuery, RowByIdLoader, SessionLoader
 
 
 class ModelArchitectureByIdLoader(RowByIdLoader[db.ModelArchitecture]):
@@ -37,7 +33,7 @@ class ArchitecturePagesByEngineVersionLoader(ChildPageLoader[db.ModelArchitectur
 
     entity = db.ModelArchitecture
 
-    def statement(self) -> tuple[Select[Any], ColumnElement[Any], list[ColumnElement[Any]]]:
+    def statement(self) -> ChildQuery:
         query = self.args[1]
         assert isinstance(query, repository.ArchitectureQuery)
         stmt = repository.architectures_of_versions_statement(query)
@@ -49,7 +45,7 @@ class EngineVersionPagesByArchitectureLoader(ChildPageLoader[db.EngineVersion]):
 
     entity = db.EngineVersion
 
-    def statement(self) -> tuple[Select[Any], ColumnElement[Any], list[ColumnElement[Any]]]:
+    def statement(self) -> ChildQuery:
         query = self.args[1]
         assert isinstance(query, VersionQuery)
         stmt = versions_statement(query).join(
@@ -68,4 +64,3 @@ class ParserRulesByEngineLoader(SessionLoader[int, list[db.ParserRule]]):
         for rule in rules:
             by_engine[rule.engine_id].append(rule)
         return [by_engine[key] for key in keys]
-

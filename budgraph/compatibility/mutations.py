@@ -42,17 +42,27 @@ class CreateModelArchitectureInput:
     family: str | None = strawberry.field(default=None, description="Model family.")
     supports_lora: bool = strawberry.field(default=False, description="Whether LoRA adapters can be served.")
     supports_pipeline_parallelism: bool = strawberry.field(default=False, description="Pipeline parallelism.")
-    default_tool_call_parser: str | None = strawberry.field(default=None, description="Default tool-call parser.")
-    default_reasoning_parser: str | None = strawberry.field(default=None, description="Default reasoning parser.")
+    default_tool_call_parser: str | None = strawberry.field(
+        default=None, description="Default tool-call parser."
+    )
+    default_reasoning_parser: str | None = strawberry.field(
+        default=None, description="Default reasoning parser."
+    )
 
 
 @strawberry.input(description="Fields of a model architecture to change; omitted fields stay as they are.")
 class UpdateModelArchitectureInput:
     family: str | None = strawberry.field(default=UNSET, description="Model family.")
     supports_lora: bool | None = strawberry.field(default=UNSET, description="LoRA support.")
-    supports_pipeline_parallelism: bool | None = strawberry.field(default=UNSET, description="Pipeline parallelism.")
-    default_tool_call_parser: str | None = strawberry.field(default=UNSET, description="Default tool-call parser.")
-    default_reasoning_parser: str | None = strawberry.field(default=UNSET, description="Default reasoning parser.")
+    supports_pipeline_parallelism: bool | None = strawberry.field(
+        default=UNSET, description="Pipeline parallelism."
+    )
+    default_tool_call_parser: str | None = strawberry.field(
+        default=UNSET, description="Default tool-call parser."
+    )
+    default_reasoning_parser: str | None = strawberry.field(
+        default=UNSET, description="Default reasoning parser."
+    )
 
 
 @strawberry.input(description="A new parser rule.")
@@ -85,7 +95,9 @@ ArchitecturesArgument = Annotated[
 
 
 async def _version(info: Info, id: strawberry.ID) -> db.EngineVersion:
-    row = await info.context.session.get(db.EngineVersion, expect_global_id(id, "EngineVersion"))
+    row: db.EngineVersion | None = await info.context.session.get(
+        db.EngineVersion, expect_global_id(id, "EngineVersion")
+    )
     if row is None:
         raise NotFound(f"no engine version with id {id!r}", field="engineVersionId")
     return row
@@ -93,7 +105,9 @@ async def _version(info: Info, id: strawberry.ID) -> db.EngineVersion:
 
 @strawberry.type
 class CompatibilityMutations:
-    @strawberry.mutation(description="Declare that an engine version serves these architectures (idempotent).")
+    @strawberry.mutation(
+        description="Declare that an engine version serves these architectures (idempotent)."
+    )
     async def add_compatibility(
         self,
         info: Info,
@@ -119,7 +133,9 @@ class CompatibilityMutations:
 
     @strawberry.mutation(description="Register a model architecture.")
     async def create_model_architecture(
-        self, info: Info, input: Annotated[CreateModelArchitectureInput, strawberry.argument(description="It.")]
+        self,
+        info: Info,
+        input: Annotated[CreateModelArchitectureInput, strawberry.argument(description="It.")],
     ) -> ModelArchitecture:
         info.context.require(Scope.WRITE)
         values = changes_of(input, {"class_name": "class_name", **_ARCH_FIELDS})
@@ -131,7 +147,9 @@ class CompatibilityMutations:
         self,
         info: Info,
         id: IdArgument,
-        input: Annotated[UpdateModelArchitectureInput, strawberry.argument(description="The fields to change.")],
+        input: Annotated[
+            UpdateModelArchitectureInput, strawberry.argument(description="The fields to change.")
+        ],
     ) -> ModelArchitecture:
         info.context.require(Scope.WRITE)
         row = await info.context.session.get(db.ModelArchitecture, expect_global_id(id, "ModelArchitecture"))
@@ -140,11 +158,15 @@ class CompatibilityMutations:
         changes = changes_of(
             input, _ARCH_FIELDS, frozenset({"supports_lora", "supports_pipeline_parallelism"})
         )
-        return ModelArchitecture.from_row(await service.update_architecture(info.context.session, row, changes))
+        return ModelArchitecture.from_row(
+            await service.update_architecture(info.context.session, row, changes)
+        )
 
     @strawberry.mutation(description="Add a parser rule to an engine.")
     async def create_parser_rule(
-        self, info: Info, input: Annotated[CreateParserRuleInput, strawberry.argument(description="The rule.")]
+        self,
+        info: Info,
+        input: Annotated[CreateParserRuleInput, strawberry.argument(description="The rule.")],
     ) -> ParserRule:
         info.context.require(Scope.WRITE)
         values = changes_of(input, _RULE_FIELDS)
@@ -152,7 +174,9 @@ class CompatibilityMutations:
         values["rule_type"], values["match_type"] = stored(input.rule_type), stored(input.match_type)
         return ParserRule.from_row(await service.create_rule(info.context.session, values))
 
-    @strawberry.mutation(description="Change a parser rule (e.g. disable it); edited fields survive re-seeding.")
+    @strawberry.mutation(
+        description="Change a parser rule (e.g. disable it); edited fields survive re-seeding."
+    )
     async def update_parser_rule(
         self,
         info: Info,

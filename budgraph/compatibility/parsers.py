@@ -41,10 +41,15 @@ def choose_parser(
         candidates = [
             rule
             for rule in rules
-            if rule.enabled and rule.rule_type == rule_type and usable(rule.parser) and rule_matches(rule, model_id)
+            if rule.enabled
+            and rule.rule_type == rule_type
+            and usable(rule.parser)
+            and rule_matches(rule, model_id)
         ]
         if candidates:
-            best = max(candidates, key=lambda r: (r.priority, _SPECIFICITY[r.match_type], len(r.pattern), -r.id))
+            best = max(
+                candidates, key=lambda r: (r.priority, _SPECIFICITY[r.match_type], len(r.pattern), -r.id)
+            )
             return best.parser
     return fallback if usable(fallback) else None
 

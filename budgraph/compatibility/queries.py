@@ -24,7 +24,16 @@ from budgraph.graphql.common import DeviceArchitecture, Endpoint, EngineVersionS
 from budgraph.graphql.context import Info
 from budgraph.kit.errors import BudgraphError, NotFound
 from budgraph.kit.ids import expect_global_id
-from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection, fetch_page
+from budgraph.kit.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    PageRequest,
+    build_connection,
+    fetch_page,
+)
 from budgraph.models import repository as models_repository
 
 
@@ -49,12 +58,16 @@ async def architectures_of_versions(
     before: str | None,
 ) -> Connection[ModelArchitecture]:
     page = PageRequest.parse(first, after, last, before)
-    loader = info.context.loaders.get(loaders.ArchitecturePagesByEngineVersionLoader, page, architecture_query(filter))
+    loader = info.context.loaders.get(
+        loaders.ArchitecturePagesByEngineVersionLoader, page, architecture_query(filter)
+    )
     result = await loader.load(version_pk)
     return build_connection(result.rows, result.start, result.total, ModelArchitecture.from_row)
 
 
-async def _target_architecture(info: Info, model: str | None, architecture: str | None) -> tuple[db.ModelArchitecture, str | None]:
+async def _target_architecture(
+    info: Info, model: str | None, architecture: str | None
+) -> tuple[db.ModelArchitecture, str | None]:
     """The architecture asked about, and the model id used to choose parsers."""
     if model is None and architecture is None:
         raise BudgraphError("give `model`, `architecture`, or both", field="model")
@@ -64,7 +77,9 @@ async def _target_architecture(info: Info, model: str | None, architecture: str 
         if registered is None:
             raise NotFound(f"no registered model {model!r}; give its `architecture` too", field="model")
         if registered.architecture is None:
-            raise NotFound(f"the architecture of {model!r} is not known yet; give `architecture`", field="model")
+            raise NotFound(
+                f"the architecture of {model!r} is not known yet; give `architecture`", field="model"
+            )
         architecture = registered.architecture
     row = await info.context.loaders.get(loaders.ModelArchitectureByClassNameLoader).load(architecture)
     if row is None:
@@ -116,7 +131,9 @@ class CompatibilityQueries:
     async def parser_rules(
         self,
         info: Info,
-        filter: Annotated[ParserRuleFilter | None, strawberry.argument(description="Which rules to list.")] = None,
+        filter: Annotated[
+            ParserRuleFilter | None, strawberry.argument(description="Which rules to list.")
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -181,7 +198,9 @@ class CompatibilityQueries:
             architecture=arch.class_name,
             version=version,
         )
-        stmt = versions_statement(query).order_by(db.EngineVersion.engine_id, *version_order("version", "desc"))
+        stmt = versions_statement(query).order_by(
+            db.EngineVersion.engine_id, *version_order("version", "desc")
+        )
         rows, start, total = await fetch_page(info.context.session, stmt, page)
         rule_loader = info.context.loaders.get(loaders.ParserRulesByEngineLoader)
         rules = await rule_loader.load_many([row.engine_id for row in rows])

@@ -44,12 +44,18 @@ def architectures_of_versions_statement(query: ArchitectureQuery) -> Select[Any]
     )
 
 
-async def architectures_by_class_names(session: AsyncSession, names: Sequence[str]) -> list[db.ModelArchitecture]:
-    rows = await session.scalars(select(db.ModelArchitecture).where(db.ModelArchitecture.class_name.in_(names)))
+async def architectures_by_class_names(
+    session: AsyncSession, names: Sequence[str]
+) -> list[db.ModelArchitecture]:
+    rows = await session.scalars(
+        select(db.ModelArchitecture).where(db.ModelArchitecture.class_name.in_(names))
+    )
     return list(rows.all())
 
 
-async def add_edges(session: AsyncSession, engine_version_id: int, architecture_ids: Sequence[int]) -> list[int]:
+async def add_edges(
+    session: AsyncSession, engine_version_id: int, architecture_ids: Sequence[int]
+) -> list[int]:
     """Insert missing edges (existing ones are kept); returns the ids of the inserted edges."""
     if not architecture_ids:
         return []
@@ -66,13 +72,17 @@ async def add_edges(session: AsyncSession, engine_version_id: int, architecture_
     new = [arch_id for arch_id in architecture_ids if arch_id not in existing]
     for arch_id in new:
         session.add(
-            db.CompatibilityEdge(engine_version_id=engine_version_id, architecture_id=arch_id, origin=Origin.API.value)
+            db.CompatibilityEdge(
+                engine_version_id=engine_version_id, architecture_id=arch_id, origin=Origin.API.value
+            )
         )
     await session.flush()
     return new
 
 
-async def edges_for(session: AsyncSession, engine_version_id: int, architecture_ids: Sequence[int]) -> list[db.CompatibilityEdge]:
+async def edges_for(
+    session: AsyncSession, engine_version_id: int, architecture_ids: Sequence[int]
+) -> list[db.CompatibilityEdge]:
     rows = await session.scalars(
         select(db.CompatibilityEdge).where(
             db.CompatibilityEdge.engine_version_id == engine_version_id,
@@ -104,7 +114,9 @@ def rules_statement(query: RuleQuery) -> Select[Any]:
     rule = db.ParserRule
     stmt = select(rule)
     if query.engine_slugs is not None:
-        stmt = stmt.where(rule.engine_id.in_(select(db.Engine.id).where(db.Engine.slug.in_(query.engine_slugs))))
+        stmt = stmt.where(
+            rule.engine_id.in_(select(db.Engine.id).where(db.Engine.slug.in_(query.engine_slugs)))
+        )
     if query.rule_type is not None:
         stmt = stmt.where(rule.rule_type == query.rule_type)
     if query.parser is not None:
@@ -114,4 +126,3 @@ def rules_statement(query: RuleQuery) -> Select[Any]:
     if query.search:
         stmt = stmt.where(rule.pattern.ilike(f"%{escape_like(query.search)}%"))
     return stmt
-

@@ -38,7 +38,9 @@ def _mark_edited(version: db.EngineVersion) -> None:
         version.edited_fields = sorted({*version.edited_fields, "architectures"})
 
 
-async def add_architectures(session: AsyncSession, version: db.EngineVersion, class_names: Sequence[str]) -> int:
+async def add_architectures(
+    session: AsyncSession, version: db.EngineVersion, class_names: Sequence[str]
+) -> int:
     """Declare that a version serves these architectures; returns how many edges were new."""
     rows = await _architectures(session, class_names)
     added = await repository.add_edges(session, version.id, [row.id for row in rows])
@@ -47,7 +49,9 @@ async def add_architectures(session: AsyncSession, version: db.EngineVersion, cl
     return len(added)
 
 
-async def remove_architectures(session: AsyncSession, version: db.EngineVersion, class_names: Sequence[str]) -> int:
+async def remove_architectures(
+    session: AsyncSession, version: db.EngineVersion, class_names: Sequence[str]
+) -> int:
     rows = await _architectures(session, class_names)
     edges = await repository.edges_for(session, version.id, [row.id for row in rows])
     for edge in edges:
@@ -94,7 +98,9 @@ async def create_rule(session: AsyncSession, values: dict[str, Any]) -> db.Parse
 
 async def update_rule(session: AsyncSession, row: db.ParserRule, changes: dict[str, Any]) -> db.ParserRule:
     _check_rule(
-        changes.get("match_type", row.match_type), changes.get("pattern", row.pattern), changes.get("parser", row.parser)
+        changes.get("match_type", row.match_type),
+        changes.get("pattern", row.pattern),
+        changes.get("parser", row.parser),
     )
     apply_operator_edit(row, changes)
     await _flush(session, f"parser rule {row.pattern!r}")

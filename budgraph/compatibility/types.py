@@ -23,8 +23,12 @@ class ModelArchitectureFilter:
     search: str | None = strawberry.field(
         default=None, description="Case-insensitive substring of the class name or family."
     )
-    families: list[str] | None = strawberry.field(default=None, description="Only these families (e.g. `llama`).")
-    supports_lora: bool | None = strawberry.field(default=None, description="Only those with (or without) LoRA.")
+    families: list[str] | None = strawberry.field(
+        default=None, description="Only these families (e.g. `llama`)."
+    )
+    supports_lora: bool | None = strawberry.field(
+        default=None, description="Only those with (or without) LoRA."
+    )
     supports_pipeline_parallelism: bool | None = strawberry.field(
         default=None, description="Only those with (or without) pipeline parallelism."
     )
@@ -36,7 +40,9 @@ class ModelArchitecture(Node, Tracked):
     class_name: str = strawberry.field(description="The Hugging Face class name, unique.")
     family: str | None = strawberry.field(description="The model family (e.g. `llama`, `qwen2`).")
     supports_lora: bool = strawberry.field(description="Whether LoRA adapters can be served on it.")
-    supports_pipeline_parallelism: bool = strawberry.field(description="Whether it can be split into pipeline stages.")
+    supports_pipeline_parallelism: bool = strawberry.field(
+        description="Whether it can be split into pipeline stages."
+    )
     default_tool_call_parser: str | None = strawberry.field(
         description="Tool-call parser used when no parser rule matches the model id."
     )
@@ -62,7 +68,9 @@ class ModelArchitecture(Node, Tracked):
     async def engine_versions(
         self,
         info: Info,
-        filter: Annotated[EngineVersionFilter | None, strawberry.argument(description="Which versions.")] = None,
+        filter: Annotated[
+            EngineVersionFilter | None, strawberry.argument(description="Which versions.")
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -71,12 +79,16 @@ class ModelArchitecture(Node, Tracked):
         from budgraph.engines.queries import version_query
 
         page = PageRequest.parse(first, after, last, before)
-        loader = info.context.loaders.get(loaders.EngineVersionPagesByArchitectureLoader, page, version_query(filter))
+        loader = info.context.loaders.get(
+            loaders.EngineVersionPagesByArchitectureLoader, page, version_query(filter)
+        )
         result = await loader.load(self.pk)
         return build_connection(result.rows, result.start, result.total, EngineVersion.from_row)
 
 
-@strawberry.type(description="An edge of the compatibility graph: an engine version can serve an architecture.")
+@strawberry.type(
+    description="An edge of the compatibility graph: an engine version can serve an architecture."
+)
 class CompatibilityEdge(Node, Tracked):
     engine_version_pk: strawberry.Private[int]
     architecture_pk: strawberry.Private[int]
@@ -107,20 +119,29 @@ class CompatibilityEdge(Node, Tracked):
 
 @strawberry.input(description="Which parser rules to list; all given conditions must hold.")
 class ParserRuleFilter:
-    engine_slugs: list[str] | None = strawberry.field(default=None, description="Only rules of these engines.")
-    rule_type: ParserRuleType | None = strawberry.field(default=None, description="Only tool or reasoning rules.")
+    engine_slugs: list[str] | None = strawberry.field(
+        default=None, description="Only rules of these engines."
+    )
+    rule_type: ParserRuleType | None = strawberry.field(
+        default=None, description="Only tool or reasoning rules."
+    )
     parser: str | None = strawberry.field(default=None, description="Only rules choosing this parser.")
     enabled: bool | None = strawberry.field(default=None, description="Only enabled (or disabled) rules.")
-    search: str | None = strawberry.field(default=None, description="Case-insensitive substring of the pattern.")
+    search: str | None = strawberry.field(
+        default=None, description="Case-insensitive substring of the pattern."
+    )
 
 
 @strawberry.type(
     description="Chooses a tool-call or reasoning parser for model ids that match a pattern. The enabled"
-    " rule with the highest priority wins; among equals, exact beats prefix beats regex, then the longer pattern."
+    " rule with the highest priority wins; among equals, exact beats prefix beats regex, then the longer"
+    " pattern."
 )
 class ParserRule(Node, Tracked):
     engine_pk: strawberry.Private[int]
-    rule_type: ParserRuleType = strawberry.field(description="Whether it chooses a tool-call or reasoning parser.")
+    rule_type: ParserRuleType = strawberry.field(
+        description="Whether it chooses a tool-call or reasoning parser."
+    )
     parser: str = strawberry.field(description="The parser it chooses (e.g. `hermes`).")
     match_type: MatchType = strawberry.field(
         description="exact and prefix compare case-insensitively; regex must match the whole model id."
@@ -155,17 +176,20 @@ class ParserRule(Node, Tracked):
 
 
 @strawberry.type(
-    description="An engine version that can serve a model or architecture, with what a runtime needs to start it."
+    description="An engine version that can serve a model or architecture, with what a runtime needs to"
+    " start it."
 )
 class CompatibleEngineVersion:
     engine_version: EngineVersion = strawberry.field(description="The engine version.")
     architecture: ModelArchitecture = strawberry.field(description="The architecture it serves.")
     container_image: str = strawberry.field(description="The image to run.")
     tool_call_parser: str | None = strawberry.field(
-        description="The tool-call parser for this model: from the parser rules, else the architecture default."
+        description="The tool-call parser for this model: from the parser rules, else the architecture"
+        " default."
     )
     reasoning_parser: str | None = strawberry.field(
-        description="The reasoning parser for this model: from the parser rules, else the architecture default."
+        description="The reasoning parser for this model: from the parser rules, else the architecture"
+        " default."
     )
     supports_lora: bool = strawberry.field(description="Whether LoRA adapters can be served.")
     supports_pipeline_parallelism: bool = strawberry.field(description="Whether pipeline parallelism works.")

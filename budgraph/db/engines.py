@@ -93,4 +93,3 @@ class ParserRule(IdMixin, TimestampMixin, ProvenanceMixin, Base):
     priority: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     notes: Mapped[str] = mapped_column(Text, nullable=False, default="")
-

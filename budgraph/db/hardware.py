@@ -17,11 +17,15 @@ class Hardware(IdMixin, TimestampMixin, ProvenanceMixin, Base):
     __table_args__ = (
         CheckConstraint(enum_check("device_architecture", DeviceArchitecture), name="device_architecture"),
         CheckConstraint("sku ~ '^[a-z0-9][a-z0-9.-]*$'", name="sku_format"),
-        CheckConstraint("compute_capability IS NULL OR compute_capability ~ '^[0-9]+\\.[0-9]+$'",
-                        name="compute_capability_format"),
-        CheckConstraint("coalesce(memory_gib, 0) >= 0 AND coalesce(memory_bandwidth_gbps, 0) >= 0"
-                        " AND coalesce(peak_bf16_tflops, 0) >= 0 AND coalesce(peak_fp8_tflops, 0) >= 0",
-                        name="specs_not_negative"),
+        CheckConstraint(
+            "compute_capability IS NULL OR compute_capability ~ '^[0-9]+\\.[0-9]+$'",
+            name="compute_capability_format",
+        ),
+        CheckConstraint(
+            "coalesce(memory_gib, 0) >= 0 AND coalesce(memory_bandwidth_gbps, 0) >= 0"
+            " AND coalesce(peak_bf16_tflops, 0) >= 0 AND coalesce(peak_fp8_tflops, 0) >= 0",
+            name="specs_not_negative",
+        ),
         Index(None, "device_architecture"),
         Index(None, "vendor"),
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement
 
 from budgraph import db
 from budgraph.engines import repository
-from budgraph.kit.loaders import ChildPageLoader, RowByIdLoader, SessionLoader
+from budgraph.kit.loaders import ChildPageLoader, ChildQuery, RowByIdLoader, SessionLoader
 
 VERSION_ORDER_COLUMNS = {
     "version": db.EngineVersion.version_key,
@@ -37,16 +37,23 @@ class VersionPagesByEngineLoader(ChildPageLoader[db.EngineVersion]):
 
     entity = db.EngineVersion
 
-    def statement(self) -> tuple[Select[Any], ColumnElement[Any], list[ColumnElement[Any]]]:
-        _, query, (field, direction) = self.args
+    def statement(self) -> ChildQuery:
+        query, order = self.args[1], self.args[2]
         assert isinstance(query, repository.VersionQuery)
-        return repository.versions_statement(query), db.EngineVersion.engine_id, version_order(field, direction)
+        assert isinstance(order, tuple)
+        field, direction = order
+        return (
+            repository.versions_statement(query),
+            db.EngineVersion.engine_id,
+            version_order(field, direction),
+        )
 
 
 class LatestVersionByEngineLoader(SessionLoader[int, db.EngineVersion | None]):
     """The highest active version per engine id. Args: device architecture or None."""
 
     async def load_many_keys(self, keys: list[int]) -> list[db.EngineVersion | None]:
-        (device,) = self.args
+        device = self.args[0]
+        assert device is None or isinstance(device, str)
         latest = await repository.latest_versions(self.session, keys, device)
         return [latest.get(key) for key in keys]

@@ -41,12 +41,17 @@ class CreateEngineVersionInput:
     container_image: str = strawberry.field(description="The container image that runs this build.")
     release_date: date | None = strawberry.field(default=None, description="Release date.")
     status: EngineVersionStatus = strawberry.field(
-        default=EngineVersionStatus.ACTIVE, description="Lifecycle state."  # type: ignore[attr-defined]
+        default=EngineVersionStatus.ACTIVE,
+        description="Lifecycle state.",
     )
     endpoints: list[Endpoint] = strawberry.field(default_factory=list, description="Inference APIs served.")
     features: list[str] = strawberry.field(default_factory=list, description="Optional features supported.")
-    tool_call_parsers: list[str] = strawberry.field(default_factory=list, description="Tool-call parsers shipped.")
-    reasoning_parsers: list[str] = strawberry.field(default_factory=list, description="Reasoning parsers shipped.")
+    tool_call_parsers: list[str] = strawberry.field(
+        default_factory=list, description="Tool-call parsers shipped."
+    )
+    reasoning_parsers: list[str] = strawberry.field(
+        default_factory=list, description="Reasoning parsers shipped."
+    )
     architectures: list[str] = strawberry.field(
         default_factory=list, description="Hugging Face architecture class names this version supports."
     )
@@ -64,14 +69,16 @@ class UpdateEngineVersionInput:
 
 
 async def _engine(info: Info, id: strawberry.ID) -> db.Engine:
-    row = await info.context.session.get(db.Engine, expect_global_id(id, "Engine"))
+    row: db.Engine | None = await info.context.session.get(db.Engine, expect_global_id(id, "Engine"))
     if row is None:
         raise NotFound(f"no engine with id {id!r}", field="id")
     return row
 
 
 async def _version(info: Info, id: strawberry.ID) -> db.EngineVersion:
-    row = await info.context.session.get(db.EngineVersion, expect_global_id(id, "EngineVersion"))
+    row: db.EngineVersion | None = await info.context.session.get(
+        db.EngineVersion, expect_global_id(id, "EngineVersion")
+    )
     if row is None:
         raise NotFound(f"no engine version with id {id!r}", field="id")
     return row
@@ -133,10 +140,18 @@ class EngineMutations:
     ) -> EngineVersion:
         info.context.require(Scope.WRITE)
         row = await _version(info, id)
-        names = ["container_image", "release_date", "status", "endpoints", "features", "tool_call_parsers",
-                 "reasoning_parsers"]
+        names = [
+            "container_image",
+            "release_date",
+            "status",
+            "endpoints",
+            "features",
+            "tool_call_parsers",
+            "reasoning_parsers",
+        ]
         changes = changes_of(
-            input, {name: name for name in names},
+            input,
+            {name: name for name in names},
             frozenset(names) - {"release_date"},
         )
         return EngineVersion.from_row(await service.update_version(info.context.session, row, changes))

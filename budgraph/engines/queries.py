@@ -23,7 +23,16 @@ from budgraph.graphql.common import DeviceArchitecture
 from budgraph.graphql.context import Info
 from budgraph.kit.errors import BudgraphError
 from budgraph.kit.ids import expect_global_id
-from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection, fetch_page
+from budgraph.kit.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    PageRequest,
+    build_connection,
+    fetch_page,
+)
 
 ENGINE_ORDER_COLUMNS = {"name": db.Engine.name, "slug": db.Engine.slug, "created_at": db.Engine.created_at}
 
@@ -41,7 +50,9 @@ def version_query(filter: EngineVersionFilter | None) -> repository.VersionQuery
     return repository.VersionQuery(
         engine_slugs=tuple(filter.engine_slugs) if filter.engine_slugs is not None else None,
         device_architectures=(
-            tuple(d.value for d in filter.device_architectures) if filter.device_architectures is not None else None
+            tuple(d.value for d in filter.device_architectures)
+            if filter.device_architectures is not None
+            else None
         ),
         statuses=tuple(s.value for s in filter.statuses) if filter.statuses is not None else None,
         endpoints=tuple(e.value for e in filter.endpoints) if filter.endpoints else None,
@@ -56,7 +67,9 @@ class EngineQueries:
     async def engines(
         self,
         info: Info,
-        filter: Annotated[EngineFilter | None, strawberry.argument(description="Which engines to list.")] = None,
+        filter: Annotated[
+            EngineFilter | None, strawberry.argument(description="Which engines to list.")
+        ] = None,
         order_by: Annotated[
             EngineOrder | None, strawberry.argument(description="How to sort (default: slug ascending).")
         ] = None,
@@ -78,13 +91,19 @@ class EngineQueries:
     async def engine(
         self,
         info: Info,
-        id: Annotated[strawberry.ID | None, strawberry.argument(description="The engine's global id.")] = None,
-        slug: Annotated[str | None, strawberry.argument(description="The engine's slug, e.g. `vllm`.")] = None,
+        id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The engine's global id.")
+        ] = None,
+        slug: Annotated[
+            str | None, strawberry.argument(description="The engine's slug, e.g. `vllm`.")
+        ] = None,
     ) -> Engine | None:
         if (id is None) == (slug is None):
             raise BudgraphError("give exactly one of `id` and `slug`", field="id")
         if id is not None:
-            row = await info.context.loaders.get(loaders.EngineByIdLoader).load(expect_global_id(id, "Engine"))
+            row = await info.context.loaders.get(loaders.EngineByIdLoader).load(
+                expect_global_id(id, "Engine")
+            )
         else:
             assert slug is not None
             row = await repository.engine_by_slug(info.context.session, slug)

@@ -110,4 +110,3 @@ async def latest_versions(
     if device_architecture is not None:
         stmt = stmt.where(db.EngineVersion.device_architecture == device_architecture)
     return {row.engine_id: row for row in (await session.scalars(stmt)).all()}
-

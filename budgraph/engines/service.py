@@ -18,6 +18,7 @@ from budgraph.kit.edits import apply_operator_edit
 from budgraph.kit.errors import BudgraphError, Conflict, NotFound, from_integrity_error
 from budgraph.kit.versions import InvalidVersionString, version_key
 
+
 @dataclass(frozen=True)
 class NewEngineVersion:
     engine_id: int
@@ -51,7 +52,9 @@ async def create_engine(session: AsyncSession, slug: str, name: str, homepage_ur
     slug = _require_text(slug, "slug").lower()
     if await repository.engine_by_slug(session, slug) is not None:
         raise Conflict(f"an engine with slug {slug!r} already exists", field="slug")
-    row = db.Engine(slug=slug, name=_require_text(name, "name"), homepage_url=homepage_url, origin=Origin.API.value)
+    row = db.Engine(
+        slug=slug, name=_require_text(name, "name"), homepage_url=homepage_url, origin=Origin.API.value
+    )
     session.add(row)
     await flush(session, f"engine {slug!r}")
     return row
@@ -103,7 +106,9 @@ async def create_version(session: AsyncSession, new: NewEngineVersion) -> db.Eng
     return row
 
 
-async def update_version(session: AsyncSession, row: db.EngineVersion, changes: dict[str, Any]) -> db.EngineVersion:
+async def update_version(
+    session: AsyncSession, row: db.EngineVersion, changes: dict[str, Any]
+) -> db.EngineVersion:
     if "container_image" in changes:
         changes["container_image"] = _require_text(changes["container_image"], "containerImage")
     for name in ("endpoints", "features", "tool_call_parsers", "reasoning_parsers"):

@@ -82,7 +82,8 @@ class EngineVersionFilter:
         default=None, description="Only versions that serve all of these endpoints."
     )
     architecture: str | None = strawberry.field(
-        default=None, description="Only versions that support this model architecture (a Hugging Face class name)."
+        default=None,
+        description="Only versions that support this model architecture (a Hugging Face class name).",
     )
     version_prefix: str | None = strawberry.field(
         default=None, description="Only versions whose version string starts with this."
@@ -126,7 +127,9 @@ class Engine(Node, Tracked):
 
         page = PageRequest.parse(first, after, last, before)
         query = version_query(filter)
-        loader = info.context.loaders.get(loaders.VersionPagesByEngineLoader, page, query, order_key(order_by))
+        loader = info.context.loaders.get(
+            loaders.VersionPagesByEngineLoader, page, query, order_key(order_by)
+        )
         result = await loader.load(self.pk)
         return build_connection(result.rows, result.start, result.total, EngineVersion.from_row)
 

@@ -7,36 +7,51 @@ from enum import Enum
 from typing import Any, NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
-from budgraph.db import enums
-from budgraph.db.base import Origin as OriginEnum
-
-DeviceArchitecture = strawberry.enum(
-    enums.DeviceArchitecture, description="The device family an engine build or a hardware SKU targets."
+from budgraph.db.base import Origin
+from budgraph.db.enums import (
+    ApiKeyScope,
+    ChangeOperation,
+    DeviceArchitecture,
+    Endpoint,
+    EngineVersionStatus,
+    LicenseKind,
+    MatchType,
+    Modality,
+    ModelSource,
+    ModelStatus,
+    ParserRuleType,
+    ProviderKind,
+    ProviderModelMode,
 )
-EngineVersionStatus = strawberry.enum(
-    enums.EngineVersionStatus,
+
+strawberry.enum(
+    DeviceArchitecture, description="The device family an engine build or a hardware SKU targets."
+)
+strawberry.enum(
+    EngineVersionStatus,
     description="Lifecycle of an engine version: active, deprecated (still served), yanked (do not use).",
 )
-Endpoint = strawberry.enum(enums.Endpoint, description="An inference API an engine version serves.")
-ParserRuleType = strawberry.enum(enums.ParserRuleType, description="What a parser rule chooses.")
-MatchType = strawberry.enum(enums.MatchType, description="How a parser rule's pattern matches a model id.")
-ModelSource = strawberry.enum(enums.ModelSource, description="Where a model's files come from.")
-Modality = strawberry.enum(enums.Modality, description="What a model takes in and gives out.")
-ModelStatus = strawberry.enum(enums.ModelStatus, description="Lifecycle of a registered model.")
-LicenseKind = strawberry.enum(enums.LicenseKind, description="The family of terms a license belongs to.")
-ProviderKind = strawberry.enum(enums.ProviderKind, description="What a provider offers.")
-ProviderModelMode = strawberry.enum(enums.ProviderModelMode, description="The API a cloud model is served on.")
-ChangeOperation = strawberry.enum(enums.ChangeOperation, description="What happened to an entity.")
-ApiKeyScope = strawberry.enum(
-    enums.ApiKeyScope, description="What an API key may do: read < write < admin (each includes the lower)."
+strawberry.enum(Endpoint, description="An inference API an engine version serves.")
+strawberry.enum(ParserRuleType, description="What a parser rule chooses.")
+strawberry.enum(MatchType, description="How a parser rule's pattern matches a model id.")
+strawberry.enum(ModelSource, description="Where a model's files come from.")
+strawberry.enum(Modality, description="What a model takes in and gives out.")
+strawberry.enum(ModelStatus, description="Lifecycle of a registered model.")
+strawberry.enum(LicenseKind, description="The family of terms a license belongs to.")
+strawberry.enum(ProviderKind, description="What a provider offers.")
+strawberry.enum(ProviderModelMode, description="The API a cloud model is served on.")
+strawberry.enum(ChangeOperation, description="What happened to an entity.")
+strawberry.enum(
+    ApiKeyScope, description="What an API key may do: read < write < admin (each includes the lower)."
 )
-Origin = strawberry.enum(OriginEnum, description="Who first wrote a row.")
+strawberry.enum(Origin, description="Who first wrote a row.")
 
 
 BigInt = NewType("BigInt", int)
 
-SCALARS = {
+SCALARS: dict[object, ScalarDefinition] = {
     BigInt: strawberry.scalar(
         name="BigInt",
         serialize=int,
@@ -71,8 +86,26 @@ def tracked_fields(row: Any) -> dict[str, Any]:
     return {
         "created_at": row.created_at,
         "updated_at": row.updated_at,
-        "origin": OriginEnum(row.origin),
+        "origin": Origin(row.origin),
         "source": row.source,
         "source_url": row.source_url,
         "edited_fields": list(row.edited_fields),
     }
+
+
+__all__ = [
+    "ApiKeyScope",
+    "ChangeOperation",
+    "DeviceArchitecture",
+    "Endpoint",
+    "EngineVersionStatus",
+    "LicenseKind",
+    "MatchType",
+    "Modality",
+    "ModelSource",
+    "ModelStatus",
+    "Origin",
+    "ParserRuleType",
+    "ProviderKind",
+    "ProviderModelMode",
+]

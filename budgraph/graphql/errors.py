@@ -21,18 +21,27 @@ def classify(error: GraphQLError) -> GraphQLError:
     if original is None:
         if error.extensions and "code" in error.extensions:
             return error
-        code = ErrorCode.GRAPHQL_PARSE_FAILED if error.message.startswith("Syntax Error") else (
-            ErrorCode.GRAPHQL_VALIDATION_FAILED
+        code = (
+            ErrorCode.GRAPHQL_PARSE_FAILED
+            if error.message.startswith("Syntax Error")
+            else (ErrorCode.GRAPHQL_VALIDATION_FAILED)
         )
         return GraphQLError(
-            error.message, nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
             extensions={**(error.extensions or {}), "code": code.value},
         )
     request_id = uuid.uuid4().hex
     log.error("unexpected error %s at %s", request_id, error.path, exc_info=original)
     return GraphQLError(
         f"internal server error (request id {request_id})",
-        nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
         extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
     )
 

@@ -10,7 +10,9 @@ from strawberry.types.unset import UNSET
 from budgraph.kit.errors import BudgraphError
 
 
-def changes_of(data: object, fields: dict[str, str], required: frozenset[str] = frozenset()) -> dict[str, Any]:
+def changes_of(
+    data: object, fields: dict[str, str], required: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """The given (not UNSET) input fields as ``{column: value}``; ``fields`` maps input to column names.
 
     Enum values become their stored values; a ``null`` for a field in ``required`` is an error.

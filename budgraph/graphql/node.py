@@ -14,7 +14,9 @@ from budgraph.kit.ids import from_global_id
 from budgraph.kit.loaders import RowByIdLoader
 
 
-@strawberry.interface(description="An object with a stable, opaque global id; any can be fetched with `node(id:)`.")
+@strawberry.interface(
+    description="An object with a stable, opaque global id; any can be fetched with `node(id:)`."
+)
 class Node:
     id: strawberry.ID = strawberry.field(description="Opaque global id of this object.")
 

@@ -18,8 +18,12 @@ from budgraph.graphql.common import SCALARS
 from budgraph.graphql.context import Info
 from budgraph.graphql.errors import ErrorCodes
 from budgraph.graphql.node import Node, load_node
+from budgraph.hardware.mutations import HardwareMutations
+from budgraph.hardware.queries import HardwareQueries
 from budgraph.kit.errors import BudgraphError, ErrorCode
 from budgraph.models.queries import ModelQueries
+from budgraph.providers.mutations import ProviderMutations
+from budgraph.providers.queries import ProviderQueries
 from budgraph.registry.queries import RegistryQueries
 
 
@@ -31,11 +35,15 @@ class NodeQueries:
     ) -> Node | None:
         return await load_node(info, id)
 
-    @strawberry.field(description="Objects by global id, in the order given; null for those that do not exist.")
+    @strawberry.field(
+        description="Objects by global id, in the order given; null for those that do not exist."
+    )
     async def nodes(
         self,
         info: Info,
-        ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global ids (at most the page cap).")],
+        ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description="Global ids (at most the page cap).")
+        ],
     ) -> list[Node | None]:
         cap = info.context.settings.max_page_size
         if len(ids) > cap:
@@ -46,17 +54,29 @@ class NodeQueries:
 
 
 @strawberry.type(description="Read the registry graph: engines, models, hardware, compatibility, prices.")
-class Query(NodeQueries, EngineQueries, CompatibilityQueries, ModelQueries, RegistryQueries):
+class Query(
+    NodeQueries,
+    EngineQueries,
+    CompatibilityQueries,
+    ModelQueries,
+    RegistryQueries,
+    ProviderQueries,
+    HardwareQueries,
+):
     pass
 
 
-@strawberry.type(description="Change the registry graph. Every mutation needs an API key with the `write` scope.")
-class Mutation(EngineMutations, CompatibilityMutations):
+@strawberry.type(
+    description="Change the registry graph. Every mutation needs an API key with the `write` scope."
+)
+class Mutation(EngineMutations, CompatibilityMutations, ProviderMutations, HardwareMutations):
     pass
 
 
 class BudgraphSchema(strawberry.Schema):
-    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
         """Expected errors are answers, not incidents; unexpected ones are logged by ErrorCodes."""
 
 

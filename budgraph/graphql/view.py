@@ -6,13 +6,13 @@ import json
 import logging
 from typing import Any
 
-from graphql import ExecutionResult
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from budgraph.auth.service import authenticate
@@ -32,7 +32,9 @@ def error_response(error: BudgraphError, status: int) -> JSONResponse:
 
 
 class BudgraphGraphQL(GraphQL[Context, None]):
-    def __init__(self, sessions: async_sessionmaker[RequestSession], settings: Settings, **kwargs: Any) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[RequestSession], settings: Settings, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.sessions = sessions
         self.settings = settings
@@ -41,7 +43,7 @@ class BudgraphGraphQL(GraphQL[Context, None]):
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Response | WebSocket:
         if isinstance(request, WebSocket):
-            return await super().run(request, context, root_value)  # type: ignore[no-any-return]
+            return await super().run(request, context, root_value)
         uow = UnitOfWork(self.sessions, actor="anonymous")
         try:
             try:
@@ -50,8 +52,9 @@ class BudgraphGraphQL(GraphQL[Context, None]):
                 return error_response(error, 401)
             if principal is None and self.settings.require_api_key_for_reads and request.method != "GET":
                 return error_response(
-                    BudgraphError("an API key is required (Authorization: Bearer <key>)",
-                                  code=ErrorCode.UNAUTHENTICATED),
+                    BudgraphError(
+                        "an API key is required (Authorization: Bearer <key>)", code=ErrorCode.UNAUTHENTICATED
+                    ),
                     401,
                 )
             ctx = Context(uow=uow, settings=self.settings, principal=principal)
@@ -60,13 +63,13 @@ class BudgraphGraphQL(GraphQL[Context, None]):
             response = await super().run(request, ctx, root_value)
             if request.state.failed:
                 await uow.rollback()
-                return response  # type: ignore[no-any-return]
+                return response
             try:
                 await uow.commit()
             except BudgraphError as error:
                 await uow.rollback()
                 return error_response(error, 200)
-            return response  # type: ignore[no-any-return]
+            return response
         except BaseException:
             await uow.rollback()
             raise

@@ -27,7 +27,8 @@ class _PricePages(ChildPageLoader[db.HardwarePrice]):
 
     def statement(self) -> tuple[Select[Any], ColumnElement[Any], list[ColumnElement[Any]]]:
         _, query, order = self.args
-        assert isinstance(query, repository.PriceQuery) and isinstance(order, tuple)
+        assert isinstance(query, repository.PriceQuery)
+        assert isinstance(order, tuple)
         return repository.prices_statement(query), self.parent_key, repository.price_order(*order)
 
 
@@ -48,6 +49,7 @@ class CheapestPriceByHardwareLoader(SessionLoader[int, db.HardwarePrice | None])
 
     async def load_many_keys(self, keys: list[int]) -> list[db.HardwarePrice | None]:
         region, currency = self.args
-        assert (region is None or isinstance(region, str)) and isinstance(currency, str)
+        assert region is None or isinstance(region, str)
+        assert isinstance(currency, str)
         cheapest = await repository.cheapest_prices(self.session, keys, region, currency)
         return [cheapest.get(key) for key in keys]

@@ -20,15 +20,15 @@ class RequestSession(AsyncSession):
         super().__init__(*args, **kwargs)
         self._round_trip = asyncio.Lock()
 
-    async def execute(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
         async with self._round_trip:
             return await super().execute(*args, **kwargs)
 
-    async def scalar(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
         async with self._round_trip:
             return await super().scalar(*args, **kwargs)
 
-    async def get(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
         async with self._round_trip:
             return await super().get(*args, **kwargs)
 

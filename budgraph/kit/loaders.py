@@ -9,11 +9,13 @@ from aiodataloader import DataLoader
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from budgraph.kit.pagination import ChildPage, PageRequest, fetch_child_pages
+from budgraph.kit.pagination import ChildPage, PageRequest, ParentKey, fetch_child_pages
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 R = TypeVar("R")
+# The children query, the column holding the parent key, and the order of children within a parent.
+ChildQuery = tuple[Select[Any], ParentKey, list[ColumnElement[Any]]]
 
 
 class SessionLoader(DataLoader[K, V]):
@@ -48,7 +50,7 @@ class ChildPageLoader(SessionLoader[int, ChildPage[R]], Generic[R]):
 
     entity: type[R]
 
-    def statement(self) -> tuple[Select[Any], ColumnElement[Any], list[ColumnElement[Any]]]:
+    def statement(self) -> ChildQuery:
         """The children query, the parent-key column, and the order of children."""
         raise NotImplementedError
 

@@ -16,13 +16,14 @@ from typing import Annotated, Any, Generic, TypeVar
 import strawberry
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from budgraph.kit.errors import BudgraphError, ErrorCode
 from budgraph.settings import get_settings
 
 T = TypeVar("T")
+ParentKey = ColumnElement[Any] | InstrumentedAttribute[Any]
 R = TypeVar("R")
 K = TypeVar("K", bound=Hashable)
 
@@ -89,7 +90,10 @@ class PageRequest:
 
     @classmethod
     def parse(
-        cls, first: int | None = None, after: str | None = None, last: int | None = None,
+        cls,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
         before: str | None = None,
     ) -> PageRequest:
         settings = get_settings()
@@ -103,7 +107,8 @@ class PageRequest:
             if size > settings.max_page_size:
                 raise BudgraphError(
                     f"`{name}` is {size}; the page cap is {settings.max_page_size}",
-                    code=ErrorCode.PAGE_SIZE_EXCEEDED, field=name,
+                    code=ErrorCode.PAGE_SIZE_EXCEEDED,
+                    field=name,
                 )
         if first is None and last is None:
             first = settings.default_page_size
@@ -140,7 +145,9 @@ def build_connection(rows: Sequence[R], start: int, total: int, convert: Callabl
     )
 
 
-async def fetch_page(session: AsyncSession, stmt: Select[Any], page: PageRequest) -> tuple[list[Any], int, int]:
+async def fetch_page(
+    session: AsyncSession, stmt: Select[Any], page: PageRequest
+) -> tuple[list[Any], int, int]:
     """Rows of one page of an ordered statement, the page's start offset, and the total count."""
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     start, end = page.bounds(total)
@@ -161,7 +168,7 @@ async def fetch_child_pages(
     session: AsyncSession,
     stmt: Select[Any],
     entity: type[R],
-    parent_key: ColumnElement[Any],
+    parent_key: ParentKey,
     order_by: Sequence[ColumnElement[Any]],
     keys: Sequence[K],
     page: PageRequest,
@@ -176,7 +183,7 @@ async def fetch_child_pages(
         )
         .subquery()
     )
-    child = aliased(entity, inner)  # type: ignore[type-var]
+    child = aliased(entity, inner)
     position, total = inner.c.position - 1, inner.c.total
     start = position >= (page.after + 1 if page.after is not None else 0)
     end_bound = func.least(page.before, total) if page.before is not None else total

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import ColumnElement, Select
-
 from budgraph import db
-from budgraph.kit.loaders import ChildPageLoader, RowByIdLoader
+from budgraph.kit.loaders import ChildPageLoader, ChildQuery, RowByIdLoader
 from budgraph.models import repository
 
 
@@ -24,7 +20,7 @@ class ModelPagesByEngineVersionLoader(ChildPageLoader[db.Model]):
 
     entity = db.Model
 
-    def statement(self) -> tuple[Select[Any], ColumnElement[Any], list[ColumnElement[Any]]]:
+    def statement(self) -> ChildQuery:
         query = self.args[1]
         assert isinstance(query, repository.ModelQuery)
         stmt = repository.models_served_statement(query)

@@ -11,7 +11,16 @@ from budgraph import db
 from budgraph.graphql.context import Info
 from budgraph.kit.errors import BudgraphError
 from budgraph.kit.ids import expect_global_id
-from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection, fetch_page
+from budgraph.kit.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    PageRequest,
+    build_connection,
+    fetch_page,
+)
 from budgraph.models import loaders, repository
 from budgraph.models.types import License, LicenseFilter, Model, ModelFilter, ModelOrder
 
@@ -81,7 +90,9 @@ class ModelQueries:
     async def models(
         self,
         info: Info,
-        filter: Annotated[ModelFilter | None, strawberry.argument(description="Which models to list.")] = None,
+        filter: Annotated[
+            ModelFilter | None, strawberry.argument(description="Which models to list.")
+        ] = None,
         order_by: Annotated[ModelOrder | None, strawberry.argument(description="How to sort.")] = None,
         first: First = None,
         after: After = None,
@@ -98,7 +109,9 @@ class ModelQueries:
         self,
         info: Info,
         id: Annotated[strawberry.ID | None, strawberry.argument(description="Global id.")] = None,
-        uri: Annotated[str | None, strawberry.argument(description="e.g. `Qwen/Qwen2.5-7B-Instruct`.")] = None,
+        uri: Annotated[
+            str | None, strawberry.argument(description="e.g. `Qwen/Qwen2.5-7B-Instruct`.")
+        ] = None,
     ) -> Model | None:
         if (id is None) == (uri is None):
             raise BudgraphError("give exactly one of `id` and `uri`", field="id")
@@ -139,7 +152,9 @@ class ModelQueries:
         if (id is None) == (key is None):
             raise BudgraphError("give exactly one of `id` and `key`", field="id")
         if id is not None:
-            row = await info.context.loaders.get(loaders.LicenseByIdLoader).load(expect_global_id(id, "License"))
+            row = await info.context.loaders.get(loaders.LicenseByIdLoader).load(
+                expect_global_id(id, "License")
+            )
         else:
             assert key is not None
             row = await repository.license_by_key(info.context.session, key)

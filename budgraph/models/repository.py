@@ -78,7 +78,10 @@ def models_served_statement(query: ModelQuery) -> Select[Any]:
 async def model_by_uri(session: AsyncSession, uri: str) -> db.Model | None:
     """A model by its uri; Hub ids compare case-insensitively, exact matches first."""
     rows = await session.scalars(
-        select(db.Model).where(db.Model.uri.ilike(escape_like(uri))).order_by((db.Model.uri == uri).desc()).limit(1)
+        select(db.Model)
+        .where(db.Model.uri.ilike(escape_like(uri)))
+        .order_by((db.Model.uri == uri).desc())
+        .limit(1)
     )
     return rows.first()
 

@@ -38,7 +38,9 @@ class License(Node, Tracked):
     url: str | None = strawberry.field(description="Where the license text is published.")
     kind: LicenseKind = strawberry.field(description="The family of terms.")
     commercial_use: bool = strawberry.field(description="Whether the license allows commercial use.")
-    aliases: list[str] = strawberry.field(description="Other names the license is known by (model cards use them).")
+    aliases: list[str] = strawberry.field(
+        description="Other names the license is known by (model cards use them)."
+    )
 
     @classmethod
     def from_row(cls, row: db.License) -> License:
@@ -56,7 +58,9 @@ class License(Node, Tracked):
 
 @strawberry.input(description="Which licenses to list; all given conditions must hold.")
 class LicenseFilter:
-    search: str | None = strawberry.field(default=None, description="Case-insensitive substring of key or name.")
+    search: str | None = strawberry.field(
+        default=None, description="Case-insensitive substring of key or name."
+    )
     kinds: list[LicenseKind] | None = strawberry.field(default=None, description="Only these kinds.")
     commercial_use: bool | None = strawberry.field(default=None, description="Only those (not) allowing it.")
 
@@ -125,20 +129,32 @@ class ModelOrder:
 
 @strawberry.input(description="Which models to list; all given conditions must hold.")
 class ModelFilter:
-    search: str | None = strawberry.field(default=None, description="Case-insensitive substring of uri or author.")
+    search: str | None = strawberry.field(
+        default=None, description="Case-insensitive substring of uri or author."
+    )
     source_kinds: list[ModelSource] | None = strawberry.field(default=None, description="Only these sources.")
     architectures: list[str] | None = strawberry.field(default=None, description="Only these class names.")
-    families: list[str] | None = strawberry.field(default=None, description="Only architectures of these families.")
+    families: list[str] | None = strawberry.field(
+        default=None, description="Only architectures of these families."
+    )
     modalities: list[Modality] | None = strawberry.field(default=None, description="Only these modalities.")
     statuses: list[ModelStatus] | None = strawberry.field(default=None, description="Only these states.")
     license_keys: list[str] | None = strawberry.field(default=None, description="Only these licenses (keys).")
-    license_kinds: list[LicenseKind] | None = strawberry.field(default=None, description="Only these license kinds.")
+    license_kinds: list[LicenseKind] | None = strawberry.field(
+        default=None, description="Only these license kinds."
+    )
     commercial_use: bool | None = strawberry.field(
         default=None, description="Only models whose license does (or does not) allow commercial use."
     )
-    min_parameters: BigInt | None = strawberry.field(default=None, description="At least this many parameters.")
-    max_parameters: BigInt | None = strawberry.field(default=None, description="At most this many parameters.")
-    min_context_length: int | None = strawberry.field(default=None, description="At least this context length.")
+    min_parameters: BigInt | None = strawberry.field(
+        default=None, description="At least this many parameters."
+    )
+    max_parameters: BigInt | None = strawberry.field(
+        default=None, description="At most this many parameters."
+    )
+    min_context_length: int | None = strawberry.field(
+        default=None, description="At least this context length."
+    )
 
 
 register_node("Model", loaders.ModelByIdLoader, Model.from_row)

@@ -8,7 +8,7 @@ exactly what it reads back.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Numeric
 from sqlalchemy.orm import QueryableAttribute
@@ -16,6 +16,10 @@ from sqlalchemy.orm import QueryableAttribute
 from budgraph.kit.errors import BudgraphError
 
 
+@overload
+def plain(value: Decimal) -> Decimal: ...
+@overload
+def plain(value: Decimal | None) -> Decimal | None: ...
 def plain(value: Decimal | None) -> Decimal | None:
     """The value without trailing zeros and never in exponent form (`2.5`, not `2.50000000` or `1E+1`)."""
     if value is None:
@@ -32,12 +36,15 @@ def checked_amount(value: Decimal | None, column: QueryableAttribute[Any], field
     if value < 0:
         raise BudgraphError(f"`{field}` must not be negative (got {value})", field=field)
     numeric = column.expression.type
-    assert isinstance(numeric, Numeric) and numeric.precision is not None and numeric.scale is not None
+    assert isinstance(numeric, Numeric)
+    assert numeric.precision is not None
+    assert numeric.scale is not None
     exponent = value.normalize().as_tuple().exponent
     assert isinstance(exponent, int)
     if -exponent > numeric.scale:
         raise BudgraphError(
-            f"`{field}` has more than {numeric.scale} decimal places ({value}); it would be rounded", field=field
+            f"`{field}` has more than {numeric.scale} decimal places ({value}); it would be rounded",
+            field=field,
         )
     if value >= Decimal(10) ** (numeric.precision - numeric.scale):
         raise BudgraphError(

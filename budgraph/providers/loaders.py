@@ -26,6 +26,7 @@ class ModelPagesByProviderLoader(ChildPageLoader[db.ProviderModel]):
 
     def statement(self) -> tuple[Select[Any], ColumnElement[Any], list[ColumnElement[Any]]]:
         _, query, order = self.args
-        assert isinstance(query, repository.ProviderModelQuery) and isinstance(order, tuple)
+        assert isinstance(query, repository.ProviderModelQuery)
+        assert isinstance(order, tuple)
         stmt = repository.provider_models_statement(query)
         return stmt, db.ProviderModel.provider_id.expression, repository.model_order(*order)

@@ -22,7 +22,9 @@ from budgraph.kit.ids import expect_global_id
 from budgraph.providers import service
 from budgraph.providers.types import Provider, ProviderModel
 
-PRICE_HELP = "US dollars per million tokens, exact; give it as a string (e.g. `\"0.15\"`) to avoid float rounding."
+PRICE_HELP = (
+    'US dollars per million tokens, exact; give it as a string (e.g. `"0.15"`) to avoid float rounding.'
+)
 
 
 @strawberry.input(description="A new provider.")
@@ -30,7 +32,9 @@ class CreateProviderInput:
     slug: str = strawberry.field(description="Stable short name: lower-case letters, digits, `_`, `.`, `-`.")
     name: str = strawberry.field(description="Display name.")
     kind: ProviderKind = strawberry.field(description="What the provider offers.")
-    homepage_url: str | None = strawberry.field(default=None, description="The provider's web site (http or https).")
+    homepage_url: str | None = strawberry.field(
+        default=None, description="The provider's web site (http or https)."
+    )
 
 
 @strawberry.input(description="Fields of a provider to change; omitted fields stay as they are.")
@@ -43,42 +47,64 @@ class UpdateProviderInput:
 @strawberry.input(description="A new model served by a provider.")
 class CreateProviderModelInput:
     provider_id: strawberry.ID = strawberry.field(description="Global id of the provider.")
-    model_id: str = strawberry.field(description="The id the provider's API knows the model by; unique per provider.")
+    model_id: str = strawberry.field(
+        description="The id the provider's API knows the model by; unique per provider."
+    )
     mode: ProviderModelMode = strawberry.field(description="The API the model is served on.")
-    input_per_million: Decimal | None = strawberry.field(default=None, description=f"Input price: {PRICE_HELP}")
-    output_per_million: Decimal | None = strawberry.field(default=None, description=f"Output price: {PRICE_HELP}")
+    input_per_million: Decimal | None = strawberry.field(
+        default=None, description=f"Input price: {PRICE_HELP}"
+    )
+    output_per_million: Decimal | None = strawberry.field(
+        default=None, description=f"Output price: {PRICE_HELP}"
+    )
     cache_read_per_million: Decimal | None = strawberry.field(
         default=None, description=f"Cached-input read price: {PRICE_HELP}"
     )
     cache_write_per_million: Decimal | None = strawberry.field(
         default=None, description=f"Cached-input write price: {PRICE_HELP}"
     )
-    max_input_tokens: int | None = strawberry.field(default=None, description="Most input tokens accepted (> 0).")
+    max_input_tokens: int | None = strawberry.field(
+        default=None, description="Most input tokens accepted (> 0)."
+    )
     max_output_tokens: int | None = strawberry.field(default=None, description="Most output tokens (> 0).")
     supports_function_calling: bool = strawberry.field(default=False, description="Tool / function calling.")
     supports_vision: bool = strawberry.field(default=False, description="Image input.")
     supports_reasoning: bool = strawberry.field(default=False, description="A reasoning (thinking) mode.")
     supports_prompt_caching: bool = strawberry.field(default=False, description="Prompt caching.")
-    supports_response_schema: bool = strawberry.field(default=False, description="JSON-schema constrained output.")
+    supports_response_schema: bool = strawberry.field(
+        default=False, description="JSON-schema constrained output."
+    )
     deprecation_date: date | None = strawberry.field(default=None, description="When the model is retired.")
 
 
 @strawberry.input(description="Fields of a provider model to change; omitted fields stay as they are.")
 class UpdateProviderModelInput:
-    mode: ProviderModelMode | None = strawberry.field(default=UNSET, description="The API the model is served on.")
-    input_per_million: Decimal | None = strawberry.field(default=UNSET, description=f"Input price: {PRICE_HELP}")
-    output_per_million: Decimal | None = strawberry.field(default=UNSET, description=f"Output price: {PRICE_HELP}")
+    mode: ProviderModelMode | None = strawberry.field(
+        default=UNSET, description="The API the model is served on."
+    )
+    input_per_million: Decimal | None = strawberry.field(
+        default=UNSET, description=f"Input price: {PRICE_HELP}"
+    )
+    output_per_million: Decimal | None = strawberry.field(
+        default=UNSET, description=f"Output price: {PRICE_HELP}"
+    )
     cache_read_per_million: Decimal | None = strawberry.field(
         default=UNSET, description=f"Cached-input read price: {PRICE_HELP}"
     )
     cache_write_per_million: Decimal | None = strawberry.field(
         default=UNSET, description=f"Cached-input write price: {PRICE_HELP}"
     )
-    max_input_tokens: int | None = strawberry.field(default=UNSET, description="Most input tokens accepted (> 0).")
+    max_input_tokens: int | None = strawberry.field(
+        default=UNSET, description="Most input tokens accepted (> 0)."
+    )
     max_output_tokens: int | None = strawberry.field(default=UNSET, description="Most output tokens (> 0).")
-    supports_function_calling: bool | None = strawberry.field(default=UNSET, description="Tool / function calling.")
+    supports_function_calling: bool | None = strawberry.field(
+        default=UNSET, description="Tool / function calling."
+    )
     supports_vision: bool | None = strawberry.field(default=UNSET, description="Image input.")
-    supports_reasoning: bool | None = strawberry.field(default=UNSET, description="A reasoning (thinking) mode.")
+    supports_reasoning: bool | None = strawberry.field(
+        default=UNSET, description="A reasoning (thinking) mode."
+    )
     supports_prompt_caching: bool | None = strawberry.field(default=UNSET, description="Prompt caching.")
     supports_response_schema: bool | None = strawberry.field(
         default=UNSET, description="JSON-schema constrained output."
@@ -107,14 +133,15 @@ IdArgument = Annotated[strawberry.ID, strawberry.argument(description="Global id
 
 
 async def _provider(info: Info, id: strawberry.ID) -> db.Provider:
-    row = await info.context.session.get(db.Provider, expect_global_id(id, "Provider"))
+    row: db.Provider | None = await info.context.session.get(db.Provider, expect_global_id(id, "Provider"))
     if row is None:
         raise NotFound(f"no provider with id {id!r}", field="id")
     return row
 
 
 async def _model(info: Info, id: strawberry.ID) -> db.ProviderModel:
-    row = await info.context.session.get(db.ProviderModel, expect_global_id(id, "ProviderModel"))
+    pk = expect_global_id(id, "ProviderModel")
+    row: db.ProviderModel | None = await info.context.session.get(db.ProviderModel, pk)
     if row is None:
         raise NotFound(f"no provider model with id {id!r}", field="id")
     return row
@@ -124,7 +151,9 @@ async def _model(info: Info, id: strawberry.ID) -> db.ProviderModel:
 class ProviderMutations:
     @strawberry.mutation(description="Register a provider.")
     async def create_provider(
-        self, info: Info, input: Annotated[CreateProviderInput, strawberry.argument(description="The provider.")]
+        self,
+        info: Info,
+        input: Annotated[CreateProviderInput, strawberry.argument(description="The provider.")],
     ) -> Provider:
         info.context.require(Scope.WRITE)
         row = await service.create_provider(
@@ -142,13 +171,17 @@ class ProviderMutations:
         info.context.require(Scope.WRITE)
         row = await _provider(info, id)
         changes = changes_of(
-            input, {"name": "name", "kind": "kind", "homepage_url": "homepage_url"}, frozenset({"name", "kind"})
+            input,
+            {"name": "name", "kind": "kind", "homepage_url": "homepage_url"},
+            frozenset({"name", "kind"}),
         )
         return Provider.from_row(await service.update_provider(info.context.session, row, changes))
 
     @strawberry.mutation(description="Add a model to a provider.")
     async def create_provider_model(
-        self, info: Info, input: Annotated[CreateProviderModelInput, strawberry.argument(description="The model.")]
+        self,
+        info: Info,
+        input: Annotated[CreateProviderModelInput, strawberry.argument(description="The model.")],
     ) -> ProviderModel:
         info.context.require(Scope.WRITE)
         values = changes_of(input, {name: name for name in ["model_id", *MODEL_FIELDS]})

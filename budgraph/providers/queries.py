@@ -12,7 +12,16 @@ import strawberry
 from budgraph.graphql.context import Info
 from budgraph.kit.errors import BudgraphError
 from budgraph.kit.ids import expect_global_id
-from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection, fetch_page
+from budgraph.kit.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    PageRequest,
+    build_connection,
+    fetch_page,
+)
 from budgraph.providers import loaders, repository
 from budgraph.providers.types import (
     Provider,
@@ -28,11 +37,15 @@ from budgraph.providers.types import (
 
 @strawberry.type
 class ProviderQueries:
-    @strawberry.field(description="Providers of model APIs, gateways and compute, by slug unless ordered otherwise.")
+    @strawberry.field(
+        description="Providers of model APIs, gateways and compute, by slug unless ordered otherwise."
+    )
     async def providers(
         self,
         info: Info,
-        filter: Annotated[ProviderFilter | None, strawberry.argument(description="Which providers to list.")] = None,
+        filter: Annotated[
+            ProviderFilter | None, strawberry.argument(description="Which providers to list.")
+        ] = None,
         order_by: Annotated[
             ProviderOrder | None, strawberry.argument(description="How to sort (default: SLUG ASC).")
         ] = None,
@@ -55,20 +68,27 @@ class ProviderQueries:
     async def provider(
         self,
         info: Info,
-        id: Annotated[strawberry.ID | None, strawberry.argument(description="The provider's global id.")] = None,
-        slug: Annotated[str | None, strawberry.argument(description="The provider's slug, e.g. `openai`.")] = None,
+        id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The provider's global id.")
+        ] = None,
+        slug: Annotated[
+            str | None, strawberry.argument(description="The provider's slug, e.g. `openai`.")
+        ] = None,
     ) -> Provider | None:
         if (id is None) == (slug is None):
             raise BudgraphError("give exactly one of `id` and `slug`", field="id")
         if id is not None:
-            row = await info.context.loaders.get(loaders.ProviderByIdLoader).load(expect_global_id(id, "Provider"))
+            row = await info.context.loaders.get(loaders.ProviderByIdLoader).load(
+                expect_global_id(id, "Provider")
+            )
         else:
             assert slug is not None
             row = await repository.provider_by_slug(info.context.session, slug)
         return Provider.from_row(row) if row else None
 
     @strawberry.field(
-        description="Models served by providers' APIs, across all providers, by model id unless ordered otherwise."
+        description="Models served by providers' APIs, across all providers, by model id unless ordered"
+        " otherwise."
     )
     async def provider_models(
         self,

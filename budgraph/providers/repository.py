@@ -35,7 +35,11 @@ class ProviderModelQuery:
     deprecated_by: date | None = None
 
 
-PROVIDER_ORDER_COLUMNS = {"slug": db.Provider.slug, "name": db.Provider.name, "created_at": db.Provider.created_at}
+PROVIDER_ORDER_COLUMNS = {
+    "slug": db.Provider.slug,
+    "name": db.Provider.name,
+    "created_at": db.Provider.created_at,
+}
 
 MODEL_ORDER_COLUMNS = {
     "model_id": db.ProviderModel.model_id,

@@ -20,7 +20,12 @@ from budgraph.providers import repository
 from budgraph.providers.decimals import checked_amount
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_.-]*")
-PRICE_COLUMNS = ("input_per_million", "output_per_million", "cache_read_per_million", "cache_write_per_million")
+PRICE_COLUMNS = (
+    "input_per_million",
+    "output_per_million",
+    "cache_read_per_million",
+    "cache_write_per_million",
+)
 TOKEN_COLUMNS = ("max_input_tokens", "max_output_tokens")
 
 
@@ -95,8 +100,9 @@ def _checked_model_values(values: dict[str, Any]) -> dict[str, Any]:
             values[name] = checked_amount(values[name], getattr(db.ProviderModel, name), to_camel_case(name))
     for name in TOKEN_COLUMNS:
         if values.get(name) is not None and values[name] <= 0:
-            raise BudgraphError(f"`{to_camel_case(name)}` must be positive (got {values[name]})",
-                                field=to_camel_case(name))
+            raise BudgraphError(
+                f"`{to_camel_case(name)}` must be positive (got {values[name]})", field=to_camel_case(name)
+            )
     return values
 
 
@@ -132,7 +138,9 @@ async def create_model(session: AsyncSession, new: NewProviderModel) -> db.Provi
     return row
 
 
-async def update_model(session: AsyncSession, row: db.ProviderModel, changes: dict[str, Any]) -> db.ProviderModel:
+async def update_model(
+    session: AsyncSession, row: db.ProviderModel, changes: dict[str, Any]
+) -> db.ProviderModel:
     apply_operator_edit(row, _checked_model_values(changes))
     await flush(session, f"provider model {row.model_id!r}")
     return row

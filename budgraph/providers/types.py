@@ -44,7 +44,9 @@ class ProviderFilter:
     search: str | None = strawberry.field(
         default=None, description="Case-insensitive substring of the provider's name or slug."
     )
-    kinds: list[ProviderKind] | None = strawberry.field(default=None, description="Only providers of these kinds.")
+    kinds: list[ProviderKind] | None = strawberry.field(
+        default=None, description="Only providers of these kinds."
+    )
 
 
 @strawberry.enum(description="What to sort provider models by.")
@@ -58,14 +60,17 @@ class ProviderModelOrderField(Enum):
 @strawberry.input(description="How to sort provider models; models without the value sort last either way.")
 class ProviderModelOrder:
     field: ProviderModelOrderField = strawberry.field(
-        description="MODEL_ID, INPUT_PRICE / OUTPUT_PRICE (per million tokens), or CONTEXT (max input tokens)."
+        description="MODEL_ID, INPUT_PRICE / OUTPUT_PRICE (per million tokens), or CONTEXT (max input"
+        " tokens)."
     )
     direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Sort direction.")
 
 
 @strawberry.input(description="Which provider models to list; all given conditions must hold.")
 class ProviderModelFilter:
-    search: str | None = strawberry.field(default=None, description="Case-insensitive substring of the model id.")
+    search: str | None = strawberry.field(
+        default=None, description="Case-insensitive substring of the model id."
+    )
     provider_slugs: list[str] | None = strawberry.field(
         default=None, description="Only models of these providers (by slug)."
     )
@@ -73,10 +78,12 @@ class ProviderModelFilter:
         default=None, description="Only models served on these APIs."
     )
     max_input_per_million: Decimal | None = strawberry.field(
-        default=None, description="Only models whose input price per million tokens is known and at most this."
+        default=None,
+        description="Only models whose input price per million tokens is known and at most this.",
     )
     max_output_per_million: Decimal | None = strawberry.field(
-        default=None, description="Only models whose output price per million tokens is known and at most this."
+        default=None,
+        description="Only models whose output price per million tokens is known and at most this.",
     )
     min_context: int | None = strawberry.field(
         default=None, description="Only models known to accept at least this many input tokens."
@@ -160,7 +167,9 @@ class Provider(Node, Tracked):
         result = await loader.load(self.pk)
         return build_connection(result.rows, result.start, result.total, ProviderModel.from_row)
 
-    @strawberry.field(description="What hardware costs at this provider, cheapest on-demand price first by default.")
+    @strawberry.field(
+        description="What hardware costs at this provider, cheapest on-demand price first by default."
+    )
     async def hardware_prices(
         self,
         info: Info,
@@ -203,11 +212,15 @@ class ProviderModel(Node, Tracked):
         description="Price of one million input tokens written to the prompt cache, in US dollars."
     )
     max_input_tokens: int | None = strawberry.field(description="The most input (context) tokens it accepts.")
-    max_output_tokens: int | None = strawberry.field(description="The most tokens it generates in one response.")
+    max_output_tokens: int | None = strawberry.field(
+        description="The most tokens it generates in one response."
+    )
     supports_function_calling: bool = strawberry.field(description="Whether it can call tools / functions.")
     supports_vision: bool = strawberry.field(description="Whether it accepts images as input.")
     supports_reasoning: bool = strawberry.field(description="Whether it has a reasoning (thinking) mode.")
-    supports_prompt_caching: bool = strawberry.field(description="Whether the provider caches prompts for it.")
+    supports_prompt_caching: bool = strawberry.field(
+        description="Whether the provider caches prompts for it."
+    )
     supports_response_schema: bool = strawberry.field(
         description="Whether its output can be constrained to a JSON schema."
     )
@@ -215,7 +228,8 @@ class ProviderModel(Node, Tracked):
         description="The day the provider retires (or retired) the model, when announced."
     )
     deprecated: bool = strawberry.field(
-        description="Whether the deprecation date is today (UTC) or earlier: the model is, or may soon be, gone."
+        description="Whether the deprecation date is today (UTC) or earlier: the model is, or may soon be,"
+        " gone."
     )
 
     @classmethod

@@ -42,12 +42,15 @@ class RegistryQueries:
     async def changes(
         self,
         info: Info,
-        since: Annotated[BigInt, strawberry.argument(description="The last registry version already synced.")],
+        since: Annotated[
+            BigInt, strawberry.argument(description="The last registry version already synced.")
+        ],
         after: Annotated[
             str | None, strawberry.argument(description="`endCursor` of the previous slice, to continue.")
         ] = None,
         kinds: Annotated[
-            list[str] | None, strawberry.argument(description="Only these entity kinds (e.g. `EngineVersion`).")
+            list[str] | None,
+            strawberry.argument(description="Only these entity kinds (e.g. `EngineVersion`)."),
         ] = None,
         first: Annotated[
             int, strawberry.argument(description="At most this many changes (at most the page cap, 100).")

@@ -15,9 +15,12 @@ from budgraph.kit.ids import to_global_id
 @strawberry.type(description="One change to one entity, numbered by the registry version that made it.")
 class RegistryChange:
     registry_version: BigInt = strawberry.field(description="The registry version this change belongs to.")
-    entity_kind: str = strawberry.field(description="The GraphQL type of the changed entity, e.g. `EngineVersion`.")
+    entity_kind: str = strawberry.field(
+        description="The GraphQL type of the changed entity, e.g. `EngineVersion`."
+    )
     entity_id: strawberry.ID = strawberry.field(
-        description="Global id of the changed entity; fetch its current state with `node(id:)` (null if deleted)."
+        description="Global id of the changed entity; fetch its current state with `node(id:)` (null if"
+        " deleted)."
     )
     operation: ChangeOperation = strawberry.field(description="Created, updated or deleted.")
     changed_fields: list[str] = strawberry.field(description="Columns that changed (all of them on create).")

@@ -44,31 +44,126 @@ CURATED_ENGINES: dict[str, tuple[str, str]] = {
 # Our own classification: id -> (kind, commercial_use). Upstream's "type" field is wrong in places: ignored.
 P, C, R, X = "permissive", "copyleft", "restricted", "proprietary"
 LICENSE_CLASS: dict[str, tuple[str, bool]] = {
-    **{i: (P, True) for i in (
-        "apache-2.0", "mit", "afl-3.0", "artistic-2.0", "bsl-1.0", "bsd", "bsd-2-clause", "bsd-3-clause",
-        "bsd-3-clause-clear", "cc0-1.0", "cc-by-2.0", "cc-by-2.5", "cc-by-3.0", "cc-by-4.0",
-        "cdla-permissive-1.0", "cdla-permissive-2.0", "wtfpl", "ecl-2.0", "etalab-2.0", "isc", "lppl-1.3c",
-        "apple-ascl", "odc-by", "postgresql", "ncsa", "unlicense", "zlib", "pddl")},
-    **{i: (C, True) for i in (
-        "cc-by-sa-3.0", "cc-by-sa-4.0", "cdla-sharing-1.0", "epl-1.0", "epl-2.0", "eupl-1.1", "agpl-3.0",
-        "gfdl", "gpl", "gpl-2.0", "gpl-3.0", "lgpl", "lgpl-2.1", "lgpl-3.0", "ms-pl", "mpl-2.0", "odbl",
-        "osl-3.0", "ofl-1.1", "lgpl-lr")},
+    **{
+        i: (P, True)
+        for i in (
+            "apache-2.0",
+            "mit",
+            "afl-3.0",
+            "artistic-2.0",
+            "bsl-1.0",
+            "bsd",
+            "bsd-2-clause",
+            "bsd-3-clause",
+            "bsd-3-clause-clear",
+            "cc0-1.0",
+            "cc-by-2.0",
+            "cc-by-2.5",
+            "cc-by-3.0",
+            "cc-by-4.0",
+            "cdla-permissive-1.0",
+            "cdla-permissive-2.0",
+            "wtfpl",
+            "ecl-2.0",
+            "etalab-2.0",
+            "isc",
+            "lppl-1.3c",
+            "apple-ascl",
+            "odc-by",
+            "postgresql",
+            "ncsa",
+            "unlicense",
+            "zlib",
+            "pddl",
+        )
+    },
+    **{
+        i: (C, True)
+        for i in (
+            "cc-by-sa-3.0",
+            "cc-by-sa-4.0",
+            "cdla-sharing-1.0",
+            "epl-1.0",
+            "epl-2.0",
+            "eupl-1.1",
+            "agpl-3.0",
+            "gfdl",
+            "gpl",
+            "gpl-2.0",
+            "gpl-3.0",
+            "lgpl",
+            "lgpl-2.1",
+            "lgpl-3.0",
+            "ms-pl",
+            "mpl-2.0",
+            "odbl",
+            "osl-3.0",
+            "ofl-1.1",
+            "lgpl-lr",
+        )
+    },
     # Use-restricted but commercially usable (OpenRAIL, community licenses, data-use agreements).
-    **{i: (R, True) for i in (
-        "openrail", "bigscience-openrail-m", "creativeml-openrail-m", "bigscience-bloom-rail-1.0",
-        "bigcode-openrail-m", "openrail++", "c-uda", "cc-by-nd-4.0", "llama2", "llama3", "llama3.1",
-        "llama3.2", "llama3.3", "llama4", "gemma", "tongyi-qianwen", "databricks", "deepseek",
-        "deepseek-custom")},
+    **{
+        i: (R, True)
+        for i in (
+            "openrail",
+            "bigscience-openrail-m",
+            "creativeml-openrail-m",
+            "bigscience-bloom-rail-1.0",
+            "bigcode-openrail-m",
+            "openrail++",
+            "c-uda",
+            "cc-by-nd-4.0",
+            "llama2",
+            "llama3",
+            "llama3.1",
+            "llama3.2",
+            "llama3.3",
+            "llama4",
+            "gemma",
+            "tongyi-qianwen",
+            "databricks",
+            "deepseek",
+            "deepseek-custom",
+        )
+    },
     # Non-commercial / research-only. "cc" is the whole Creative Commons family: classified conservatively.
-    **{i: (R, False) for i in (
-        "cc", "cc-by-nc-2.0", "cc-by-nc-3.0", "cc-by-nc-4.0", "cc-by-nc-nd-3.0", "cc-by-nc-nd-4.0",
-        "cc-by-nc-sa-2.0", "cc-by-nc-sa-3.0", "cc-by-nc-sa-4.0", "intel-research", "deepfloyd-if-license",
-        "apple-amlr", "fair-noncommercial-research-license", "mistral-research", "meta-noncommercial")},
+    **{
+        i: (R, False)
+        for i in (
+            "cc",
+            "cc-by-nc-2.0",
+            "cc-by-nc-3.0",
+            "cc-by-nc-4.0",
+            "cc-by-nc-nd-3.0",
+            "cc-by-nc-nd-4.0",
+            "cc-by-nc-sa-2.0",
+            "cc-by-nc-sa-3.0",
+            "cc-by-nc-sa-4.0",
+            "intel-research",
+            "deepfloyd-if-license",
+            "apple-amlr",
+            "fair-noncommercial-research-license",
+            "mistral-research",
+            "meta-noncommercial",
+        )
+    },
     # Closed vendor terms; commercial use is allowed through the vendor's paid service.
-    **{i: (X, True) for i in (
-        "amazon-proprietary", "google-proprietary", "openai-proprietary", "cohere-proprietary",
-        "mistral-ai-proprietary", "reka-ai-proprietary", "zhipu-ai-proprietary", "xai-proprietary",
-        "alibaba-proprietary", "openai-api")},
+    **{
+        i: (X, True)
+        for i in (
+            "amazon-proprietary",
+            "google-proprietary",
+            "openai-proprietary",
+            "cohere-proprietary",
+            "mistral-ai-proprietary",
+            "reka-ai-proprietary",
+            "zhipu-ai-proprietary",
+            "xai-proprietary",
+            "alibaba-proprietary",
+            "openai-api",
+        )
+    },
 }
 # Upstream vendor pseudo-ids (name "Propriatary") -> (our id, our name).
 LICENSE_PSEUDO_IDS: dict[str, tuple[str, str]] = {
@@ -116,13 +211,21 @@ PROVIDER_HOMEPAGES: dict[str, str] = {
 # Compute clouds referenced by the hand-curated hardware_prices.json: slug -> (name, homepage, pricing page).
 COMPUTE_CLOUDS: dict[str, tuple[str, str, str]] = {
     "aws": ("Amazon Web Services", "https://aws.amazon.com", "https://aws.amazon.com/ec2/pricing/on-demand/"),
-    "gcp": ("Google Cloud", "https://cloud.google.com", "https://cloud.google.com/compute/vm-instance-pricing"),
+    "gcp": (
+        "Google Cloud",
+        "https://cloud.google.com",
+        "https://cloud.google.com/compute/vm-instance-pricing",
+    ),
     "microsoft-azure": (
         "Microsoft Azure",
         "https://azure.microsoft.com",
         "https://azure.microsoft.com/en-us/pricing/details/virtual-machines/linux/",
     ),
-    "oci": ("Oracle Cloud Infrastructure", "https://www.oracle.com/cloud/", "https://www.oracle.com/cloud/compute/pricing/"),
+    "oci": (
+        "Oracle Cloud Infrastructure",
+        "https://www.oracle.com/cloud/",
+        "https://www.oracle.com/cloud/compute/pricing/",
+    ),
     "lambda": ("Lambda", "https://lambda.ai", "https://lambdalabs.com/service/gpu-cloud"),
     "intel-tiber-ai-cloud": (
         "Intel Tiber AI Cloud",
@@ -132,9 +235,17 @@ COMPUTE_CLOUDS: dict[str, tuple[str, str, str]] = {
 }
 # LiteLLM route prefix carried by upstream `original_key`s, stripped to get the provider's own model id.
 ROUTE_PREFIXES: dict[str, str] = {
-    "azure": "azure/", "bedrock": "bedrock/", "deepseek": "deepseek/", "gemini": "gemini/",
-    "fireworks_ai-embedding-models": "fireworks_ai/", "hyperbolicai": "hyperbolic/", "mistral": "mistral/",
-    "openai": "openai/", "sagemaker": "sagemaker/", "together_ai": "together_ai/", "xai": "xai/",
+    "azure": "azure/",
+    "bedrock": "bedrock/",
+    "deepseek": "deepseek/",
+    "gemini": "gemini/",
+    "fireworks_ai-embedding-models": "fireworks_ai/",
+    "hyperbolicai": "hyperbolic/",
+    "mistral": "mistral/",
+    "openai": "openai/",
+    "sagemaker": "sagemaker/",
+    "together_ai": "together_ai/",
+    "xai": "xai/",
     "vertex_ai-anthropic_models": "vertex_ai/",
 }
 # LiteLLM per-size pricing buckets that are not models (e.g. "together-ai-4.1b-8b").
@@ -212,18 +323,20 @@ def build_parser_rules(origin: Origin) -> list[Record]:
                 raise ValueError(f"unknown match type: {rule}")
             if rule["match_type"] == "regex":
                 re.compile(rule["pattern"])
-            records.append({
-                "engine": engine["name"],
-                "rule_type": rule["rule_type"],
-                "parser": rule["parser_type"],
-                "match_type": rule["match_type"],
-                "pattern": rule["pattern"],
-                "priority": int(rule["priority"]),
-                "enabled": bool(rule["enabled"]),
-                "notes": rule.get("notes") or "",
-                "source": origin.source,
-                "source_url": origin.url,
-            })
+            records.append(
+                {
+                    "engine": engine["name"],
+                    "rule_type": rule["rule_type"],
+                    "parser": rule["parser_type"],
+                    "match_type": rule["match_type"],
+                    "pattern": rule["pattern"],
+                    "priority": int(rule["priority"]),
+                    "enabled": bool(rule["enabled"]),
+                    "notes": rule.get("notes") or "",
+                    "source": origin.source,
+                    "source_url": origin.url,
+                }
+            )
     _unique(records, "engine", "rule_type", "match_type", "pattern")
     return sorted(records, key=lambda r: (r["engine"], r["rule_type"], r["pattern"], r["match_type"]))
 
@@ -270,11 +383,27 @@ def build_engines(origin: Origin, architectures: list[Record], rules: list[Recor
             versions.append(record)
         _unique(versions, "version", "device_architecture")
         versions.sort(key=lambda v: (Version(v["version"]), v["device_architecture"]))
-        engines.append({"slug": slug, "name": name, "homepage_url": homepage, "versions": versions,
-                        "source": f"{origin.source} (name, homepage_url curated)", "source_url": origin.url})
+        engines.append(
+            {
+                "slug": slug,
+                "name": name,
+                "homepage_url": homepage,
+                "versions": versions,
+                "source": f"{origin.source} (name, homepage_url curated)",
+                "source_url": origin.url,
+            }
+        )
     for slug, (name, homepage) in CURATED_ENGINES.items():
-        engines.append({"slug": slug, "name": name, "homepage_url": homepage, "versions": [],
-                        "source": "curated", "source_url": homepage})
+        engines.append(
+            {
+                "slug": slug,
+                "name": name,
+                "homepage_url": homepage,
+                "versions": [],
+                "source": "curated",
+                "source_url": homepage,
+            }
+        )
     _unique(engines, "slug")
     return sorted(engines, key=lambda e: e["slug"])
 
@@ -314,16 +443,18 @@ def build_licenses(connect: Origin, seeded: Origin, identifiers: Origin) -> list
             raise KeyError(f"license {license_id!r} has no entry in LICENSE_CLASS")
         kind, commercial = LICENSE_CLASS[license_id]
         origins: list[Origin] = entry["origins"]
-        records.append({
-            "id": license_id,
-            "name": entry["names"][0],
-            "url": LICENSE_URL_FIXES.get(license_id, entry["url"]),
-            "kind": kind,
-            "commercial_use": commercial,
-            "aliases": _aliases(entry["aliases"]),
-            "source": "; ".join(o.source for o in origins),
-            "source_url": origins[0].url,
-        })
+        records.append(
+            {
+                "id": license_id,
+                "name": entry["names"][0],
+                "url": LICENSE_URL_FIXES.get(license_id, entry["url"]),
+                "kind": kind,
+                "commercial_use": commercial,
+                "aliases": _aliases(entry["aliases"]),
+                "source": "; ".join(o.source for o in origins),
+                "source_url": origins[0].url,
+            }
+        )
     if stale := set(LICENSE_CLASS) - set(merged):
         raise KeyError(f"LICENSE_CLASS has ids not in the reference: {sorted(stale)}")
     seen: dict[str, str] = {}
@@ -403,14 +534,25 @@ def build_providers(origin: Origin, provider_models: list[Record]) -> list[Recor
     if missing := used - set(definitions):
         raise KeyError(f"provider models reference undefined providers: {sorted(missing)}")
     records: list[Record] = [
-        {"slug": slug, "name": definitions[slug]["name"], "kind": "model_api",
-         "homepage_url": PROVIDER_HOMEPAGES.get(slug),
-         "source": f"{origin.source} (homepage_url curated)", "source_url": origin.url}
+        {
+            "slug": slug,
+            "name": definitions[slug]["name"],
+            "kind": "model_api",
+            "homepage_url": PROVIDER_HOMEPAGES.get(slug),
+            "source": f"{origin.source} (homepage_url curated)",
+            "source_url": origin.url,
+        }
         for slug in used
     ]
     records += [
-        {"slug": slug, "name": name, "kind": "compute_cloud", "homepage_url": homepage, "source": "curated",
-         "source_url": pricing}
+        {
+            "slug": slug,
+            "name": name,
+            "kind": "compute_cloud",
+            "homepage_url": homepage,
+            "source": "curated",
+            "source_url": pricing,
+        }
         for slug, (name, homepage, pricing) in COMPUTE_CLOUDS.items()
     ]
     _unique(records, "slug")

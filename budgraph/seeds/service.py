@@ -54,7 +54,7 @@ class Upserter:
         kind = table.__name__
         row = found.get(key)
         if row is None:
-            row = table(**values, origin=Origin.SEED.value)
+            row = table(**{**values, "origin": Origin.SEED.value})
             self.session.add(row)
             found[key] = row
             self.report.created[kind] += 1
@@ -102,8 +102,12 @@ async def _architectures(up: Upserter, data_dir: Path) -> dict[Hashable, db.Mode
         values = {
             name: record[name]
             for name in (
-                "class_name", "family", "supports_lora", "supports_pipeline_parallelism",
-                "default_tool_call_parser", "default_reasoning_parser",
+                "class_name",
+                "family",
+                "supports_lora",
+                "supports_pipeline_parallelism",
+                "default_tool_call_parser",
+                "default_reasoning_parser",
             )
         }
         up.upsert(db.ModelArchitecture, found, record["class_name"], {**values, **origin_of(record)})
@@ -152,7 +156,9 @@ async def _engines(
                 if (version.id, arch.id) not in edges:
                     up.session.add(
                         db.CompatibilityEdge(
-                            engine_version_id=version.id, architecture_id=arch.id, origin=Origin.SEED.value,
+                            engine_version_id=version.id,
+                            architecture_id=arch.id,
+                            origin=Origin.SEED.value,
                             **origin_of(item),
                         )
                     )
@@ -170,8 +176,10 @@ async def _parser_rules(up: Upserter, data_dir: Path, engines: dict[Hashable, db
         key = (engine.id, record["rule_type"], record["match_type"], record["pattern"])
         values = {
             "engine_id": engine.id,
-            **{name: record[name] for name in ("rule_type", "parser", "match_type", "pattern", "priority",
-                                                "enabled", "notes")},
+            **{
+                name: record[name]
+                for name in ("rule_type", "parser", "match_type", "pattern", "priority", "enabled", "notes")
+            },
             **origin_of(record),
         }
         up.upsert(db.ParserRule, found, key, values)
@@ -190,8 +198,15 @@ async def _provider_models(up: Upserter, data_dir: Path, providers: dict[Hashabl
     found = await up.existing(db.ProviderModel, lambda row: (row.provider_id, row.model_id))
     prices = ("input_per_million", "output_per_million", "cache_read_per_million", "cache_write_per_million")
     plain = (
-        "model_id", "mode", "max_input_tokens", "max_output_tokens", "supports_function_calling",
-        "supports_vision", "supports_reasoning", "supports_prompt_caching", "supports_response_schema",
+        "model_id",
+        "mode",
+        "max_input_tokens",
+        "max_output_tokens",
+        "supports_function_calling",
+        "supports_vision",
+        "supports_reasoning",
+        "supports_prompt_caching",
+        "supports_response_schema",
     )
     for record in records("provider_models", data_dir):
         provider = providers[record["provider"]]
@@ -208,7 +223,15 @@ async def _provider_models(up: Upserter, data_dir: Path, providers: dict[Hashabl
 async def _hardware(up: Upserter, data_dir: Path) -> dict[Hashable, db.Hardware]:
     found = await up.existing(db.Hardware, lambda row: row.sku)
     numbers = ("memory_gib", "memory_bandwidth_gbps", "peak_bf16_tflops", "peak_fp8_tflops")
-    plain = ("sku", "name", "vendor", "device_architecture", "compute_capability", "tdp_watts", "release_year")
+    plain = (
+        "sku",
+        "name",
+        "vendor",
+        "device_architecture",
+        "compute_capability",
+        "tdp_watts",
+        "release_year",
+    )
     for record in records("hardware", data_dir):
         values = {
             **{name: record[name] for name in plain},
@@ -221,7 +244,10 @@ async def _hardware(up: Upserter, data_dir: Path) -> dict[Hashable, db.Hardware]
 
 
 async def _hardware_prices(
-    up: Upserter, data_dir: Path, hardware: dict[Hashable, db.Hardware], providers: dict[Hashable, db.Provider]
+    up: Upserter,
+    data_dir: Path,
+    hardware: dict[Hashable, db.Hardware],
+    providers: dict[Hashable, db.Provider],
 ) -> None:
     found = await up.existing(
         db.HardwarePrice,
@@ -242,5 +268,9 @@ async def _hardware_prices(
             "as_of": as_of,
             **origin_of(record),
         }
-        up.upsert(db.HardwarePrice, found, (sku.id, provider.id, record["region"], record["instance_type"], as_of),
-                  values)
+        up.upsert(
+            db.HardwarePrice,
+            found,
+            (sku.id, provider.id, record["region"], record["instance_type"], as_of),
+            values,
+        )

@@ -24,7 +24,9 @@ async def test_writes_need_a_write_key(session: RequestSession, client: GraphQLC
     data = await client.data(CREATE_ENGINE, token=writer)
     assert data == {"createEngine": {"slug": "sglang", "name": "SGLang", "origin": "API"}}
     changes = await client.data(LAST_CHANGE)
-    assert changes["changes"]["changes"] == [{"entityKind": "Engine", "operation": "CREATE", "actor": "operator-ann"}]
+    assert changes["changes"]["changes"] == [
+        {"entityKind": "Engine", "operation": "CREATE", "actor": "operator-ann"}
+    ]
 
 
 async def test_bad_and_revoked_keys_are_refused(session: RequestSession, client: GraphQLClient) -> None:
@@ -48,10 +50,13 @@ async def test_only_a_hash_is_stored(session: RequestSession) -> None:
     row = await session.scalar(select(db.ApiKey).where(db.ApiKey.name == "ci"))
     assert row is not None
     assert key.startswith(f"bgk_{row.prefix}_")
-    assert key not in row.secret_hash and len(row.secret_hash) == 64
+    assert key not in row.secret_hash
+    assert len(row.secret_hash) == 64
 
 
-async def test_reads_can_require_a_key(session: RequestSession, client: GraphQLClient, settings: object) -> None:
+async def test_reads_can_require_a_key(
+    session: RequestSession, client: GraphQLClient, settings: object
+) -> None:
     from budgraph.settings import get_settings
 
     key = await create_key(session, "reader", ApiKeyScope.READ)

@@ -25,14 +25,28 @@ async def _graph(session: RequestSession) -> None:
     vllm = await factories.engine(session, "vllm")
     sglang = await factories.engine(session, "sglang")
     qwen = await factories.architecture(
-        session, "Qwen2ForCausalLM", family="qwen2", supports_lora=True, supports_pipeline_parallelism=True,
+        session,
+        "Qwen2ForCausalLM",
+        family="qwen2",
+        supports_lora=True,
+        supports_pipeline_parallelism=True,
         default_tool_call_parser="hermes",
     )
     llama = await factories.architecture(session, "LlamaForCausalLM", family="llama", supports_lora=True)
-    v08 = await factories.version(session, vllm, "0.8.0", tool_call_parsers=["hermes", "qwen3_xml"],
-                                  reasoning_parsers=["qwen3", "deepseek_r1"])
-    v010 = await factories.version(session, vllm, "0.10.0", tool_call_parsers=["hermes", "qwen3_xml"],
-                                   reasoning_parsers=["qwen3", "deepseek_r1"])
+    v08 = await factories.version(
+        session,
+        vllm,
+        "0.8.0",
+        tool_call_parsers=["hermes", "qwen3_xml"],
+        reasoning_parsers=["qwen3", "deepseek_r1"],
+    )
+    v010 = await factories.version(
+        session,
+        vllm,
+        "0.10.0",
+        tool_call_parsers=["hermes", "qwen3_xml"],
+        reasoning_parsers=["qwen3", "deepseek_r1"],
+    )
     rocm = await factories.version(session, vllm, "0.9.0", device="ROCM")
     old = await factories.version(session, vllm, "0.7.0", status="deprecated")
     sg = await factories.version(session, sglang, "0.4.6")
@@ -47,19 +61,33 @@ async def _graph(session: RequestSession) -> None:
         ("tool", "never_shipped", "prefix", "Qwen/", 100),
     ]
     for rule_type, parser, match, pattern, priority in rules:
-        session.add(db.ParserRule(engine_id=vllm.id, rule_type=rule_type, parser=parser, match_type=match,
-                                  pattern=pattern, priority=priority))
+        session.add(
+            db.ParserRule(
+                engine_id=vllm.id,
+                rule_type=rule_type,
+                parser=parser,
+                match_type=match,
+                pattern=pattern,
+                priority=priority,
+            )
+        )
     await factories.model(session, "Qwen/Qwen3-8B", architecture="Qwen2ForCausalLM")
     await session.commit()
 
 
-async def test_compatible_versions_for_an_architecture(session: RequestSession, client: GraphQLClient) -> None:
+async def test_compatible_versions_for_an_architecture(
+    session: RequestSession, client: GraphQLClient
+) -> None:
     await _graph(session)
     data = await client.data(COMPATIBLE, {"architecture": "Qwen2ForCausalLM", "device": "CUDA"})
     result = data["compatibleEngineVersions"]
     assert result["totalCount"] == 3
-    assert [(n["engineVersion"]["engine"]["slug"], n["engineVersion"]["version"]) for n in result["nodes"]] == [
-        ("vllm", "0.10.0"), ("vllm", "0.8.0"), ("sglang", "0.4.6"),
+    assert [
+        (n["engineVersion"]["engine"]["slug"], n["engineVersion"]["version"]) for n in result["nodes"]
+    ] == [
+        ("vllm", "0.10.0"),
+        ("vllm", "0.8.0"),
+        ("sglang", "0.4.6"),
     ]
     first = result["nodes"][0]
     assert first == {
@@ -73,12 +101,16 @@ async def test_compatible_versions_for_an_architecture(session: RequestSession, 
     }
 
 
-async def test_parsers_are_chosen_by_rules_for_the_model_id(session: RequestSession, client: GraphQLClient) -> None:
+async def test_parsers_are_chosen_by_rules_for_the_model_id(
+    session: RequestSession, client: GraphQLClient
+) -> None:
     await _graph(session)
 
     async def parsers(model: str) -> tuple[str | None, str | None]:
-        data = await client.data(COMPATIBLE, {"model": model, "architecture": "Qwen2ForCausalLM",
-                                              "engine": "vllm", "device": "CUDA"})
+        data = await client.data(
+            COMPATIBLE,
+            {"model": model, "architecture": "Qwen2ForCausalLM", "engine": "vllm", "device": "CUDA"},
+        )
         node = data["compatibleEngineVersions"]["nodes"][0]
         return node["toolCallParser"], node["reasoningParser"]
 
@@ -110,11 +142,19 @@ async def test_models_an_engine_version_serves(session: RequestSession, client: 
     await _graph(session)
     data = await client.data(SERVED)
     assert data["engineVersions"]["nodes"] == [
-        {"version": "0.10.0", "architectures": {"totalCount": 1, "nodes": [{"className": "Qwen2ForCausalLM"}]},
-         "models": {"nodes": [{"uri": "Qwen/Qwen3-8B"}]}},
-        {"version": "0.8.0", "architectures": {"totalCount": 2, "nodes": [{"className": "LlamaForCausalLM"},
-                                                                          {"className": "Qwen2ForCausalLM"}]},
-         "models": {"nodes": [{"uri": "Qwen/Qwen3-8B"}]}},
+        {
+            "version": "0.10.0",
+            "architectures": {"totalCount": 1, "nodes": [{"className": "Qwen2ForCausalLM"}]},
+            "models": {"nodes": [{"uri": "Qwen/Qwen3-8B"}]},
+        },
+        {
+            "version": "0.8.0",
+            "architectures": {
+                "totalCount": 2,
+                "nodes": [{"className": "LlamaForCausalLM"}, {"className": "Qwen2ForCausalLM"}],
+            },
+            "models": {"nodes": [{"uri": "Qwen/Qwen3-8B"}]},
+        },
     ]
 
 
@@ -125,10 +165,14 @@ mutation ($engine: ID!) {
 """
 
 
-async def test_invalid_regex_rule_is_refused(session: RequestSession, client: GraphQLClient, writer_token: str) -> None:
+async def test_invalid_regex_rule_is_refused(
+    session: RequestSession, client: GraphQLClient, writer_token: str
+) -> None:
     from budgraph.kit.ids import to_global_id
 
     vllm = await factories.engine(session, "vllm")
     await session.commit()
-    codes = await client.error_codes(BAD_RULE, {"engine": to_global_id("Engine", vllm.id)}, token=writer_token)
+    codes = await client.error_codes(
+        BAD_RULE, {"engine": to_global_id("Engine", vllm.id)}, token=writer_token
+    )
     assert codes == ["BAD_USER_INPUT"]

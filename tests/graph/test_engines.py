@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from budgraph.kit.db import RequestSession
 from tests import factories
 from tests.conftest import GraphQLClient
-from budgraph.kit.db import RequestSession
 
 LATEST = """
 query ($engine: String!, $device: DeviceArchitecture) {
@@ -23,7 +23,9 @@ query ($first: Int, $after: String) {
 """
 
 
-async def test_latest_is_highest_version_not_newest_row(session: RequestSession, client: GraphQLClient) -> None:
+async def test_latest_is_highest_version_not_newest_row(
+    session: RequestSession, client: GraphQLClient
+) -> None:
     # given versions inserted out of order, the newest row being the lowest version
     vllm = await factories.engine(session, "vllm")
     for v in ["0.10.1", "0.9.2", "0.10.0rc1", "0.2.0"]:
@@ -36,7 +38,9 @@ async def test_latest_is_highest_version_not_newest_row(session: RequestSession,
     data = await client.data(LATEST, {"engine": "vllm", "device": "CUDA"})
     assert data == {
         "latestEngineVersion": {
-            "version": "0.10.1", "deviceArchitecture": "CUDA", "containerImage": "example/vllm-cuda:0.10.1"
+            "version": "0.10.1",
+            "deviceArchitecture": "CUDA",
+            "containerImage": "example/vllm-cuda:0.10.1",
         }
     }
     data = await client.data(LATEST, {"engine": "vllm"})
@@ -58,7 +62,10 @@ async def test_engines_page_with_nested_versions(session: RequestSession, client
     assert page["pageInfo"]["hasNextPage"] is True
     assert page["pageInfo"]["hasPreviousPage"] is False
     assert [n["slug"] for n in page["nodes"]] == ["llamacpp", "sglang"]
-    assert page["nodes"][0]["versions"] == {"totalCount": 3, "nodes": [{"version": "1.10.0"}, {"version": "1.2.0"}]}
+    assert page["nodes"][0]["versions"] == {
+        "totalCount": 3,
+        "nodes": [{"version": "1.10.0"}, {"version": "1.2.0"}],
+    }
     assert page["nodes"][0]["latestVersion"] == {"version": "1.10.0"}
 
     data = await client.data(ENGINES, {"first": 2, "after": page["pageInfo"]["endCursor"]})

@@ -24,9 +24,10 @@ async def test_malformed_and_mistyped_ids(session: RequestSession, client: Graph
     await session.commit()
     assert await client.error_codes(ENGINE_BY_ID, {"id": "not-an-id"}) == ["INVALID_ID"]
     assert await client.error_codes(VERSION_BY_ID, {"id": to_global_id("Engine", vllm.id)}) == ["INVALID_ID"]
-    assert await client.error_codes("{ node(id: \"RW5naW5lOjA\") { id } }") == ["INVALID_ID"]
-    assert await client.error_codes("query ($id: ID!) { node(id: $id) { id } }",
-                                    {"id": to_global_id("Nope", 1)}) == ["INVALID_ID"]
+    assert await client.error_codes('{ node(id: "RW5naW5lOjA") { id } }') == ["INVALID_ID"]
+    assert await client.error_codes(
+        "query ($id: ID!) { node(id: $id) { id } }", {"id": to_global_id("Nope", 1)}
+    ) == ["INVALID_ID"]
     # a well-formed id of a row that does not exist is null, as Relay expects
     assert await client.data(ENGINE_BY_ID, {"id": to_global_id("Engine", 999999)}) == {"engine": None}
 
@@ -42,7 +43,7 @@ async def test_page_size_and_cursor_errors(client: GraphQLClient) -> None:
 
 
 async def test_unknown_filter_field_and_syntax_error(client: GraphQLClient) -> None:
-    codes = await client.error_codes("{ engines(filter: {colour: \"red\"}) { totalCount } }")
+    codes = await client.error_codes('{ engines(filter: {colour: "red"}) { totalCount } }')
     assert codes == ["GRAPHQL_VALIDATION_FAILED"]
     assert await client.error_codes("{ engines(first: ") == ["GRAPHQL_PARSE_FAILED"]
     assert await client.error_codes("{ enginez { totalCount } }") == ["GRAPHQL_VALIDATION_FAILED"]
@@ -57,7 +58,9 @@ async def test_duplicate_version_is_a_conflict_and_changes_nothing(
     before = await client.data(REGISTRY_VERSION)
     variables = {
         "input": {
-            "engineId": to_global_id("Engine", vllm.id), "version": "0.8.0", "deviceArchitecture": "CUDA",
+            "engineId": to_global_id("Engine", vllm.id),
+            "version": "0.8.0",
+            "deviceArchitecture": "CUDA",
             "containerImage": "x/y:z",
         }
     }
@@ -77,7 +80,9 @@ async def test_bad_version_string_and_empty_image(
     assert await client.error_codes(CREATE_VERSION, bad_version, token=writer_token) == ["BAD_USER_INPUT"]
     empty_image = {"input": {**base, "version": "1.0.0", "containerImage": "  "}}
     assert await client.error_codes(CREATE_VERSION, empty_image, token=writer_token) == ["BAD_USER_INPUT"]
-    unknown_arch = {"input": {**base, "version": "1.0.0", "containerImage": "a:b", "architectures": ["NopeLM"]}}
+    unknown_arch = {
+        "input": {**base, "version": "1.0.0", "containerImage": "a:b", "architectures": ["NopeLM"]}
+    }
     assert await client.error_codes(CREATE_VERSION, unknown_arch, token=writer_token) == ["NOT_FOUND"]
     count = await session.scalar(select(func.count()).select_from(db.EngineVersion))
     assert count == 0

@@ -29,21 +29,36 @@ async def test_each_write_bumps_the_version_once_and_logs_each_entity(
     assert await client.data("{ registryVersion }") == {"registryVersion": 0}
 
     data = await client.data(
-        UPDATE_VERSION, {"id": to_global_id("EngineVersion", version.id), "image": "vllm/vllm-openai:v0.8.0"},
+        UPDATE_VERSION,
+        {"id": to_global_id("EngineVersion", version.id), "image": "vllm/vllm-openai:v0.8.0"},
         token=writer_token,
     )
-    assert data == {"updateEngineVersion": {"containerImage": "vllm/vllm-openai:v0.8.0",
-                                            "editedFields": ["container_image"]}}
+    assert data == {
+        "updateEngineVersion": {
+            "containerImage": "vllm/vllm-openai:v0.8.0",
+            "editedFields": ["container_image"],
+        }
+    }
     assert await client.data("{ registryVersion }") == {"registryVersion": 1}
     feed = (await client.data(CHANGES, {"since": 0, "first": 10}))["changes"]
-    assert feed["registryVersion"] == 1 and feed["hasMore"] is False
-    assert feed["changes"] == [{
-        "registryVersion": 1, "entityKind": "EngineVersion", "entityId": to_global_id("EngineVersion", version.id),
-        "operation": "UPDATE", "changedFields": ["container_image"], "actor": "test-writer",
-    }]
+    assert feed["registryVersion"] == 1
+    assert feed["hasMore"] is False
+    assert feed["changes"] == [
+        {
+            "registryVersion": 1,
+            "entityKind": "EngineVersion",
+            "entityId": to_global_id("EngineVersion", version.id),
+            "operation": "UPDATE",
+            "changedFields": ["container_image"],
+            "actor": "test-writer",
+        }
+    ]
     # reads and no-op writes leave the version alone
-    await client.data(UPDATE_VERSION, {"id": to_global_id("EngineVersion", version.id),
-                                       "image": "vllm/vllm-openai:v0.8.0"}, token=writer_token)
+    await client.data(
+        UPDATE_VERSION,
+        {"id": to_global_id("EngineVersion", version.id), "image": "vllm/vllm-openai:v0.8.0"},
+        token=writer_token,
+    )
     assert await client.data("{ registryVersion }") == {"registryVersion": 1}
     assert (await client.data(CHANGES, {"since": 1, "first": 10}))["changes"]["changes"] == []
 
@@ -59,8 +74,11 @@ async def test_feed_pages_through_a_large_version(
     mutation = """
     mutation ($id: ID!, $archs: [String!]!) { addCompatibility(engineVersionId: $id, architectures: $archs) { id } }
     """
-    await client.data(mutation, {"id": to_global_id("EngineVersion", version.id),
-                                 "archs": [f"Arch{i}ForCausalLM" for i in range(7)]}, token=writer_token)
+    await client.data(
+        mutation,
+        {"id": to_global_id("EngineVersion", version.id), "archs": [f"Arch{i}ForCausalLM" for i in range(7)]},
+        token=writer_token,
+    )
     seen: list[str] = []
     after = None
     while True:

@@ -38,24 +38,40 @@ async def test_seed_loads_the_reference_facts(session: RequestSession) -> None:
     assert await _count(session, db.ProviderModel) > 1000
     # the predecessor rated CC0 "Fully Proprietary"; ours is right
     cc0 = await session.scalar(select(db.License).where(db.License.key == "cc0-1.0"))
-    assert cc0 is not None and (cc0.kind, cc0.commercial_use) == ("permissive", True)
+    assert cc0 is not None
+    assert (cc0.kind, cc0.commercial_use) == ("permissive", True)
     nc = await session.scalar(select(db.License).where(db.License.key == "cc-by-nc-4.0"))
-    assert nc is not None and nc.commercial_use is False
+    assert nc is not None
+    assert nc.commercial_use is False
     # every seeded fact says where it came from
-    for table in (db.Engine, db.EngineVersion, db.ModelArchitecture, db.ParserRule, db.License, db.Provider,
-                  db.ProviderModel, db.Hardware, db.HardwarePrice):
+    for table in (
+        db.Engine,
+        db.EngineVersion,
+        db.ModelArchitecture,
+        db.ParserRule,
+        db.License,
+        db.Provider,
+        db.ProviderModel,
+        db.Hardware,
+        db.HardwarePrice,
+    ):
         unsourced = await session.scalar(
-            select(func.count()).select_from(table).where((table.source.is_(None)) | (table.source_url.is_(None)))
+            select(func.count())
+            .select_from(table)
+            .where((table.source.is_(None)) | (table.source_url.is_(None)))
         )
         assert unsourced == 0, table.__name__
     vllm_cuda = await session.scalar(
-        select(db.EngineVersion).where(db.EngineVersion.version == "0.8.0", db.EngineVersion.device_architecture == "CUDA")
-    )
-    assert vllm_cuda is not None and vllm_cuda.container_image == "budstudio/vllm-cuda:0.8.0"
-    edges = await session.scalar(
-        select(func.count()).select_from(db.CompatibilityEdge).where(
-            db.CompatibilityEdge.engine_version_id == vllm_cuda.id
+        select(db.EngineVersion).where(
+            db.EngineVersion.version == "0.8.0", db.EngineVersion.device_architecture == "CUDA"
         )
+    )
+    assert vllm_cuda is not None
+    assert vllm_cuda.container_image == "budstudio/vllm-cuda:0.8.0"
+    edges = await session.scalar(
+        select(func.count())
+        .select_from(db.CompatibilityEdge)
+        .where(db.CompatibilityEdge.engine_version_id == vllm_cuda.id)
     )
     assert edges == 361
 
@@ -83,10 +99,13 @@ async def test_reseeding_keeps_operator_edits(
 ) -> None:
     await _seed(session)
     version = await session.scalar(
-        select(db.EngineVersion).where(db.EngineVersion.version == "0.8.0", db.EngineVersion.device_architecture == "CUDA")
+        select(db.EngineVersion).where(
+            db.EngineVersion.version == "0.8.0", db.EngineVersion.device_architecture == "CUDA"
+        )
     )
     rule = await session.scalar(select(db.ParserRule).where(db.ParserRule.pattern == "Qwen/QwQ-32B"))
-    assert version is not None and rule is not None
+    assert version is not None
+    assert rule is not None
     version_id = to_global_id("EngineVersion", version.id)
     await client.data(UPDATE_VERSION, {"id": version_id}, token=writer_token)
     await client.data(REMOVE, {"id": version_id}, token=writer_token)
@@ -100,11 +119,14 @@ async def test_reseeding_keeps_operator_edits(
     assert version.container_image == "registry.local/vllm:0.8.0"
     assert sorted(version.edited_fields) == ["architectures", "container_image"]
     assert rule.enabled is False
-    llama = await session.scalar(select(db.ModelArchitecture).where(db.ModelArchitecture.class_name == "LlamaForCausalLM"))
+    llama = await session.scalar(
+        select(db.ModelArchitecture).where(db.ModelArchitecture.class_name == "LlamaForCausalLM")
+    )
     assert llama is not None
     edge = await session.scalar(
         select(db.CompatibilityEdge).where(
-            db.CompatibilityEdge.engine_version_id == version.id, db.CompatibilityEdge.architecture_id == llama.id
+            db.CompatibilityEdge.engine_version_id == version.id,
+            db.CompatibilityEdge.architecture_id == llama.id,
         )
     )
     assert edge is None

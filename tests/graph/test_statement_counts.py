@@ -42,24 +42,41 @@ async def _base(session: RequestSession) -> tuple[list[db.Engine], list[db.Model
 
 
 async def _grow(
-    session: RequestSession, base: tuple[list[db.Engine], list[db.ModelArchitecture], db.License], start: int, stop: int
+    session: RequestSession,
+    base: tuple[list[db.Engine], list[db.ModelArchitecture], db.License],
+    start: int,
+    stop: int,
 ) -> None:
     """Engine versions and models ``start..stop``, every version serving every architecture."""
     engines, archs, lic = base
     versions = [
-        {"engine_id": engines[i % 5].id, "version": f"1.{i}.0", "version_key": version_key(f"1.{i}.0"),
-         "device_architecture": "CUDA", "container_image": f"img:{i}"}
+        {
+            "engine_id": engines[i % 5].id,
+            "version": f"1.{i}.0",
+            "version_key": version_key(f"1.{i}.0"),
+            "device_architecture": "CUDA",
+            "container_image": f"img:{i}",
+        }
         for i in range(start, stop)
     ]
-    version_ids = (await session.scalars(insert(db.EngineVersion).returning(db.EngineVersion.id), versions)).all()
+    version_ids = (
+        await session.scalars(insert(db.EngineVersion).returning(db.EngineVersion.id), versions)
+    ).all()
     await session.execute(
         insert(db.CompatibilityEdge),
         [{"engine_version_id": vid, "architecture_id": arch.id} for vid in version_ids for arch in archs],
     )
     await session.execute(
         insert(db.Model),
-        [{"uri": f"org/model-{i}", "source_kind": "huggingface", "architecture": archs[i % 10].class_name,
-          "license_id": lic.id} for i in range(start, stop)],
+        [
+            {
+                "uri": f"org/model-{i}",
+                "source_kind": "huggingface",
+                "architecture": archs[i % 10].class_name,
+                "license_id": lic.id,
+            }
+            for i in range(start, stop)
+        ],
     )
     await session.commit()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-QUERY = "{ registryVersion engines(filter: {slugs: [\"vllm\"]}) { nodes { latestVersion(deviceArchitecture: CUDA) { version containerImage } } } }"
+QUERY = '{ registryVersion engines(filter: {slugs: ["vllm"]}) { nodes { latestVersion(deviceArchitecture: CUDA) { version containerImage } } } }'
 
 
 def _free_port() -> int:

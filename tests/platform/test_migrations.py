@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import asyncpg
 from alembic.autogenerate import compare_metadata
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from budgraph.db import Base
 from budgraph.kit.migrate import downgrade, upgrade
-from tests.conftest import Servers, _recreate_database
+from tests.conftest import Servers, _drop_database, _recreate_database
 
 
 async def _tables(url: str) -> set[str]:
@@ -33,7 +34,7 @@ def _diff(connection: Connection) -> list[object]:
 
 
 async def test_upgrade_downgrade_upgrade(servers: Servers) -> None:
-    url = await _recreate_database(servers.admin_database_url, "budgraph_migrations")
+    url = await _recreate_database(servers.admin_database_url, f"budgraph_migrations_{os.getpid()}")
     await asyncio.to_thread(upgrade, url)
     assert set(Base.metadata.tables) | {"alembic_version"} == await _tables(url)
 
@@ -48,3 +49,4 @@ async def test_upgrade_downgrade_upgrade(servers: Servers) -> None:
     assert await _tables(url) == {"alembic_version"}
     await asyncio.to_thread(upgrade, url)
     assert "engine_version" in await _tables(url)
+    await _drop_database(servers.admin_database_url, f"budgraph_migrations_{os.getpid()}")

@@ -19,7 +19,9 @@ BUILT_IN = {"String", "Int", "Float", "Boolean", "ID"}
 
 def test_schema_file_is_current() -> None:
     assert SCHEMA_FILE.exists(), "run `make schema`"
-    assert SCHEMA_FILE.read_text(encoding="utf-8") == render_schema(), "schema.graphql is stale: run `make schema`"
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == render_schema(), (
+        "schema.graphql is stale: run `make schema`"
+    )
 
 
 def test_every_type_field_and_argument_is_described() -> None:
@@ -33,9 +35,15 @@ def test_every_type_field_and_argument_is_described() -> None:
             for field_name, field in graphql_type.fields.items():
                 if not field.description:
                     missing.append(f"{name}.{field_name}")
-                missing += [f"{name}.{field_name}({arg})" for arg, value in field.args.items() if not value.description]
+                missing += [
+                    f"{name}.{field_name}({arg})"
+                    for arg, value in field.args.items()
+                    if not value.description
+                ]
         elif isinstance(graphql_type, GraphQLInputObjectType):
-            missing += [f"{name}.{field}" for field, value in graphql_type.fields.items() if not value.description]
+            missing += [
+                f"{name}.{field}" for field, value in graphql_type.fields.items() if not value.description
+            ]
         elif not isinstance(graphql_type, GraphQLEnumType | GraphQLScalarType | GraphQLUnionType):
             missing.append(f"{name}: unexpected kind")
     assert missing == []

@@ -53,7 +53,11 @@ def parse_page(html: str) -> PageParts:
 
 def asset_urls(html: str) -> list[str]:
     """The URLs of the scripts and stylesheets the page loads (not the inline ``data:`` favicon)."""
-    return [url for tag, _, url in parse_page(html).urls if tag in {"script", "link"} and not url.startswith("data:")]
+    return [
+        url
+        for tag, _, url in parse_page(html).urls
+        if tag in {"script", "link"} and not url.startswith("data:")
+    ]
 
 
 def recorded_hashes() -> dict[str, str]:

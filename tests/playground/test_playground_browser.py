@@ -8,6 +8,7 @@ or if the browser logs an error. CI needs Debian's chromium (``apt-get install -
 from __future__ import annotations
 
 import json
+import random
 import socket
 import threading
 import time
@@ -15,20 +16,23 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from budgraph.app import create_app
 from budgraph.auth.service import create_key
-from budgraph.db import ApiKey
+from budgraph.db import ApiKey, RegistryState
 from budgraph.db.enums import ApiKeyScope
 from budgraph.registry.repository import current_version
 from budgraph.settings import Settings
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page, Request, Route
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -43,11 +47,16 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_HOST = "127.0.0.1"
 QUERY = "{ registryVersion }"
+# GraphiQL 3's CodeMirror 5 editors
+QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
+HEADERS_EDITOR = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
+RESULT = ".graphiql-response .CodeMirror"
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"
+        not CHROMIUM.exists(),
+        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
     ),
 ]
 
@@ -64,7 +73,8 @@ def server(database_url: str) -> Iterator[str]:
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        assert thread.is_alive(), "uvicorn stopped while starting"
+        assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
         time.sleep(0.05)
     try:
         yield f"http://{LOCAL_HOST}:{port}"
@@ -89,6 +99,23 @@ async def api_key(engine: AsyncEngine) -> AsyncIterator[str]:
             await session.commit()
 
 
+@pytest.fixture
+async def registry_version(engine: AsyncEngine) -> AsyncIterator[int]:
+    """A registry version no default could produce, set for the test and restored afterwards."""
+    async with AsyncSession(engine) as session:
+        original = await current_version(session)
+    distinctive = original + random.randint(1_000, 9_999)
+    async with AsyncSession(engine) as session:
+        await session.execute(update(RegistryState).values(version=distinctive))
+        await session.commit()
+    try:
+        yield distinctive
+    finally:
+        async with AsyncSession(engine) as session:
+            await session.execute(update(RegistryState).values(version=original))
+            await session.commit()
+
+
 @dataclass
 class Traffic:
     blocked: list[str] = field(default_factory=list)
@@ -99,12 +126,14 @@ class Traffic:
 
 
 async def test_playground_runs_a_query_offline(
-    server: str, api_key: str, engine: AsyncEngine, tmp_path: Path
+    server: str, api_key: str, registry_version: int, engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    from playwright.async_api import Request, Route, async_playwright, expect
+    # imported here: without playwright this test fails on its own, the others still run
+    from playwright.async_api import async_playwright, expect
 
     async with AsyncSession(engine) as session:
-        expected = await current_version(session)
+        expected = await current_version(session)  # what the database holds, as the app will read it
+    assert expected == registry_version
     traffic = Traffic()
 
     async def only_local(route: Route) -> None:
@@ -125,7 +154,9 @@ async def test_playground_runs_a_query_offline(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         try:
-            context = await browser.new_context(viewport={"width": 1280, "height": 800}, service_workers="block")
+            context = await browser.new_context(
+                viewport={"width": 1280, "height": 800}, service_workers="block"
+            )
             page = await context.new_page()
             await page.route("**/*", only_local)
             page.on("console", lambda m: traffic.console_errors.append(m.text) if m.type == "error" else None)
@@ -134,9 +165,13 @@ async def test_playground_runs_a_query_offline(
 
             # given the playground, as served by the app
             response = await page.goto(f"{server}/graphql", wait_until="load")
-            assert response is not None and response.status == 200
-            query_editor = page.locator(".graphiql-query-editor .CodeMirror")
-            await expect(query_editor).to_be_visible(timeout=15_000)
+            assert response is not None
+            assert response.status == 200
+            query_editor = page.locator(QUERY_EDITOR)
+            await expect(
+                query_editor,
+                f"GraphiQL did not render; blocked: {traffic.blocked}, errors: {traffic.page_errors}",
+            ).to_be_visible(timeout=15_000)
 
             # when the user types a query, puts an API key in the headers editor and clicks run
             await query_editor.click()
@@ -144,27 +179,25 @@ async def test_playground_runs_a_query_offline(
             await page.keyboard.press("Delete")
             await page.keyboard.insert_text(QUERY)
             await page.keyboard.press("Escape")  # close the autocompletion popup, if any
-            assert await _editor_value(page, ".graphiql-query-editor .CodeMirror") == QUERY
+            assert await _editor_value(page, QUERY_EDITOR) == QUERY
 
             await page.get_by_role("button", name="Headers", exact=True).click()
-            headers_editor = page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror")
+            headers_editor = page.locator(HEADERS_EDITOR)
             await expect(headers_editor).to_be_visible()
             await headers_editor.click()
             headers = json.dumps({"Authorization": f"Bearer {api_key}"})
             await page.keyboard.insert_text(headers)
             await page.keyboard.press("Escape")
-            assert json.loads(await _editor_value(page, ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror")) == {
+            assert json.loads(await _editor_value(page, HEADERS_EDITOR)) == {
                 "Authorization": f"Bearer {api_key}"
             }
 
             await page.locator(".graphiql-execute-button").click()
 
             # then the result pane shows what the database holds
-            result = page.locator(".graphiql-response .CodeMirror")
+            result = page.locator(RESULT)
             await expect(result).to_contain_text(f'"registryVersion": {expected}', timeout=15_000)
-            assert json.loads(await _editor_value(page, ".graphiql-response .CodeMirror")) == {
-                "data": {"registryVersion": expected}
-            }
+            assert json.loads(await _editor_value(page, RESULT)) == {"data": {"registryVersion": expected}}
             await page.screenshot(path=tmp_path / "playground.png", full_page=True)
         finally:
             await browser.close()
@@ -183,7 +216,8 @@ async def test_playground_runs_a_query_offline(
         "/playground-assets/graphiql/graphiql.min.css",
     }
     executions = [
-        headers for method, url, headers in traffic.local
+        headers
+        for method, url, headers in traffic.local
         if method == "POST" and urlsplit(url).path == "/graphql" and headers.get("authorization")
     ]
     assert executions, "the query was not POSTed to /graphql with the API key"
@@ -191,7 +225,7 @@ async def test_playground_runs_a_query_offline(
     print(f"screenshot: {tmp_path / 'playground.png'}")
 
 
-async def _editor_value(page: Any, selector: str) -> str:
+async def _editor_value(page: Page, selector: str) -> str:
     """The text of a CodeMirror 5 editor (its DOM holds only the rendered lines)."""
-    value: str = await page.evaluate("(selector) => document.querySelector(selector).CodeMirror.getValue()", selector)
+    value: str = await page.evaluate("(s) => document.querySelector(s).CodeMirror.getValue()", selector)
     return value

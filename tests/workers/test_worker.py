@@ -31,10 +31,16 @@ async def test_reseed_job_in_a_burst_worker(
     try:
         first = await pool.enqueue_job("reseed_registry", _job_id=job_id)
         duplicate = await pool.enqueue_job("reseed_registry", _job_id=job_id)
-        assert first is not None and duplicate is None  # the job id dedupes
+        assert first is not None
+        assert duplicate is None
         worker = Worker(
-            functions=[reseed_registry], redis_settings=redis_settings, queue_name=queue, burst=True,
-            on_startup=startup, handle_signals=False, poll_delay=0.05,
+            functions=[reseed_registry],
+            redis_settings=redis_settings,
+            queue_name=queue,
+            burst=True,
+            on_startup=startup,
+            handle_signals=False,
+            poll_delay=0.05,
         )
         await worker.async_run()
         assert (worker.jobs_complete, worker.jobs_failed) == (1, 0)
@@ -43,7 +49,9 @@ async def test_reseed_job_in_a_burst_worker(
         assert result["created"]["ModelArchitecture"] == 361
         await worker.close()
     finally:
-        await pool.delete(queue, *(f"arq:{kind}:{job_id}" for kind in ("job", "result", "in-progress", "retry")))
+        await pool.delete(
+            queue, *(f"arq:{kind}:{job_id}" for kind in ("job", "result", "in-progress", "retry"))
+        )
         await pool.aclose()
     count = await session.scalar(select(func.count()).select_from(db.ModelArchitecture))
     assert count == 361

@@ -1,0 +1,139 @@
+"""Root query fields of hardware SKUs and their prices."""
+
+# mypy: disable-error-code="untyped-decorator"
+# (`@strawberry.field(description=...)` is typed as returning Any: strawberry-graphql/strawberry#1929.)
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from budgraph.graphql.context import Info
+from budgraph.hardware import loaders, repository
+from budgraph.hardware.types import (
+    Hardware,
+    HardwareFilter,
+    HardwareOrder,
+    HardwarePrice,
+    HardwarePriceFilter,
+    HardwarePriceOrder,
+    hardware_order_key,
+    hardware_query,
+    price_order_key,
+    price_query,
+)
+from budgraph.kit.errors import BudgraphError
+from budgraph.kit.ids import expect_global_id
+from budgraph.kit.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    PageRequest,
+    build_connection,
+    fetch_page,
+)
+
+
+async def prices_of_provider(
+    info: Info,
+    provider_pk: int,
+    filter: HardwarePriceFilter | None,
+    order_by: HardwarePriceOrder | None,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection[HardwarePrice]:
+    page = PageRequest.parse(first, after, last, before)
+    loader = info.context.loaders.get(
+        loaders.PricePagesByProviderLoader, page, price_query(filter), price_order_key(order_by)
+    )
+    result = await loader.load(provider_pk)
+    return build_connection(result.rows, result.start, result.total, HardwarePrice.from_row)
+
+
+@strawberry.type
+class HardwareQueries:
+    @strawberry.field(
+        description="Hardware SKUs (accelerators and CPUs) with their specs, by name unless ordered"
+        " otherwise."
+    )
+    async def hardware(
+        self,
+        info: Info,
+        filter: Annotated[
+            HardwareFilter | None, strawberry.argument(description="Which SKUs to list.")
+        ] = None,
+        order_by: Annotated[
+            HardwareOrder | None, strawberry.argument(description="How to sort (default: NAME ASC).")
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Hardware]:
+        page = PageRequest.parse(first, after, last, before)
+        stmt = repository.hardware_statement(hardware_query(filter)).order_by(
+            *repository.hardware_order(*hardware_order_key(order_by))
+        )
+        rows, start, total = await fetch_page(info.context.session, stmt, page)
+        return build_connection(rows, start, total, Hardware.from_row)
+
+    @strawberry.field(description="One hardware SKU, by global id or by SKU (give exactly one).")
+    async def hardware_sku(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID | None, strawberry.argument(description="The SKU's global id.")] = None,
+        sku: Annotated[
+            str | None, strawberry.argument(description="The SKU, e.g. `nvidia-h100-sxm-80gb`.")
+        ] = None,
+    ) -> Hardware | None:
+        if (id is None) == (sku is None):
+            raise BudgraphError("give exactly one of `id` and `sku`", field="id")
+        if id is not None:
+            row = await info.context.loaders.get(loaders.HardwareByIdLoader).load(
+                expect_global_id(id, "Hardware")
+            )
+        else:
+            assert sku is not None
+            row = await repository.hardware_by_sku(info.context.session, sku)
+        return Hardware.from_row(row) if row else None
+
+    @strawberry.field(
+        description="Hardware prices across all SKUs and providers, cheapest on-demand price per device-hour"
+        " first unless ordered otherwise. Every observed price is listed, older ones (`asOf`) included."
+    )
+    async def hardware_prices(
+        self,
+        info: Info,
+        filter: Annotated[
+            HardwarePriceFilter | None, strawberry.argument(description="Which prices to list.")
+        ] = None,
+        order_by: Annotated[
+            HardwarePriceOrder | None,
+            strawberry.argument(description="How to sort (default: ON_DEMAND ASC)."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[HardwarePrice]:
+        page = PageRequest.parse(first, after, last, before)
+        stmt = repository.prices_statement(price_query(filter)).order_by(
+            *repository.price_order(*price_order_key(order_by))
+        )
+        rows, start, total = await fetch_page(info.context.session, stmt, page)
+        return build_connection(rows, start, total, HardwarePrice.from_row)
+
+    @strawberry.field(description="One hardware price by global id.")
+    async def hardware_price(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The price's global id.")],
+    ) -> HardwarePrice | None:
+        pk = expect_global_id(id, "HardwarePrice")
+        row = await info.context.loaders.get(loaders.HardwarePriceByIdLoader).load(pk)
+        return HardwarePrice.from_row(row) if row else None
