@@ -27,7 +27,6 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1, le=1000)
     default_page_size: int = Field(default=20, ge=1, le=1000)
     playground: bool = True
-    debug: bool = False
     db_pool_size: int = Field(default=10, ge=1)
     sql_echo: bool = False
 

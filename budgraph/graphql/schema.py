@@ -6,6 +6,7 @@ import asyncio
 from typing import Annotated
 
 import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
 from graphql.error import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -81,5 +82,8 @@ class BudgraphSchema(strawberry.Schema):
 
 
 schema = BudgraphSchema(
-    query=Query, mutation=Mutation, extensions=[ErrorCodes], config=StrawberryConfig(scalar_map=SCALARS)
+    query=Query,
+    mutation=Mutation,
+    extensions=[ErrorCodes, ParserCache(maxsize=512), ValidationCache(maxsize=512)],
+    config=StrawberryConfig(scalar_map=SCALARS),
 )
