@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement
 from budgraph import db
 from budgraph.engines import repository
 from budgraph.kit.loaders import ChildPageLoader, ChildQuery, RowByIdLoader, SessionLoader
+from budgraph.kit.ordering import direction_of
 
 VERSION_ORDER_COLUMNS = {
     "version": db.EngineVersion.version_key,
@@ -18,10 +19,12 @@ VERSION_ORDER_COLUMNS = {
 
 
 def version_order(field: str, direction: str) -> list[ColumnElement[Any]]:
-    column = VERSION_ORDER_COLUMNS[field]
-    ordered = column.desc().nulls_last() if direction == "desc" else column.asc().nulls_last()
     tie = db.EngineVersion.id.desc() if direction == "desc" else db.EngineVersion.id.asc()
-    return [ordered, db.EngineVersion.device_architecture.asc(), tie]
+    return [
+        direction_of(VERSION_ORDER_COLUMNS[field], direction),
+        db.EngineVersion.device_architecture.asc(),
+        tie,
+    ]
 
 
 class EngineByIdLoader(RowByIdLoader[db.Engine]):

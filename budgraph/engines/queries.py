@@ -23,6 +23,7 @@ from budgraph.graphql.common import DeviceArchitecture
 from budgraph.graphql.context import Info
 from budgraph.kit.errors import BudgraphError
 from budgraph.kit.ids import expect_global_id
+from budgraph.kit.ordering import order_terms
 from budgraph.kit.pagination import (
     After,
     Before,
@@ -40,8 +41,7 @@ ENGINE_ORDER_COLUMNS = {"name": db.Engine.name, "slug": db.Engine.slug, "created
 def engine_order(order: EngineOrder | None) -> list[ColumnElement[Any]]:
     if order is None:
         return [db.Engine.slug.asc()]
-    column = ENGINE_ORDER_COLUMNS[order.field.value]
-    return [column.desc() if order.direction.value == "desc" else column.asc()]
+    return order_terms(ENGINE_ORDER_COLUMNS, order.field.value, order.direction.value, db.Engine.id)
 
 
 def version_query(filter: EngineVersionFilter | None) -> repository.VersionQuery:

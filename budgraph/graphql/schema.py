@@ -6,7 +6,7 @@ import asyncio
 from typing import Annotated
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 from graphql.error import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -84,6 +84,6 @@ class BudgraphSchema(strawberry.Schema):
 schema = BudgraphSchema(
     query=Query,
     mutation=Mutation,
-    extensions=[ErrorCodes, ParserCache(maxsize=512), ValidationCache(maxsize=512)],
+    extensions=[ErrorCodes, ValidationCache(maxsize=512)],
     config=StrawberryConfig(scalar_map=SCALARS),
 )

@@ -1,8 +1,5 @@
 """Mutations of hardware SKUs and their prices (write scope)."""
 
-# mypy: disable-error-code="untyped-decorator"
-# (`@strawberry.mutation(description=...)` is typed as returning Any: strawberry-graphql/strawberry#1929.)
-
 from __future__ import annotations
 
 from datetime import date

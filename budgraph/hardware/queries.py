@@ -1,8 +1,5 @@
 """Root query fields of hardware SKUs and their prices."""
 
-# mypy: disable-error-code="untyped-decorator"
-# (`@strawberry.field(description=...)` is typed as returning Any: strawberry-graphql/strawberry#1929.)
-
 from __future__ import annotations
 
 from typing import Annotated

@@ -1,8 +1,5 @@
 """GraphQL types of hardware SKUs and their prices."""
 
-# mypy: disable-error-code="untyped-decorator"
-# (`@strawberry.field(description=...)` is typed as returning Any: strawberry-graphql/strawberry#1929.)
-
 from __future__ import annotations
 
 from datetime import date
@@ -233,9 +230,8 @@ class Hardware(Node, Tracked):
             ),
         ] = "USD",
     ) -> HardwarePrice | None:
-        row = await info.context.loaders.get(loaders.CheapestPriceByHardwareLoader, region, currency).load(
-            self.pk
-        )
+        loader = info.context.loaders.get(loaders.CheapestPriceByHardwareLoader, region, currency.upper())
+        row = await loader.load(self.pk)
         return HardwarePrice.from_row(row) if row else None
 
 

@@ -11,6 +11,7 @@ from budgraph import db
 from budgraph.graphql.context import Info
 from budgraph.kit.errors import BudgraphError
 from budgraph.kit.ids import expect_global_id
+from budgraph.kit.ordering import order_terms
 from budgraph.kit.pagination import (
     After,
     Before,
@@ -64,9 +65,7 @@ def model_query(filter: ModelFilter | None) -> repository.ModelQuery:
 def model_order(order: ModelOrder | None) -> list[ColumnElement[Any]]:
     if order is None:
         return [db.Model.uri.asc(), db.Model.id.asc()]
-    column = MODEL_ORDER_COLUMNS[order.field.value]
-    primary = column.desc().nulls_last() if order.direction.value == "desc" else column.asc().nulls_last()
-    return [primary, db.Model.id.asc()]
+    return order_terms(MODEL_ORDER_COLUMNS, order.field.value, order.direction.value, db.Model.id)
 
 
 async def models_served_by_version(

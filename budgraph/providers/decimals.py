@@ -2,7 +2,8 @@
 
 PostgreSQL rounds a value with more decimal places than the column's scale without complaint, and
 fails on one with too many integer digits; both are refused here so that what a client writes is
-exactly what it reads back.
+exactly what it reads back. GraphQL's ``Decimal`` scalar (strawberry's) writes ``str(value)``: exact,
+but in exponent form below 1e-6 (``1E-8``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def plain(value: Decimal) -> Decimal: ...
 @overload
 def plain(value: Decimal | None) -> Decimal | None: ...
 def plain(value: Decimal | None) -> Decimal | None:
-    """The value without trailing zeros and never in exponent form (`2.5`, not `2.50000000` or `1E+1`)."""
+    """The value without the column's trailing zeros (`2.5`, not `2.50000000`; `10`, not `1E+1`)."""
     if value is None:
         return None
     return Decimal(format(value.normalize(), "f"))

@@ -1,8 +1,5 @@
 """GraphQL types of providers and the cloud models they serve."""
 
-# mypy: disable-error-code="untyped-decorator"
-# (`@strawberry.field(description=...)` is typed as returning Any: strawberry-graphql/strawberry#1929.)
-
 from __future__ import annotations
 
 from datetime import date
