@@ -46,12 +46,18 @@ def create_floor_app(dsn: str) -> Starlette:
         await state["pool"].close()
 
     async def latest(request: Request) -> JSONResponse:
-        row = await state["pool"].fetchrow(LATEST, request.query_params["engine"], request.query_params["device"])
-        return JSONResponse({"version": row["version"], "containerImage": row["container_image"]} if row else None)
+        row = await state["pool"].fetchrow(
+            LATEST, request.query_params["engine"], request.query_params["device"]
+        )
+        return JSONResponse(
+            {"version": row["version"], "containerImage": row["container_image"]} if row else None
+        )
 
     async def compatible(request: Request) -> JSONResponse:
         async with state["pool"].acquire() as connection:
-            rows = await connection.fetch(COMPATIBLE, request.query_params["architecture"], request.query_params["device"])
+            rows = await connection.fetch(
+                COMPATIBLE, request.query_params["architecture"], request.query_params["device"]
+            )
             rules = await connection.fetch(RULES, list({row["engine_id"] for row in rows}))
         return JSONResponse({"versions": [dict(r) for r in rows], "rules": len(rules)})
 

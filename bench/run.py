@@ -72,7 +72,9 @@ async def _grow(dsn: str) -> None:
     try:
         engines = [r["id"] for r in await connection.fetch("SELECT id FROM engine ORDER BY slug")]
         archs = [r["id"] for r in await connection.fetch("SELECT id FROM model_architecture")]
-        arch_names = [r["class_name"] for r in await connection.fetch("SELECT class_name FROM model_architecture")]
+        arch_names = [
+            r["class_name"] for r in await connection.fetch("SELECT class_name FROM model_architecture")
+        ]
         licenses = [r["id"] for r in await connection.fetch("SELECT id FROM license")]
         from budgraph.kit.versions import version_key
 
@@ -82,7 +84,9 @@ async def _grow(dsn: str) -> None:
             engine = engines[i % len(engines)]
             exists = await connection.fetchval(
                 "SELECT 1 FROM engine_version WHERE engine_id=$1 AND version=$2 AND device_architecture=$3",
-                engine, version, device,
+                engine,
+                version,
+                device,
             )
             if exists:
                 continue
@@ -90,7 +94,11 @@ async def _grow(dsn: str) -> None:
                 "INSERT INTO engine_version (engine_id, version, version_key, device_architecture, container_image,"
                 " status, endpoints, features, tool_call_parsers, reasoning_parsers)"
                 " VALUES ($1,$2,$3,$4,$5,'active','{CHAT}','{}','{hermes}','{qwen3}') RETURNING id",
-                engine, version, version_key(version), device, f"example/img:{version}",
+                engine,
+                version,
+                version_key(version),
+                device,
+                f"example/img:{version}",
             )
             await connection.executemany(
                 "INSERT INTO compatibility_edge (engine_version_id, architecture_id) VALUES ($1, $2)",
@@ -99,8 +107,15 @@ async def _grow(dsn: str) -> None:
         await connection.executemany(
             "INSERT INTO model (uri, source_kind, architecture, license_id, parameter_count, modality, status)"
             " VALUES ($1, 'huggingface', $2, $3, $4, 'text', 'ready')",
-            [(f"org{i % 97}/model-{i}", rng.choice(arch_names), rng.choice(licenses), rng.randint(10**8, 10**11))
-             for i in range(5000)],
+            [
+                (
+                    f"org{i % 97}/model-{i}",
+                    rng.choice(arch_names),
+                    rng.choice(licenses),
+                    rng.randint(10**8, 10**11),
+                )
+                for i in range(5000)
+            ],
         )
         await connection.execute("ANALYZE")
     finally:
@@ -131,7 +146,7 @@ def _time(client: httpx.Client, requests: int, send: object) -> float:
         response = send()  # type: ignore[operator]
         samples.append(time.perf_counter() - start)
         assert response.status_code == 200, response.text
-    return statistics.median(samples[requests // 10:]) * 1000
+    return statistics.median(samples[requests // 10 :]) * 1000
 
 
 def main() -> None:
@@ -148,21 +163,34 @@ def main() -> None:
     try:
         url = asyncio.run(_prepare(admin))
         env = {**os.environ, "BUDGRAPH_DATABASE_URL": url}
-        subprocess.run([sys.executable, "-m", "budgraph", "migrate", "upgrade"], env=env, cwd=ROOT, check=True)
-        subprocess.run([sys.executable, "-m", "budgraph", "seed"], env=env, cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "budgraph", "migrate", "upgrade"], env=env, cwd=ROOT, check=True
+        )
+        subprocess.run(
+            [sys.executable, "-m", "budgraph", "seed"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         asyncio.run(_grow(dsn))
         api_port, floor_port = _free_port(), _free_port()
         uvicorn = [sys.executable, "-m", "uvicorn", "--no-access-log", "--log-level", "warning"]
         with (
-            _server([*uvicorn, "--factory", "budgraph.app:create_app", "--port", str(api_port)], env, api_port) as api,
-            _server([*uvicorn, "bench.floor_app:app", "--port", str(floor_port)], {**env, "BENCH_FLOOR_DSN": dsn},
-                    floor_port) as floor,
+            _server(
+                [*uvicorn, "--factory", "budgraph.app:create_app", "--port", str(api_port)], env, api_port
+            ) as api,
+            _server(
+                [*uvicorn, "bench.floor_app:app", "--port", str(floor_port)],
+                {**env, "BENCH_FLOOR_DSN": dsn},
+                floor_port,
+            ) as floor,
             httpx.Client() as client,
         ):
             print(f"{'query':<30} {'budgraph ms':>12} {'floor ms':>10} {'ratio':>7}")
             for name, (query, path) in SCENARIOS.items():
+
                 def graph(q: str = query) -> httpx.Response:
                     return client.post(api + "/graphql", json={"query": q})
 

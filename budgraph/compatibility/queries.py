@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy import ColumnElement
 
 from budgraph import db
 from budgraph.compatibility import loaders, repository
@@ -13,8 +14,10 @@ from budgraph.compatibility.types import (
     CompatibleEngineVersion,
     ModelArchitecture,
     ModelArchitectureFilter,
+    ModelArchitectureOrder,
     ParserRule,
     ParserRuleFilter,
+    ParserRuleOrder,
 )
 from budgraph.db.enums import EngineVersionStatus as StatusValue
 from budgraph.engines.loaders import version_order
@@ -24,6 +27,7 @@ from budgraph.graphql.common import DeviceArchitecture, Endpoint, EngineVersionS
 from budgraph.graphql.context import Info
 from budgraph.kit.errors import BudgraphError, NotFound
 from budgraph.kit.ids import expect_global_id
+from budgraph.kit.ordering import order_terms
 from budgraph.kit.pagination import (
     After,
     Before,
@@ -35,6 +39,18 @@ from budgraph.kit.pagination import (
     fetch_page,
 )
 from budgraph.models import repository as models_repository
+
+ARCHITECTURE_ORDER_COLUMNS = {
+    "class_name": db.ModelArchitecture.class_name,
+    "family": db.ModelArchitecture.family,
+    "created_at": db.ModelArchitecture.created_at,
+}
+RULE_ORDER_COLUMNS = {
+    "priority": db.ParserRule.priority,
+    "pattern": db.ParserRule.pattern,
+    "parser": db.ParserRule.parser,
+    "created_at": db.ParserRule.created_at,
+}
 
 
 def architecture_query(filter: ModelArchitectureFilter | None) -> repository.ArchitectureQuery:
@@ -96,14 +112,21 @@ class CompatibilityQueries:
         filter: Annotated[
             ModelArchitectureFilter | None, strawberry.argument(description="Which architectures to list.")
         ] = None,
+        order_by: Annotated[
+            ModelArchitectureOrder | None,
+            strawberry.argument(description="How to sort (default: class name)."),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
         before: Before = None,
     ) -> Connection[ModelArchitecture]:
         page = PageRequest.parse(first, after, last, before)
+        field, direction = (
+            (order_by.field.value, order_by.direction.value) if order_by else ("class_name", "asc")
+        )
         stmt = repository.architectures_statement(architecture_query(filter)).order_by(
-            db.ModelArchitecture.class_name
+            *order_terms(ARCHITECTURE_ORDER_COLUMNS, field, direction, db.ModelArchitecture.id)
         )
         rows, start, total = await fetch_page(info.context.session, stmt, page)
         return build_connection(rows, start, total, ModelArchitecture.from_row)
@@ -134,6 +157,10 @@ class CompatibilityQueries:
         filter: Annotated[
             ParserRuleFilter | None, strawberry.argument(description="Which rules to list.")
         ] = None,
+        order_by: Annotated[
+            ParserRuleOrder | None,
+            strawberry.argument(description="How to sort (default: by engine, highest priority first)."),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -147,9 +174,17 @@ class CompatibilityQueries:
             enabled=filter.enabled if filter else None,
             search=filter.search if filter else None,
         )
-        stmt = repository.rules_statement(query).order_by(
-            db.ParserRule.engine_id, db.ParserRule.priority.desc(), db.ParserRule.id
-        )
+        if order_by is None:
+            order: list[ColumnElement[Any]] = [
+                db.ParserRule.engine_id.asc(),
+                db.ParserRule.priority.desc(),
+                db.ParserRule.id.asc(),
+            ]
+        else:
+            order = order_terms(
+                RULE_ORDER_COLUMNS, order_by.field.value, order_by.direction.value, db.ParserRule.id
+            )
+        stmt = repository.rules_statement(query).order_by(*order)
         rows, start, total = await fetch_page(info.context.session, stmt, page)
         return build_connection(rows, start, total, ParserRule.from_row)
 

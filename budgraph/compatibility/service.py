@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
@@ -13,14 +12,8 @@ from budgraph.compatibility import repository
 from budgraph.compatibility.parsers import validate_pattern
 from budgraph.db.base import Origin
 from budgraph.kit.edits import apply_operator_edit
-from budgraph.kit.errors import BudgraphError, NotFound, from_integrity_error
-
-
-async def _flush(session: AsyncSession, what: str) -> None:
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        raise from_integrity_error(error, what) from None
+from budgraph.kit.errors import BudgraphError, NotFound
+from budgraph.kit.writes import flush
 
 
 async def _architectures(session: AsyncSession, class_names: Sequence[str]) -> list[db.ModelArchitecture]:
@@ -66,7 +59,7 @@ async def create_architecture(session: AsyncSession, values: dict[str, Any]) -> 
         raise BudgraphError("`className` must not be empty", field="className")
     row = db.ModelArchitecture(**values, origin=Origin.API.value)
     session.add(row)
-    await _flush(session, f"model architecture {values['class_name']!r}")
+    await flush(session, f"model architecture {values['class_name']!r}")
     return row
 
 
@@ -74,7 +67,7 @@ async def update_architecture(
     session: AsyncSession, row: db.ModelArchitecture, changes: dict[str, Any]
 ) -> db.ModelArchitecture:
     apply_operator_edit(row, changes)
-    await _flush(session, f"model architecture {row.class_name!r}")
+    await flush(session, f"model architecture {row.class_name!r}")
     return row
 
 
@@ -92,7 +85,7 @@ async def create_rule(session: AsyncSession, values: dict[str, Any]) -> db.Parse
         raise NotFound("no engine with that id", field="engineId")
     row = db.ParserRule(**values, origin=Origin.API.value)
     session.add(row)
-    await _flush(session, f"parser rule {values['match_type']} {values['pattern']!r}")
+    await flush(session, f"parser rule {values['match_type']} {values['pattern']!r}")
     return row
 
 
@@ -103,5 +96,5 @@ async def update_rule(session: AsyncSession, row: db.ParserRule, changes: dict[s
         changes.get("parser", row.parser),
     )
     apply_operator_edit(row, changes)
-    await _flush(session, f"parser rule {row.pattern!r}")
+    await flush(session, f"parser rule {row.pattern!r}")
     return row

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -11,7 +12,7 @@ from budgraph.compatibility import loaders
 from budgraph.db.enums import MatchType as MatchTypeValue
 from budgraph.db.enums import ParserRuleType as ParserRuleTypeValue
 from budgraph.engines.types import Engine, EngineVersion, EngineVersionFilter
-from budgraph.graphql.common import MatchType, ParserRuleType, Tracked, tracked_fields
+from budgraph.graphql.common import MatchType, OrderDirection, ParserRuleType, Tracked, tracked_fields
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
 from budgraph.kit.ids import to_global_id
@@ -32,6 +33,33 @@ class ModelArchitectureFilter:
     supports_pipeline_parallelism: bool | None = strawberry.field(
         default=None, description="Only those with (or without) pipeline parallelism."
     )
+
+
+@strawberry.enum(description="What to sort model architectures by.")
+class ModelArchitectureOrderField(Enum):
+    CLASS_NAME = "class_name"
+    FAMILY = "family"
+    CREATED_AT = "created_at"
+
+
+@strawberry.input(description="How to sort model architectures.")
+class ModelArchitectureOrder:
+    field: ModelArchitectureOrderField = strawberry.field(description="The field to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Sort direction.")
+
+
+@strawberry.enum(description="What to sort parser rules by.")
+class ParserRuleOrderField(Enum):
+    PRIORITY = "priority"
+    PATTERN = "pattern"
+    PARSER = "parser"
+    CREATED_AT = "created_at"
+
+
+@strawberry.input(description="How to sort parser rules.")
+class ParserRuleOrder:
+    field: ParserRuleOrderField = strawberry.field(description="The field to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC, description="Sort direction.")
 
 
 @strawberry.type(description="A model architecture: a Hugging Face model class such as `LlamaForCausalLM`.")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
 from budgraph.db.enums import EngineVersionStatus
+from budgraph.kit.search import escape_like
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,6 @@ def versions_statement(query: VersionQuery) -> Select[Any]:
             )
         )
     return stmt
-
-
-def escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def engine_by_slug(session: AsyncSession, slug: str) -> db.Engine | None:

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
@@ -15,8 +14,9 @@ from budgraph.db.base import Origin
 from budgraph.db.enums import EngineVersionStatus
 from budgraph.engines import repository
 from budgraph.kit.edits import apply_operator_edit
-from budgraph.kit.errors import BudgraphError, Conflict, NotFound, from_integrity_error
+from budgraph.kit.errors import BudgraphError, Conflict, NotFound
 from budgraph.kit.versions import InvalidVersionString, version_key
+from budgraph.kit.writes import flush, required_text
 
 
 @dataclass(frozen=True)
@@ -34,26 +34,12 @@ class NewEngineVersion:
     architectures: list[str] = field(default_factory=list)
 
 
-def _require_text(value: str, name: str) -> str:
-    value = value.strip()
-    if not value:
-        raise BudgraphError(f"`{name}` must not be empty", field=name)
-    return value
-
-
-async def flush(session: AsyncSession, what: str) -> None:
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        raise from_integrity_error(error, what) from None
-
-
 async def create_engine(session: AsyncSession, slug: str, name: str, homepage_url: str | None) -> db.Engine:
-    slug = _require_text(slug, "slug").lower()
+    slug = required_text(slug, "slug").lower()
     if await repository.engine_by_slug(session, slug) is not None:
         raise Conflict(f"an engine with slug {slug!r} already exists", field="slug")
     row = db.Engine(
-        slug=slug, name=_require_text(name, "name"), homepage_url=homepage_url, origin=Origin.API.value
+        slug=slug, name=required_text(name, "name"), homepage_url=homepage_url, origin=Origin.API.value
     )
     session.add(row)
     await flush(session, f"engine {slug!r}")
@@ -62,7 +48,7 @@ async def create_engine(session: AsyncSession, slug: str, name: str, homepage_ur
 
 async def update_engine(session: AsyncSession, row: db.Engine, changes: dict[str, Any]) -> db.Engine:
     if "name" in changes:
-        changes["name"] = _require_text(changes["name"], "name")
+        changes["name"] = required_text(changes["name"], "name")
     apply_operator_edit(row, changes)
     await flush(session, f"engine {row.slug!r}")
     return row
@@ -76,7 +62,7 @@ def checked_version_key(version: str) -> str:
 
 
 async def create_version(session: AsyncSession, new: NewEngineVersion) -> db.EngineVersion:
-    version = _require_text(new.version, "version")
+    version = required_text(new.version, "version")
     key = checked_version_key(version)
     engine = await session.get(db.Engine, new.engine_id)
     if engine is None:
@@ -90,7 +76,7 @@ async def create_version(session: AsyncSession, new: NewEngineVersion) -> db.Eng
         version=version,
         version_key=key,
         device_architecture=new.device_architecture,
-        container_image=_require_text(new.container_image, "containerImage"),
+        container_image=required_text(new.container_image, "containerImage"),
         release_date=new.release_date,
         status=new.status,
         endpoints=sorted(set(new.endpoints)),
@@ -110,7 +96,7 @@ async def update_version(
     session: AsyncSession, row: db.EngineVersion, changes: dict[str, Any]
 ) -> db.EngineVersion:
     if "container_image" in changes:
-        changes["container_image"] = _require_text(changes["container_image"], "containerImage")
+        changes["container_image"] = required_text(changes["container_image"], "containerImage")
     for name in ("endpoints", "features", "tool_call_parsers", "reasoning_parsers"):
         if name in changes:
             changes[name] = sorted(set(changes[name]))

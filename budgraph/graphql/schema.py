@@ -6,8 +6,8 @@ import asyncio
 from typing import Annotated
 
 import strawberry
-from strawberry.extensions import ValidationCache
 from graphql.error import GraphQLError
+from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -84,6 +84,6 @@ class BudgraphSchema(strawberry.Schema):
 schema = BudgraphSchema(
     query=Query,
     mutation=Mutation,
-    extensions=[ErrorCodes, ValidationCache(maxsize=512)],
+    extensions=[ErrorCodes, lambda: ValidationCache(maxsize=512)],
     config=StrawberryConfig(scalar_map=SCALARS),
 )

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from budgraph import db
-from budgraph.engines.repository import escape_like
+from budgraph.kit.search import escape_like
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from strawberry.utils.str_converters import to_camel_case
 
 from budgraph import db
 from budgraph.db.base import Origin
-from budgraph.engines.service import flush
 from budgraph.hardware import repository
+from budgraph.kit.clock import today
+from budgraph.kit.decimals import checked_amount
 from budgraph.kit.edits import apply_operator_edit
 from budgraph.kit.errors import BudgraphError, Conflict, NotFound
-from budgraph.providers.decimals import checked_amount
+from budgraph.kit.writes import flush, required_text
 from budgraph.providers.repository import provider_by_slug
-from budgraph.providers.service import required_text, today
 
 SKU = re.compile(r"[a-z0-9][a-z0-9.-]*")
 COMPUTE_CAPABILITY = re.compile(r"([0-9]+)\.([0-9]+)")

@@ -15,9 +15,9 @@ from budgraph.graphql.common import OrderDirection, Tracked, tracked_fields
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
 from budgraph.hardware import loaders, repository, service
+from budgraph.kit.decimals import plain
 from budgraph.kit.ids import to_global_id
 from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
-from budgraph.providers.decimals import plain
 from budgraph.providers.loaders import ProviderByIdLoader
 from budgraph.providers.types import Provider
 

@@ -23,7 +23,7 @@ from budgraph.kit.pagination import (
     fetch_page,
 )
 from budgraph.models import loaders, repository
-from budgraph.models.types import License, LicenseFilter, Model, ModelFilter, ModelOrder
+from budgraph.models.types import License, LicenseFilter, LicenseOrder, Model, ModelFilter, ModelOrder
 
 MODEL_ORDER_COLUMNS = {
     "uri": db.Model.uri,
@@ -31,6 +31,8 @@ MODEL_ORDER_COLUMNS = {
     "context_length": db.Model.context_length,
     "created_at": db.Model.created_at,
 }
+
+LICENSE_ORDER_COLUMNS = {"key": db.License.key, "name": db.License.name, "kind": db.License.kind}
 
 
 def model_query(filter: ModelFilter | None) -> repository.ModelQuery:
@@ -126,6 +128,9 @@ class ModelQueries:
         self,
         info: Info,
         filter: Annotated[LicenseFilter | None, strawberry.argument(description="Which licenses.")] = None,
+        order_by: Annotated[
+            LicenseOrder | None, strawberry.argument(description="How to sort (default: key).")
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -137,7 +142,9 @@ class ModelQueries:
             kinds=tuple(k.value for k in filter.kinds) if filter and filter.kinds is not None else None,
             commercial_use=filter.commercial_use if filter else None,
         )
-        stmt = repository.licenses_statement(query).order_by(db.License.key)
+        field, direction = (order_by.field.value, order_by.direction.value) if order_by else ("key", "asc")
+        order = order_terms(LICENSE_ORDER_COLUMNS, field, direction, db.License.id)
+        stmt = repository.licenses_statement(query).order_by(*order)
         rows, start, total = await fetch_page(info.context.session, stmt, page)
         return build_connection(rows, start, total, License.from_row)
 

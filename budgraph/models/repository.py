@@ -9,7 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
-from budgraph.engines.repository import escape_like
+from budgraph.kit.search import escape_like
 
 
 @dataclass(frozen=True)

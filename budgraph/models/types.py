@@ -56,6 +56,19 @@ class License(Node, Tracked):
         )
 
 
+@strawberry.enum(description="What to sort licenses by.")
+class LicenseOrderField(Enum):
+    KEY = "key"
+    NAME = "name"
+    KIND = "kind"
+
+
+@strawberry.input(description="How to sort licenses.")
+class LicenseOrder:
+    field: LicenseOrderField = strawberry.field(description="The field to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Sort direction.")
+
+
 @strawberry.input(description="Which licenses to list; all given conditions must hold.")
 class LicenseFilter:
     search: str | None = strawberry.field(

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
-from budgraph.engines.repository import escape_like
+from budgraph.kit.search import escape_like
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -13,11 +13,11 @@ from strawberry.utils.str_converters import to_camel_case
 
 from budgraph import db
 from budgraph.db.base import Origin
-from budgraph.engines.service import flush
+from budgraph.kit.decimals import checked_amount
 from budgraph.kit.edits import apply_operator_edit
 from budgraph.kit.errors import BudgraphError, Conflict, NotFound
+from budgraph.kit.writes import checked_url, flush, required_text
 from budgraph.providers import repository
-from budgraph.providers.decimals import checked_amount
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 PRICE_COLUMNS = (
@@ -27,11 +27,6 @@ PRICE_COLUMNS = (
     "cache_write_per_million",
 )
 TOKEN_COLUMNS = ("max_input_tokens", "max_output_tokens")
-
-
-def today() -> date:
-    """The date deprecation is judged against (UTC, so every replica agrees)."""
-    return datetime.now(UTC).date()
 
 
 def is_deprecated(deprecation_date: date | None, on: date) -> bool:
@@ -55,22 +50,6 @@ class NewProviderModel:
     supports_prompt_caching: bool = False
     supports_response_schema: bool = False
     deprecation_date: date | None = None
-
-
-def required_text(value: str, field: str) -> str:
-    value = value.strip()
-    if not value:
-        raise BudgraphError(f"`{field}` must not be empty", field=field)
-    return value
-
-
-def checked_url(value: str | None, field: str) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    if not re.fullmatch(r"https?://\S+", value):
-        raise BudgraphError(f"`{field}` must be an http(s) URL (got {value!r})", field=field)
-    return value
 
 
 def _checked_slug(slug: str) -> str:

@@ -14,10 +14,11 @@ from budgraph.db.enums import ProviderKind, ProviderModelMode
 from budgraph.graphql.common import OrderDirection, Tracked, tracked_fields
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
+from budgraph.kit.clock import today
+from budgraph.kit.decimals import plain
 from budgraph.kit.ids import to_global_id
 from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
 from budgraph.providers import loaders, repository, service
-from budgraph.providers.decimals import plain
 
 if TYPE_CHECKING:
     from budgraph.hardware.types import HardwarePrice, HardwarePriceFilter, HardwarePriceOrder
@@ -112,7 +113,7 @@ def model_query(filter: ProviderModelFilter | None) -> repository.ProviderModelQ
         supports_function_calling=filter.supports_function_calling,
         supports_vision=filter.supports_vision,
         supports_reasoning=filter.supports_reasoning,
-        deprecated_by=None if filter.include_deprecated else service.today(),
+        deprecated_by=None if filter.include_deprecated else today(),
     )
 
 
@@ -248,7 +249,7 @@ class ProviderModel(Node, Tracked):
             supports_prompt_caching=row.supports_prompt_caching,
             supports_response_schema=row.supports_response_schema,
             deprecation_date=row.deprecation_date,
-            deprecated=service.is_deprecated(row.deprecation_date, service.today()),
+            deprecated=service.is_deprecated(row.deprecation_date, today()),
             **tracked_fields(row),
         )
 
