@@ -15,7 +15,7 @@ from budgraph.engines.types import EngineVersion
 from budgraph.graphql.common import MatchType, ParserRuleType
 from budgraph.graphql.context import Info
 from budgraph.graphql.inputs import changes_of, stored
-from budgraph.kit.errors import NotFound
+from budgraph.graphql.lookup import row_to_change
 from budgraph.kit.ids import expect_global_id
 
 _ARCH_FIELDS = {
@@ -94,15 +94,6 @@ ArchitecturesArgument = Annotated[
 ]
 
 
-async def _version(info: Info, id: strawberry.ID) -> db.EngineVersion:
-    row: db.EngineVersion | None = await info.context.session.get(
-        db.EngineVersion, expect_global_id(id, "EngineVersion")
-    )
-    if row is None:
-        raise NotFound(f"no engine version with id {id!r}", field="engineVersionId")
-    return row
-
-
 @strawberry.type
 class CompatibilityMutations:
     @strawberry.mutation(
@@ -115,7 +106,7 @@ class CompatibilityMutations:
         architectures: ArchitecturesArgument,
     ) -> EngineVersion:
         info.context.require(Scope.WRITE)
-        row = await _version(info, engine_version_id)
+        row = await row_to_change(info, db.EngineVersion, engine_version_id, field="engineVersionId")
         await service.add_architectures(info.context.session, row, architectures)
         return EngineVersion.from_row(row)
 
@@ -127,7 +118,7 @@ class CompatibilityMutations:
         architectures: ArchitecturesArgument,
     ) -> EngineVersion:
         info.context.require(Scope.WRITE)
-        row = await _version(info, engine_version_id)
+        row = await row_to_change(info, db.EngineVersion, engine_version_id, field="engineVersionId")
         await service.remove_architectures(info.context.session, row, architectures)
         return EngineVersion.from_row(row)
 
@@ -152,9 +143,7 @@ class CompatibilityMutations:
         ],
     ) -> ModelArchitecture:
         info.context.require(Scope.WRITE)
-        row = await info.context.session.get(db.ModelArchitecture, expect_global_id(id, "ModelArchitecture"))
-        if row is None:
-            raise NotFound(f"no model architecture with id {id!r}", field="id")
+        row = await row_to_change(info, db.ModelArchitecture, id)
         changes = changes_of(
             input, _ARCH_FIELDS, frozenset({"supports_lora", "supports_pipeline_parallelism"})
         )
@@ -184,8 +173,6 @@ class CompatibilityMutations:
         input: Annotated[UpdateParserRuleInput, strawberry.argument(description="The fields to change.")],
     ) -> ParserRule:
         info.context.require(Scope.WRITE)
-        row = await info.context.session.get(db.ParserRule, expect_global_id(id, "ParserRule"))
-        if row is None:
-            raise NotFound(f"no parser rule with id {id!r}", field="id")
+        row = await row_to_change(info, db.ParserRule, id)
         changes = changes_of(input, _RULE_FIELDS, frozenset(_RULE_FIELDS) - {"notes"})
         return ParserRule.from_row(await service.update_rule(info.context.session, row, changes))

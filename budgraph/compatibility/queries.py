@@ -25,8 +25,8 @@ from budgraph.engines.repository import VersionQuery, versions_statement
 from budgraph.engines.types import EngineVersion
 from budgraph.graphql.common import DeviceArchitecture, Endpoint, EngineVersionStatus
 from budgraph.graphql.context import Info
+from budgraph.graphql.lookup import one_by_id_or_key
 from budgraph.kit.errors import BudgraphError, NotFound
-from budgraph.kit.ids import expect_global_id
 from budgraph.kit.ordering import order_terms
 from budgraph.kit.pagination import (
     After,
@@ -140,14 +140,10 @@ class CompatibilityQueries:
             str | None, strawberry.argument(description="Hugging Face class name, e.g. `LlamaForCausalLM`.")
         ] = None,
     ) -> ModelArchitecture | None:
-        if (id is None) == (class_name is None):
-            raise BudgraphError("give exactly one of `id` and `className`", field="id")
-        if id is not None:
-            pk = expect_global_id(id, "ModelArchitecture")
-            row = await info.context.loaders.get(loaders.ModelArchitectureByIdLoader).load(pk)
-        else:
-            assert class_name is not None
-            row = await info.context.loaders.get(loaders.ModelArchitectureByClassNameLoader).load(class_name)
+        by_name = info.context.loaders.get(loaders.ModelArchitectureByClassNameLoader)
+        row = await one_by_id_or_key(
+            info, loaders.ModelArchitectureByIdLoader, id, "className", class_name, by_name.load
+        )
         return ModelArchitecture.from_row(row) if row else None
 
     @strawberry.field(description="Parser rules, highest priority first.")

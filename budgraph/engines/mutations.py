@@ -16,7 +16,7 @@ from budgraph.engines.types import Engine, EngineVersion
 from budgraph.graphql.common import DeviceArchitecture, Endpoint, EngineVersionStatus
 from budgraph.graphql.context import Info
 from budgraph.graphql.inputs import changes_of, stored
-from budgraph.kit.errors import NotFound
+from budgraph.graphql.lookup import row_to_change
 from budgraph.kit.ids import expect_global_id
 
 
@@ -68,22 +68,6 @@ class UpdateEngineVersionInput:
     reasoning_parsers: list[str] | None = strawberry.field(default=UNSET, description="Reasoning parsers.")
 
 
-async def _engine(info: Info, id: strawberry.ID) -> db.Engine:
-    row: db.Engine | None = await info.context.session.get(db.Engine, expect_global_id(id, "Engine"))
-    if row is None:
-        raise NotFound(f"no engine with id {id!r}", field="id")
-    return row
-
-
-async def _version(info: Info, id: strawberry.ID) -> db.EngineVersion:
-    row: db.EngineVersion | None = await info.context.session.get(
-        db.EngineVersion, expect_global_id(id, "EngineVersion")
-    )
-    if row is None:
-        raise NotFound(f"no engine version with id {id!r}", field="id")
-    return row
-
-
 IdArgument = Annotated[strawberry.ID, strawberry.argument(description="Global id of the object to change.")]
 
 
@@ -105,7 +89,7 @@ class EngineMutations:
         input: Annotated[UpdateEngineInput, strawberry.argument(description="The fields to change.")],
     ) -> Engine:
         info.context.require(Scope.WRITE)
-        row = await _engine(info, id)
+        row = await row_to_change(info, db.Engine, id)
         changes = changes_of(input, {"name": "name", "homepage_url": "homepage_url"}, frozenset({"name"}))
         return Engine.from_row(await service.update_engine(info.context.session, row, changes))
 
@@ -139,7 +123,7 @@ class EngineMutations:
         input: Annotated[UpdateEngineVersionInput, strawberry.argument(description="The fields to change.")],
     ) -> EngineVersion:
         info.context.require(Scope.WRITE)
-        row = await _version(info, id)
+        row = await row_to_change(info, db.EngineVersion, id)
         names = [
             "container_image",
             "release_date",
@@ -159,6 +143,6 @@ class EngineMutations:
     @strawberry.mutation(description="Mark an engine version deprecated: still listed, no longer the latest.")
     async def deprecate_engine_version(self, info: Info, id: IdArgument) -> EngineVersion:
         info.context.require(Scope.WRITE)
-        row = await _version(info, id)
+        row = await row_to_change(info, db.EngineVersion, id)
         changes = {"status": StatusValue.DEPRECATED.value}
         return EngineVersion.from_row(await service.update_version(info.context.session, row, changes))

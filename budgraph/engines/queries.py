@@ -21,7 +21,7 @@ from budgraph.engines.types import (
 )
 from budgraph.graphql.common import DeviceArchitecture
 from budgraph.graphql.context import Info
-from budgraph.kit.errors import BudgraphError
+from budgraph.graphql.lookup import one_by_id_or_key
 from budgraph.kit.ids import expect_global_id
 from budgraph.kit.ordering import order_terms
 from budgraph.kit.pagination import (
@@ -98,15 +98,14 @@ class EngineQueries:
             str | None, strawberry.argument(description="The engine's slug, e.g. `vllm`.")
         ] = None,
     ) -> Engine | None:
-        if (id is None) == (slug is None):
-            raise BudgraphError("give exactly one of `id` and `slug`", field="id")
-        if id is not None:
-            row = await info.context.loaders.get(loaders.EngineByIdLoader).load(
-                expect_global_id(id, "Engine")
-            )
-        else:
-            assert slug is not None
-            row = await repository.engine_by_slug(info.context.session, slug)
+        row = await one_by_id_or_key(
+            info,
+            loaders.EngineByIdLoader,
+            id,
+            "slug",
+            slug,
+            lambda key: repository.engine_by_slug(info.context.session, key),
+        )
         return Engine.from_row(row) if row else None
 
     @strawberry.field(description="Engine versions across all engines, highest version first by default.")

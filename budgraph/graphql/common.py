@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, NewType
 
@@ -51,13 +52,33 @@ strawberry.enum(Origin, description="Who first wrote a row.")
 
 BigInt = NewType("BigInt", int)
 
+
+def _serialize_decimal(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _parse_decimal(value: object) -> Decimal:
+    try:
+        parsed = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a decimal number") from None
+    return parsed
+
+
 SCALARS: dict[object, ScalarDefinition] = {
+    Decimal: strawberry.scalar(
+        name="Decimal",
+        serialize=_serialize_decimal,
+        parse_value=_parse_decimal,
+        description='An exact decimal number written as a string in plain notation, e.g. `"0.15"`'
+        " (prices, specs); never rounded through floating point.",
+    ),
     BigInt: strawberry.scalar(
         name="BigInt",
         serialize=int,
         parse_value=int,
         description="An integer that may exceed 32 bits (parameter counts, byte sizes), as a JSON number.",
-    )
+    ),
 }
 
 

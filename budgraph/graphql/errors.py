@@ -18,24 +18,21 @@ def classify(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, BudgraphError):
         return error
-    if original is None:
+    if error.path is None:
+        # Raised before execution (parsing, validation, coercing variables): the request is at fault.
         if error.extensions and "code" in error.extensions:
             return error
-        code = (
-            ErrorCode.GRAPHQL_PARSE_FAILED
-            if error.message.startswith("Syntax Error")
-            else (ErrorCode.GRAPHQL_VALIDATION_FAILED)
-        )
+        syntax = error.message.startswith("Syntax Error")
+        code = ErrorCode.GRAPHQL_PARSE_FAILED if syntax else ErrorCode.GRAPHQL_VALIDATION_FAILED
         return GraphQLError(
             error.message,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
-            path=error.path,
             extensions={**(error.extensions or {}), "code": code.value},
         )
     request_id = uuid.uuid4().hex
-    log.error("unexpected error %s at %s", request_id, error.path, exc_info=original)
+    log.error("unexpected error %s at %s", request_id, error.path, exc_info=original or error)
     return GraphQLError(
         f"internal server error (request id {request_id})",
         nodes=error.nodes,

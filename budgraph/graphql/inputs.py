@@ -23,9 +23,16 @@ def changes_of(
         if value is UNSET:
             continue
         if value is None and attribute in required:
-            raise BudgraphError(f"`{attribute}` cannot be null", field=attribute)
+            name = graphql_name(attribute)
+            raise BudgraphError(f"`{name}` cannot be null", field=name)
         changes[column] = stored(value)
     return changes
+
+
+def graphql_name(attribute: str) -> str:
+    """The schema's (camelCase) name of a Python attribute."""
+    head, *rest = attribute.split("_")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 def stored(value: Any) -> Any:

@@ -14,10 +14,9 @@ from budgraph.db.enums import ApiKeyScope as Scope
 from budgraph.db.enums import DeviceArchitecture
 from budgraph.graphql.context import Info
 from budgraph.graphql.inputs import changes_of
+from budgraph.graphql.lookup import row_to_change
 from budgraph.hardware import service
 from budgraph.hardware.types import Hardware, HardwarePrice
-from budgraph.kit.errors import NotFound
-from budgraph.kit.ids import expect_global_id
 
 PRICE_HELP = 'per device-hour, exact; give it as a string (e.g. `"2.49"`) to avoid float rounding.'
 
@@ -120,21 +119,6 @@ PRICE_FIELDS = ["on_demand_per_hour", "spot_per_hour", "devices_per_instance", "
 IdArgument = Annotated[strawberry.ID, strawberry.argument(description="Global id of the object to change.")]
 
 
-async def _hardware(info: Info, id: strawberry.ID) -> db.Hardware:
-    row: db.Hardware | None = await info.context.session.get(db.Hardware, expect_global_id(id, "Hardware"))
-    if row is None:
-        raise NotFound(f"no hardware with id {id!r}", field="id")
-    return row
-
-
-async def _price(info: Info, id: strawberry.ID) -> db.HardwarePrice:
-    pk = expect_global_id(id, "HardwarePrice")
-    row: db.HardwarePrice | None = await info.context.session.get(db.HardwarePrice, pk)
-    if row is None:
-        raise NotFound(f"no hardware price with id {id!r}", field="id")
-    return row
-
-
 @strawberry.type
 class HardwareMutations:
     @strawberry.mutation(description="Register a hardware SKU.")
@@ -153,7 +137,7 @@ class HardwareMutations:
         input: Annotated[UpdateHardwareInput, strawberry.argument(description="The fields to change.")],
     ) -> Hardware:
         info.context.require(Scope.WRITE)
-        row = await _hardware(info, id)
+        row = await row_to_change(info, db.Hardware, id)
         changes = changes_of(
             input,
             {name: name for name in HARDWARE_FIELDS},
@@ -183,7 +167,7 @@ class HardwareMutations:
         input: Annotated[UpdateHardwarePriceInput, strawberry.argument(description="The fields to change.")],
     ) -> HardwarePrice:
         info.context.require(Scope.WRITE)
-        row = await _price(info, id)
+        row = await row_to_change(info, db.HardwarePrice, id)
         changes = changes_of(
             input,
             {name: name for name in PRICE_FIELDS},

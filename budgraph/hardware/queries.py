@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from budgraph.graphql.context import Info
+from budgraph.graphql.lookup import one_by_id_or_key
 from budgraph.hardware import loaders, repository
 from budgraph.hardware.types import (
     Hardware,
@@ -20,7 +21,6 @@ from budgraph.hardware.types import (
     price_order_key,
     price_query,
 )
-from budgraph.kit.errors import BudgraphError
 from budgraph.kit.ids import expect_global_id
 from budgraph.kit.pagination import (
     After,
@@ -88,15 +88,14 @@ class HardwareQueries:
             str | None, strawberry.argument(description="The SKU, e.g. `nvidia-h100-sxm-80gb`.")
         ] = None,
     ) -> Hardware | None:
-        if (id is None) == (sku is None):
-            raise BudgraphError("give exactly one of `id` and `sku`", field="id")
-        if id is not None:
-            row = await info.context.loaders.get(loaders.HardwareByIdLoader).load(
-                expect_global_id(id, "Hardware")
-            )
-        else:
-            assert sku is not None
-            row = await repository.hardware_by_sku(info.context.session, sku)
+        row = await one_by_id_or_key(
+            info,
+            loaders.HardwareByIdLoader,
+            id,
+            "sku",
+            sku,
+            lambda key: repository.hardware_by_sku(info.context.session, key),
+        )
         return Hardware.from_row(row) if row else None
 
     @strawberry.field(

@@ -9,8 +9,8 @@ from sqlalchemy import ColumnElement
 
 from budgraph import db
 from budgraph.graphql.context import Info
+from budgraph.graphql.lookup import one_by_id_or_key
 from budgraph.kit.errors import BudgraphError
-from budgraph.kit.ids import expect_global_id
 from budgraph.kit.ordering import order_terms
 from budgraph.kit.pagination import (
     After,
@@ -114,13 +114,14 @@ class ModelQueries:
             str | None, strawberry.argument(description="e.g. `Qwen/Qwen2.5-7B-Instruct`.")
         ] = None,
     ) -> Model | None:
-        if (id is None) == (uri is None):
-            raise BudgraphError("give exactly one of `id` and `uri`", field="id")
-        if id is not None:
-            row = await info.context.loaders.get(loaders.ModelByIdLoader).load(expect_global_id(id, "Model"))
-        else:
-            assert uri is not None
-            row = await repository.model_by_uri(info.context.session, uri)
+        row = await one_by_id_or_key(
+            info,
+            loaders.ModelByIdLoader,
+            id,
+            "uri",
+            uri,
+            lambda key: repository.model_by_uri(info.context.session, key),
+        )
         return Model.from_row(row) if row else None
 
     @strawberry.field(description="Licenses, by key.")
@@ -155,13 +156,12 @@ class ModelQueries:
         id: Annotated[strawberry.ID | None, strawberry.argument(description="Global id.")] = None,
         key: Annotated[str | None, strawberry.argument(description="e.g. `apache-2.0`.")] = None,
     ) -> License | None:
-        if (id is None) == (key is None):
-            raise BudgraphError("give exactly one of `id` and `key`", field="id")
-        if id is not None:
-            row = await info.context.loaders.get(loaders.LicenseByIdLoader).load(
-                expect_global_id(id, "License")
-            )
-        else:
-            assert key is not None
-            row = await repository.license_by_key(info.context.session, key)
+        row = await one_by_id_or_key(
+            info,
+            loaders.LicenseByIdLoader,
+            id,
+            "key",
+            key,
+            lambda key: repository.license_by_key(info.context.session, key),
+        )
         return License.from_row(row) if row else None

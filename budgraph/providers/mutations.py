@@ -14,7 +14,7 @@ from budgraph.db.enums import ApiKeyScope as Scope
 from budgraph.db.enums import ProviderKind, ProviderModelMode
 from budgraph.graphql.context import Info
 from budgraph.graphql.inputs import changes_of, stored
-from budgraph.kit.errors import NotFound
+from budgraph.graphql.lookup import row_to_change
 from budgraph.kit.ids import expect_global_id
 from budgraph.providers import service
 from budgraph.providers.types import Provider, ProviderModel
@@ -129,21 +129,6 @@ NOT_NULL_MODEL_FIELDS = frozenset({"mode"} | {name for name in MODEL_FIELDS if n
 IdArgument = Annotated[strawberry.ID, strawberry.argument(description="Global id of the object to change.")]
 
 
-async def _provider(info: Info, id: strawberry.ID) -> db.Provider:
-    row: db.Provider | None = await info.context.session.get(db.Provider, expect_global_id(id, "Provider"))
-    if row is None:
-        raise NotFound(f"no provider with id {id!r}", field="id")
-    return row
-
-
-async def _model(info: Info, id: strawberry.ID) -> db.ProviderModel:
-    pk = expect_global_id(id, "ProviderModel")
-    row: db.ProviderModel | None = await info.context.session.get(db.ProviderModel, pk)
-    if row is None:
-        raise NotFound(f"no provider model with id {id!r}", field="id")
-    return row
-
-
 @strawberry.type
 class ProviderMutations:
     @strawberry.mutation(description="Register a provider.")
@@ -166,7 +151,7 @@ class ProviderMutations:
         input: Annotated[UpdateProviderInput, strawberry.argument(description="The fields to change.")],
     ) -> Provider:
         info.context.require(Scope.WRITE)
-        row = await _provider(info, id)
+        row = await row_to_change(info, db.Provider, id)
         changes = changes_of(
             input,
             {"name": "name", "kind": "kind", "homepage_url": "homepage_url"},
@@ -193,6 +178,6 @@ class ProviderMutations:
         input: Annotated[UpdateProviderModelInput, strawberry.argument(description="The fields to change.")],
     ) -> ProviderModel:
         info.context.require(Scope.WRITE)
-        row = await _model(info, id)
+        row = await row_to_change(info, db.ProviderModel, id)
         changes = changes_of(input, {name: name for name in MODEL_FIELDS}, NOT_NULL_MODEL_FIELDS)
         return ProviderModel.from_row(await service.update_model(info.context.session, row, changes))

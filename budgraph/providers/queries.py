@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from budgraph.graphql.context import Info
-from budgraph.kit.errors import BudgraphError
+from budgraph.graphql.lookup import one_by_id_or_key
 from budgraph.kit.ids import expect_global_id
 from budgraph.kit.pagination import (
     After,
@@ -72,15 +72,14 @@ class ProviderQueries:
             str | None, strawberry.argument(description="The provider's slug, e.g. `openai`.")
         ] = None,
     ) -> Provider | None:
-        if (id is None) == (slug is None):
-            raise BudgraphError("give exactly one of `id` and `slug`", field="id")
-        if id is not None:
-            row = await info.context.loaders.get(loaders.ProviderByIdLoader).load(
-                expect_global_id(id, "Provider")
-            )
-        else:
-            assert slug is not None
-            row = await repository.provider_by_slug(info.context.session, slug)
+        row = await one_by_id_or_key(
+            info,
+            loaders.ProviderByIdLoader,
+            id,
+            "slug",
+            slug,
+            lambda key: repository.provider_by_slug(info.context.session, key),
+        )
         return Provider.from_row(row) if row else None
 
     @strawberry.field(

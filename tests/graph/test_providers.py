@@ -573,12 +573,11 @@ async def test_create_and_update_provider_model_keeps_decimals_exact(
     assert await client.error_codes(CREATE_MODEL, {"input": new}) == ["UNAUTHENTICATED"]
     created = (await client.data(CREATE_MODEL, {"input": new}, token=writer_token))["createProviderModel"]
 
-    # then: what was written is what is read, digit for digit (trailing zeros dropped; the GraphQL
-    # Decimal scalar writes values below 1e-6 in exponent form, still exact)
+    # then: what was written is what is read, digit for digit (trailing zeros dropped, plain notation)
     assert {k: v for k, v in created.items() if k != "id"} == {
         "modelId": "gpt-5-nano",
         "mode": "CHAT",
-        "inputPerMillion": "1E-8",
+        "inputPerMillion": "0.00000001",
         "outputPerMillion": "9999999999.99999999",
         "cacheReadPerMillion": "0.1",
         "cacheWritePerMillion": "2.5",
