@@ -40,11 +40,6 @@ from budgraph.kit.pagination import (
 )
 from budgraph.models import repository as models_repository
 
-ARCHITECTURE_ORDER_COLUMNS = {
-    "class_name": db.ModelArchitecture.class_name,
-    "family": db.ModelArchitecture.family,
-    "created_at": db.ModelArchitecture.created_at,
-}
 RULE_ORDER_COLUMNS = {
     "priority": db.ParserRule.priority,
     "pattern": db.ParserRule.pattern,
@@ -68,14 +63,16 @@ async def architectures_of_versions(
     info: Info,
     version_pk: int,
     filter: ModelArchitectureFilter | None,
+    order_by: ModelArchitectureOrder | None,
     first: int | None,
     after: str | None,
     last: int | None,
     before: str | None,
 ) -> Connection[ModelArchitecture]:
     page = PageRequest.parse(first, after, last, before)
+    order = (order_by.field.value, order_by.direction.value) if order_by else None
     loader = info.context.loaders.get(
-        loaders.ArchitecturePagesByEngineVersionLoader, page, architecture_query(filter)
+        loaders.ArchitecturePagesByEngineVersionLoader, page, architecture_query(filter), order
     )
     result = await loader.load(version_pk)
     return build_connection(result.rows, result.start, result.total, ModelArchitecture.from_row)
@@ -122,11 +119,9 @@ class CompatibilityQueries:
         before: Before = None,
     ) -> Connection[ModelArchitecture]:
         page = PageRequest.parse(first, after, last, before)
-        field, direction = (
-            (order_by.field.value, order_by.direction.value) if order_by else ("class_name", "asc")
-        )
+        order = (order_by.field.value, order_by.direction.value) if order_by else None
         stmt = repository.architectures_statement(architecture_query(filter)).order_by(
-            *order_terms(ARCHITECTURE_ORDER_COLUMNS, field, direction, db.ModelArchitecture.id)
+            *loaders.architecture_order(order)
         )
         rows, start, total = await fetch_page(info.context.session, stmt, page)
         return build_connection(rows, start, total, ModelArchitecture.from_row)

@@ -11,7 +11,7 @@ from budgraph import db
 from budgraph.compatibility import loaders
 from budgraph.db.enums import MatchType as MatchTypeValue
 from budgraph.db.enums import ParserRuleType as ParserRuleTypeValue
-from budgraph.engines.types import Engine, EngineVersion, EngineVersionFilter
+from budgraph.engines.types import Engine, EngineVersion, EngineVersionFilter, EngineVersionOrder
 from budgraph.graphql.common import MatchType, OrderDirection, ParserRuleType, Tracked, tracked_fields
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
@@ -99,6 +99,10 @@ class ModelArchitecture(Node, Tracked):
         filter: Annotated[
             EngineVersionFilter | None, strawberry.argument(description="Which versions.")
         ] = None,
+        order_by: Annotated[
+            EngineVersionOrder | None,
+            strawberry.argument(description="How to sort (default: by engine, highest version first)."),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -107,8 +111,9 @@ class ModelArchitecture(Node, Tracked):
         from budgraph.engines.queries import version_query
 
         page = PageRequest.parse(first, after, last, before)
+        order = (order_by.field.value, order_by.direction.value) if order_by else None
         loader = info.context.loaders.get(
-            loaders.EngineVersionPagesByArchitectureLoader, page, version_query(filter)
+            loaders.EngineVersionPagesByArchitectureLoader, page, version_query(filter), order
         )
         result = await loader.load(self.pk)
         return build_connection(result.rows, result.start, result.total, EngineVersion.from_row)

@@ -27,8 +27,12 @@ from budgraph.kit.ids import to_global_id
 from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
 
 if TYPE_CHECKING:
-    from budgraph.compatibility.types import ModelArchitecture, ModelArchitectureFilter
-    from budgraph.models.types import Model, ModelFilter
+    from budgraph.compatibility.types import (
+        ModelArchitecture,
+        ModelArchitectureFilter,
+        ModelArchitectureOrder,
+    )
+    from budgraph.models.types import Model, ModelFilter, ModelOrder
 
 
 @strawberry.enum(description="What to sort engines by.")
@@ -201,6 +205,10 @@ class EngineVersion(Node, Tracked):
             Annotated[ModelArchitectureFilter, strawberry.lazy("budgraph.compatibility.types")] | None,
             strawberry.argument(description="Which architectures to list."),
         ] = None,
+        order_by: Annotated[
+            Annotated[ModelArchitectureOrder, strawberry.lazy("budgraph.compatibility.types")] | None,
+            strawberry.argument(description="How to sort (default: class name)."),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -208,7 +216,7 @@ class EngineVersion(Node, Tracked):
     ) -> Connection[Annotated[ModelArchitecture, strawberry.lazy("budgraph.compatibility.types")]]:
         from budgraph.compatibility.queries import architectures_of_versions
 
-        return await architectures_of_versions(info, self.pk, filter, first, after, last, before)
+        return await architectures_of_versions(info, self.pk, filter, order_by, first, after, last, before)
 
     @strawberry.field(description="Registered models whose architecture this version can serve.")
     async def models(
@@ -218,6 +226,10 @@ class EngineVersion(Node, Tracked):
             Annotated[ModelFilter, strawberry.lazy("budgraph.models.types")] | None,
             strawberry.argument(description="Which models to list."),
         ] = None,
+        order_by: Annotated[
+            Annotated[ModelOrder, strawberry.lazy("budgraph.models.types")] | None,
+            strawberry.argument(description="How to sort (default: uri)."),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -225,7 +237,7 @@ class EngineVersion(Node, Tracked):
     ) -> Connection[Annotated[Model, strawberry.lazy("budgraph.models.types")]]:
         from budgraph.models.queries import models_served_by_version
 
-        return await models_served_by_version(info, self.pk, filter, first, after, last, before)
+        return await models_served_by_version(info, self.pk, filter, order_by, first, after, last, before)
 
 
 register_node("Engine", loaders.EngineByIdLoader, Engine.from_row)

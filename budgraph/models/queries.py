@@ -25,13 +25,6 @@ from budgraph.kit.pagination import (
 from budgraph.models import loaders, repository
 from budgraph.models.types import License, LicenseFilter, LicenseOrder, Model, ModelFilter, ModelOrder
 
-MODEL_ORDER_COLUMNS = {
-    "uri": db.Model.uri,
-    "parameter_count": db.Model.parameter_count,
-    "context_length": db.Model.context_length,
-    "created_at": db.Model.created_at,
-}
-
 LICENSE_ORDER_COLUMNS = {"key": db.License.key, "name": db.License.name, "kind": db.License.kind}
 
 
@@ -65,22 +58,24 @@ def model_query(filter: ModelFilter | None) -> repository.ModelQuery:
 
 
 def model_order(order: ModelOrder | None) -> list[ColumnElement[Any]]:
-    if order is None:
-        return [db.Model.uri.asc(), db.Model.id.asc()]
-    return order_terms(MODEL_ORDER_COLUMNS, order.field.value, order.direction.value, db.Model.id)
+    return loaders.model_order((order.field.value, order.direction.value) if order else None)
 
 
 async def models_served_by_version(
     info: Info,
     version_pk: int,
     filter: ModelFilter | None,
+    order_by: ModelOrder | None,
     first: int | None,
     after: str | None,
     last: int | None,
     before: str | None,
 ) -> Connection[Model]:
     page = PageRequest.parse(first, after, last, before)
-    loader = info.context.loaders.get(loaders.ModelPagesByEngineVersionLoader, page, model_query(filter))
+    order = (order_by.field.value, order_by.direction.value) if order_by else None
+    loader = info.context.loaders.get(
+        loaders.ModelPagesByEngineVersionLoader, page, model_query(filter), order
+    )
     result = await loader.load(version_pk)
     return build_connection(result.rows, result.start, result.total, Model.from_row)
 

@@ -176,3 +176,26 @@ async def test_invalid_regex_rule_is_refused(
         BAD_RULE, {"engine": to_global_id("Engine", vllm.id)}, token=writer_token
     )
     assert codes == ["BAD_USER_INPUT"]
+
+
+NESTED_ORDER = """
+{ modelArchitectures(orderBy: {field: CLASS_NAME, direction: DESC}) {
+    nodes { className engineVersions(orderBy: {field: VERSION, direction: ASC}, first: 3) { nodes { version } } } }
+  engineVersions(filter: {versionPrefix: "0.8"}) {
+    nodes { architectures(orderBy: {field: CLASS_NAME, direction: DESC}) { nodes { className } } } } }
+"""
+
+
+async def test_nested_lists_can_be_ordered(session: RequestSession, client: GraphQLClient) -> None:
+    await _graph(session)
+    data = await client.data(NESTED_ORDER)
+    assert data["modelArchitectures"]["nodes"] == [
+        {
+            "className": "Qwen2ForCausalLM",
+            "engineVersions": {"nodes": [{"version": "0.4.6"}, {"version": "0.7.0"}, {"version": "0.8.0"}]},
+        },
+        {"className": "LlamaForCausalLM", "engineVersions": {"nodes": [{"version": "0.8.0"}]}},
+    ]
+    assert data["engineVersions"]["nodes"] == [
+        {"architectures": {"nodes": [{"className": "Qwen2ForCausalLM"}, {"className": "LlamaForCausalLM"}]}}
+    ]

@@ -112,11 +112,13 @@ async def test_a_failing_mutation_rolls_back_the_whole_request(
 async def test_bad_variables_and_bodies_are_client_errors(client: GraphQLClient) -> None:
     assert await client.error_codes(ENGINES_PAGE, {"first": "many"}) == ["GRAPHQL_VALIDATION_FAILED"]
     codes = await client.error_codes(
-        "query ($d: DeviceArchitecture) { latestEngineVersion(engine: \"vllm\", deviceArchitecture: $d) { id } }",
+        'query ($d: DeviceArchitecture) { latestEngineVersion(engine: "vllm", deviceArchitecture: $d) { id } }',
         {"d": "TPU"},
     )
     assert codes == ["GRAPHQL_VALIDATION_FAILED"]
-    response = await client.http.post("/graphql", content=b"{not json", headers={"content-type": "application/json"})
+    response = await client.http.post(
+        "/graphql", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
     response = await client.http.post("/graphql", json={"variables": {}})
     assert response.status_code == 400
@@ -130,6 +132,8 @@ async def test_null_for_a_required_field_names_it_in_schema_terms(
 ) -> None:
     arch = await factories.architecture(session, "LlamaForCausalLM")
     await session.commit()
-    body = await client.execute(UPDATE_ARCH, {"id": to_global_id("ModelArchitecture", arch.id)}, token=writer_token)
+    body = await client.execute(
+        UPDATE_ARCH, {"id": to_global_id("ModelArchitecture", arch.id)}, token=writer_token
+    )
     assert body["errors"][0]["message"] == "`supportsLora` cannot be null"
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "supportsLora"}

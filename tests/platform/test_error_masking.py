@@ -12,7 +12,9 @@ from budgraph.kit.errors import NotFound
 
 
 def test_unexpected_resolver_error_is_masked_and_logged(caplog: pytest.LogCaptureFixture) -> None:
-    error = GraphQLError("boom: password=hunter2", path=["engines"], original_error=RuntimeError("password=hunter2"))
+    error = GraphQLError(
+        "boom: password=hunter2", path=["engines"], original_error=RuntimeError("password=hunter2")
+    )
     with caplog.at_level(logging.ERROR, logger="budgraph.graphql"):
         masked = classify(error)
     request_id = masked.extensions["requestId"] if masked.extensions else None
