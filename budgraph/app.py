@@ -10,26 +10,38 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from budgraph import __version__
 from budgraph.graphql.schema import schema
 from budgraph.graphql.view import BudgraphGraphQL
+from budgraph.jobs.queue import ArqJobQueue, JobQueue
 from budgraph.kit.db import RequestSession, create_engine, session_factory
 from budgraph.playground import ASSETS_MOUNT, STATIC_PACKAGE
 from budgraph.settings import Settings, get_settings
 
 
 def create_app(
-    settings: Settings | None = None, sessions: async_sessionmaker[RequestSession] | None = None
+    settings: Settings | None = None,
+    sessions: async_sessionmaker[RequestSession] | None = None,
+    queue: JobQueue | None = None,
 ) -> Starlette:
     """The app; tests pass ``sessions`` bound to a connection whose transaction they roll back."""
     settings = settings or get_settings()
     engine = create_engine(settings) if sessions is None else None
     sessions = sessions or session_factory(engine)  # type: ignore[arg-type]
+    if queue is None:
+        if not settings.redis_url:
+            raise RuntimeError("BUDGRAPH_REDIS_URL is not set and no embedded Redis was started")
+        queue = ArqJobQueue(settings.redis_url)
     graphql = BudgraphGraphQL(
-        sessions, settings, schema=schema, graphql_ide="graphiql" if settings.playground else None
+        sessions,
+        settings,
+        queue,
+        schema=schema,
+        graphql_ide="graphiql" if settings.playground else None,
+        multipart_uploads_enabled=True,
     )
 
     async def health(_: Request) -> JSONResponse:
@@ -40,6 +52,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
+        await queue.close()
         if engine is not None:
             await engine.dispose()
 
@@ -51,7 +64,12 @@ def create_app(
     )
 
     app = Starlette(
-        routes=[Route("/healthz", health), Route("/graphql", graphql, methods=["GET", "POST"]), *assets],
+        routes=[
+            Route("/healthz", health),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            *assets,
+        ],
         lifespan=lifespan,
     )
     app.state.sessions = sessions

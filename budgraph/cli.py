@@ -80,6 +80,9 @@ def serve(
 
     settings = get_settings()
     _configured(settings)
+    if not settings.redis_url:
+        typer.echo("BUDGRAPH_REDIS_URL is not set (use `budgraph dev` for embedded servers)", err=True)
+        raise typer.Exit(2)
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
 
 

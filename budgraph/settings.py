@@ -28,7 +28,29 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1, le=1000)
     playground: bool = True
     db_pool_size: int = Field(default=10, ge=1)
+    # Object store: MinIO / S3 when an endpoint is set, else a folder (the embedded default).
+    minio_endpoint: str | None = None
+    minio_access_key: str | None = None
+    minio_secret_key: str | None = None
+    minio_bucket: str = "budgraph-models"
+    minio_secure: bool = True
+    objects_dir: Path | None = Field(
+        default=None, description="Local object store; default <data_dir>/objects."
+    )
+    # Extraction sources.
+    hf_endpoint: str = "https://huggingface.co"
+    hf_token: str | None = None
+    allow_private_urls: bool = False
+    # Scanning.
+    clamd_address: str = "unix:///var/run/clamav/clamd.ctl"
+    # Uploads and jobs.
+    upload_max_bytes: int = Field(default=2 * 1024**3, ge=1)
+    job_max_attempts: int = Field(default=5, ge=1)
+    job_timeout_seconds: int = Field(default=3600, ge=10)
     sql_echo: bool = False
+
+    def object_root(self) -> Path:
+        return self.objects_dir or self.data_dir / "objects"
 
 
 @lru_cache(maxsize=1)

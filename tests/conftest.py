@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 
 from budgraph.app import create_app
+from budgraph.jobs.queue import ArqJobQueue
 from budgraph.kit.db import RequestSession, StatementCounter
 from budgraph.kit.migrate import upgrade
 from budgraph.settings import Settings, get_settings
@@ -163,10 +165,20 @@ class GraphQLClient:
 
 
 @pytest.fixture
+async def queue(servers: Servers) -> AsyncIterator[ArqJobQueue]:
+    """The real arq queue on the test Redis, under a name of its own."""
+    job_queue = ArqJobQueue(servers.redis_url, queue_name=f"budgraph:test:{uuid.uuid4().hex}")
+    yield job_queue
+    pool = await job_queue.pool()
+    await pool.delete(job_queue.queue_name)
+    await job_queue.close()
+
+
+@pytest.fixture
 async def client(
-    sessions: async_sessionmaker[RequestSession], settings: Settings
+    sessions: async_sessionmaker[RequestSession], settings: Settings, queue: ArqJobQueue
 ) -> AsyncIterator[GraphQLClient]:
-    app = create_app(settings, sessions=sessions)
+    app = create_app(settings, sessions=sessions, queue=queue)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield GraphQLClient(http)

@@ -5,6 +5,7 @@ from budgraph.db.base import Base
 from budgraph.db.catalog import License, Model
 from budgraph.db.engines import CompatibilityEdge, Engine, EngineVersion, ModelArchitecture, ParserRule
 from budgraph.db.hardware import Hardware, HardwarePrice
+from budgraph.db.jobs import Job, ModelFile, ScanResult
 from budgraph.db.leaderboards import Benchmark, LeaderboardEntry
 from budgraph.db.providers import Provider, ProviderModel
 from budgraph.db.registry import ChangeLogEntry, RegistryState
@@ -19,12 +20,15 @@ __all__ = [
     "EngineVersion",
     "Hardware",
     "HardwarePrice",
+    "Job",
     "LeaderboardEntry",
     "License",
     "Model",
     "ModelArchitecture",
+    "ModelFile",
     "ParserRule",
     "Provider",
     "ProviderModel",
     "RegistryState",
+    "ScanResult",
 ]

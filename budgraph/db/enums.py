@@ -92,3 +92,41 @@ class ApiKeyScope(StrEnum):
     READ = "read"
     WRITE = "write"
     ADMIN = "admin"
+
+
+class JobKind(StrEnum):
+    EXTRACT = "extract"
+    SCAN = "scan"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class ScanStatus(StrEnum):
+    """The summary of a model's last security scan."""
+
+    CLEAN = "CLEAN"
+    UNSAFE = "UNSAFE"
+    ERROR = "ERROR"
+
+
+class Severity(StrEnum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+class FileScanStatus(StrEnum):
+    CLEAN = "CLEAN"
+    FINDING = "FINDING"
+    NOT_SCANNED = "NOT_SCANNED"
+    ERROR = "ERROR"

@@ -17,6 +17,9 @@ from budgraph.db.enums import (
     DeviceArchitecture,
     Endpoint,
     EngineVersionStatus,
+    FileScanStatus,
+    JobKind,
+    JobStatus,
     LicenseKind,
     MatchType,
     Modality,
@@ -25,6 +28,8 @@ from budgraph.db.enums import (
     ParserRuleType,
     ProviderKind,
     ProviderModelMode,
+    ScanStatus,
+    Severity,
 )
 
 strawberry.enum(
@@ -48,6 +53,18 @@ strawberry.enum(
     ApiKeyScope, description="What an API key may do: read < write < admin (each includes the lower)."
 )
 strawberry.enum(Origin, description="Who first wrote a row.")
+strawberry.enum(JobKind, description="What a background job does.")
+strawberry.enum(
+    JobStatus, description="Where a job is: queued, running, or ended (succeeded, failed, cancelled)."
+)
+strawberry.enum(
+    ScanStatus,
+    description="A model's security scan summary: CLEAN (every file scanned, nothing found), UNSAFE (a"
+    " scanner found something), ERROR (a scanner failed or a file could not be scanned: never read as"
+    " clean).",
+)
+strawberry.enum(Severity, description="How dangerous a scan finding is.")
+strawberry.enum(FileScanStatus, description="What one scanner concluded about one file.")
 
 
 BigInt = NewType("BigInt", int)
@@ -120,6 +137,9 @@ __all__ = [
     "DeviceArchitecture",
     "Endpoint",
     "EngineVersionStatus",
+    "FileScanStatus",
+    "JobKind",
+    "JobStatus",
     "LicenseKind",
     "MatchType",
     "Modality",
@@ -129,4 +149,6 @@ __all__ = [
     "ParserRuleType",
     "ProviderKind",
     "ProviderModelMode",
+    "ScanStatus",
+    "Severity",
 ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
 from budgraph.auth.keys import Principal
 from budgraph.db.enums import ApiKeyScope
+from budgraph.jobs.queue import JobQueue
 from budgraph.kit.db import RequestSession
 from budgraph.kit.errors import Forbidden, Unauthenticated
 from budgraph.kit.loaders import LoaderCache
@@ -19,6 +21,8 @@ from budgraph.settings import Settings
 class Context:
     uow: UnitOfWork
     settings: Settings
+    queue: JobQueue
+    sessions: async_sessionmaker[RequestSession]
     principal: Principal | None = None
     loaders: LoaderCache = field(init=False)
 

@@ -21,7 +21,11 @@ from budgraph.graphql.errors import ErrorCodes
 from budgraph.graphql.node import Node, load_node
 from budgraph.hardware.mutations import HardwareMutations
 from budgraph.hardware.queries import HardwareQueries
+from budgraph.jobs.mutations import JobMutations
+from budgraph.jobs.queries import JobQueries
+from budgraph.jobs.subscriptions import JobSubscriptions
 from budgraph.kit.errors import BudgraphError, ErrorCode
+from budgraph.models.mutations import ModelMutations
 from budgraph.models.queries import ModelQueries
 from budgraph.providers.mutations import ProviderMutations
 from budgraph.providers.queries import ProviderQueries
@@ -63,6 +67,7 @@ class Query(
     RegistryQueries,
     ProviderQueries,
     HardwareQueries,
+    JobQueries,
 ):
     pass
 
@@ -70,7 +75,19 @@ class Query(
 @strawberry.type(
     description="Change the registry graph. Every mutation needs an API key with the `write` scope."
 )
-class Mutation(EngineMutations, CompatibilityMutations, ProviderMutations, HardwareMutations):
+class Mutation(
+    EngineMutations,
+    CompatibilityMutations,
+    ProviderMutations,
+    HardwareMutations,
+    ModelMutations,
+    JobMutations,
+):
+    pass
+
+
+@strawberry.type(description="Follow changes as they happen (graphql-transport-ws on the same endpoint).")
+class Subscription(JobSubscriptions):
     pass
 
 
@@ -84,6 +101,7 @@ class BudgraphSchema(strawberry.Schema):
 schema = BudgraphSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     extensions=[ErrorCodes, lambda: ValidationCache(maxsize=512)],
     config=StrawberryConfig(scalar_map=SCALARS),
 )

@@ -15,8 +15,10 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from budgraph.auth.keys import Principal
 from budgraph.auth.service import authenticate
 from budgraph.graphql.context import Context
+from budgraph.jobs.queue import JobQueue
 from budgraph.kit.db import RequestSession
 from budgraph.kit.errors import BudgraphError, ErrorCode
 from budgraph.kit.unit_of_work import UnitOfWork
@@ -33,11 +35,30 @@ def error_response(error: BudgraphError, status: int) -> JSONResponse:
 
 class BudgraphGraphQL(GraphQL[Context, None]):
     def __init__(
-        self, sessions: async_sessionmaker[RequestSession], settings: Settings, **kwargs: Any
+        self,
+        sessions: async_sessionmaker[RequestSession],
+        settings: Settings,
+        queue: JobQueue,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.sessions = sessions
         self.settings = settings
+        self.queue = queue
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        """The context of a subscription (HTTP requests get theirs in ``run``)."""
+        uow = UnitOfWork(self.sessions, actor="anonymous")
+        try:
+            principal = await authenticate(uow.session, request.headers.get("authorization"))
+        finally:
+            await uow.close()
+        return self._context(uow, principal)
+
+    def _context(self, uow: UnitOfWork, principal: Principal | None) -> Context:
+        return Context(
+            uow=uow, settings=self.settings, queue=self.queue, sessions=self.sessions, principal=principal
+        )
 
     async def run(  # type: ignore[override]
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
@@ -57,7 +78,7 @@ class BudgraphGraphQL(GraphQL[Context, None]):
                     ),
                     401,
                 )
-            ctx = Context(uow=uow, settings=self.settings, principal=principal)
+            ctx = self._context(uow, principal)
             request.state.budgraph = ctx
             request.state.failed = False
             response = await super().run(request, ctx, root_value)

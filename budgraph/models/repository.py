@@ -109,3 +109,10 @@ def licenses_statement(query: LicenseQuery) -> Select[Any]:
 async def license_by_key(session: AsyncSession, key: str) -> db.License | None:
     result: db.License | None = await session.scalar(select(db.License).where(db.License.key == key))
     return result
+
+
+async def model_by_source_and_uri(session: AsyncSession, source_kind: str, uri: str) -> db.Model | None:
+    result: db.Model | None = await session.scalar(
+        select(db.Model).where(db.Model.source_kind == source_kind, db.Model.uri == uri)
+    )
+    return result

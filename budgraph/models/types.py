@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +13,7 @@ from budgraph.db.enums import LicenseKind as LicenseKindValue
 from budgraph.db.enums import Modality as ModalityValue
 from budgraph.db.enums import ModelSource as ModelSourceValue
 from budgraph.db.enums import ModelStatus as ModelStatusValue
+from budgraph.db.enums import ScanStatus
 from budgraph.graphql.common import (
     BigInt,
     LicenseKind,
@@ -25,10 +27,12 @@ from budgraph.graphql.common import (
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
 from budgraph.kit.ids import to_global_id
+from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
 from budgraph.models import loaders
 
 if TYPE_CHECKING:
     from budgraph.compatibility.types import ModelArchitecture
+    from budgraph.jobs.types import Job, ModelFile, ScanResult
 
 
 @strawberry.type(description="A license models are published under.")
@@ -78,8 +82,19 @@ class LicenseFilter:
     commercial_use: bool | None = strawberry.field(default=None, description="Only those (not) allowing it.")
 
 
+@strawberry.type(description="Where one extracted fact of a model came from.")
+class FactSource:
+    field: str = strawberry.field(description="The fact, e.g. `contextLength`.")
+    source: str = strawberry.field(description="Its origin, e.g. `config.json:max_position_embeddings`.")
+
+
+def _big(value: int | None) -> BigInt | None:
+    return BigInt(value) if value is not None else None
+
+
 @strawberry.type(description="A machine-learning model known to the registry.")
 class Model(Node, Tracked):
+    pk: strawberry.Private[int]
     license_pk: strawberry.Private[int | None]
     uri: str = strawberry.field(description="Where the model lives, e.g. `meta-llama/Llama-3.1-8B-Instruct`.")
     source_kind: ModelSource = strawberry.field(description="Where its files come from.")
@@ -89,11 +104,49 @@ class Model(Node, Tracked):
     parameter_count: BigInt | None = strawberry.field(description="Number of parameters.")
     context_length: int | None = strawberry.field(description="Maximum context length in tokens.")
     status: ModelStatus = strawberry.field(description="Lifecycle state.")
+    revision: str = strawberry.field(description="The revision (branch, tag or commit) the facts describe.")
+    model_type: str | None = strawberry.field(description="The config's `model_type`, e.g. `llama`.")
+    layers: int | None = strawberry.field(description="Number of hidden layers.")
+    hidden_size: int | None = strawberry.field(description="Hidden size.")
+    attention_heads: int | None = strawberry.field(description="Number of attention heads.")
+    kv_heads: int | None = strawberry.field(
+        description="Number of key/value heads (grouped-query attention)."
+    )
+    head_dim: int | None = strawberry.field(description="Dimension of one attention head.")
+    vocab_size: int | None = strawberry.field(description="Vocabulary size.")
+    dtype: str | None = strawberry.field(description="The weights' data type, e.g. `bfloat16`.")
+    quantization_method: str | None = strawberry.field(description="Quantization method, e.g. `gptq`, `awq`.")
+    quantization_bits: int | None = strawberry.field(description="Bits per quantized weight.")
+    experts_total: int | None = strawberry.field(description="Mixture-of-experts: experts per layer.")
+    experts_active: int | None = strawberry.field(description="Mixture-of-experts: experts used per token.")
+    active_parameter_count: BigInt | None = strawberry.field(
+        description="Parameters used per token (equals parameterCount for dense models)."
+    )
+    weight_bytes: BigInt | None = strawberry.field(description="Bytes of the weight tensors.")
+    kv_cache_bytes_per_token: BigInt | None = strawberry.field(
+        description="KV-cache bytes one token takes (standard, grouped-query or latent attention)."
+    )
+    sliding_window: int | None = strawberry.field(description="Sliding-window attention size, if any.")
+    base_models: list[str] = strawberry.field(description="Models this one derives from (model card).")
+    languages: list[str] = strawberry.field(description="Languages (model card).")
+    datasets: list[str] = strawberry.field(description="Training datasets (model card).")
+    tags: list[str] = strawberry.field(description="Tags (model card).")
+    pipeline_tag: str | None = strawberry.field(description="The task, e.g. `text-generation` (model card).")
+    license_name: str | None = strawberry.field(description="The license as the model card names it.")
+    gated: bool | None = strawberry.field(description="Whether the repository requires accepting terms.")
+    fact_sources: list[FactSource] = strawberry.field(description="Where each extracted fact came from.")
+    extraction_warnings: list[str] = strawberry.field(
+        description="What extraction could not determine, and why."
+    )
+    extracted_at: datetime | None = strawberry.field(description="When facts were last extracted.")
+    scan_status: ScanStatus | None = strawberry.field(description="Summary of the latest security scan.")
+    scanned_at: datetime | None = strawberry.field(description="When the model was last scanned.")
 
     @classmethod
     def from_row(cls, row: db.Model) -> Model:
         return cls(
             id=strawberry.ID(to_global_id("Model", row.id)),
+            pk=row.id,
             license_pk=row.license_id,
             uri=row.uri,
             source_kind=ModelSourceValue(row.source_kind),
@@ -103,8 +156,71 @@ class Model(Node, Tracked):
             parameter_count=BigInt(row.parameter_count) if row.parameter_count is not None else None,
             context_length=row.context_length,
             status=ModelStatusValue(row.status),
+            revision=row.revision,
+            model_type=row.model_type,
+            layers=row.layers,
+            hidden_size=row.hidden_size,
+            attention_heads=row.attention_heads,
+            kv_heads=row.kv_heads,
+            head_dim=row.head_dim,
+            vocab_size=row.vocab_size,
+            dtype=row.dtype,
+            quantization_method=row.quantization_method,
+            quantization_bits=row.quantization_bits,
+            experts_total=row.experts_total,
+            experts_active=row.experts_active,
+            active_parameter_count=_big(row.active_parameter_count),
+            weight_bytes=_big(row.weight_bytes),
+            kv_cache_bytes_per_token=_big(row.kv_cache_bytes_per_token),
+            sliding_window=row.sliding_window,
+            base_models=list(row.base_models),
+            languages=list(row.languages),
+            datasets=list(row.datasets),
+            tags=list(row.tags),
+            pipeline_tag=row.pipeline_tag,
+            license_name=row.license_name,
+            gated=row.gated,
+            fact_sources=[FactSource(field=k, source=v) for k, v in sorted(row.fact_sources.items())],
+            extraction_warnings=list(row.extraction_warnings),
+            extracted_at=row.extracted_at,
+            scan_status=ScanStatus(row.scan_status) if row.scan_status else None,
+            scanned_at=row.scanned_at,
             **tracked_fields(row),
         )
+
+    @strawberry.field(description="Background jobs of this model, newest first.")
+    async def jobs(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[Annotated[Job, strawberry.lazy("budgraph.jobs.types")]]:
+        from budgraph.jobs.loaders import JobPagesByModelLoader
+        from budgraph.jobs.repository import JobQuery
+        from budgraph.jobs.types import Job
+
+        page = PageRequest.parse(first, after, last, before)
+        result = await info.context.loaders.get(JobPagesByModelLoader, page, JobQuery()).load(self.pk)
+        return build_connection(result.rows, result.start, result.total, Job.from_row)
+
+    @strawberry.field(description="Files of the current revision kept in the object store (uploaded models).")
+    async def files(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[Annotated[ModelFile, strawberry.lazy("budgraph.jobs.types")]]:
+        from budgraph.jobs.loaders import FilePagesByModelLoader
+        from budgraph.jobs.types import ModelFile
+
+        page = PageRequest.parse(first, after, last, before)
+        result = await info.context.loaders.get(FilePagesByModelLoader, page).load(self.pk)
+        return build_connection(result.rows, result.start, result.total, ModelFile.from_row)
+
+    @strawberry.field(description="Per-file, per-scanner results of the latest scan, worst first.")
+    async def scan_results(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[Annotated[ScanResult, strawberry.lazy("budgraph.jobs.types")]]:
+        from budgraph.jobs.loaders import ScanResultPagesByModelLoader
+        from budgraph.jobs.types import ScanResult
+
+        page = PageRequest.parse(first, after, last, before)
+        result = await info.context.loaders.get(ScanResultPagesByModelLoader, page).load(self.pk)
+        return build_connection(result.rows, result.start, result.total, ScanResult.from_row)
 
     @strawberry.field(description="Its license, when known.")
     async def license(self, info: Info) -> License | None:

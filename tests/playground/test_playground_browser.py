@@ -30,6 +30,7 @@ from budgraph.db import ApiKey, RegistryState
 from budgraph.db.enums import ApiKeyScope
 from budgraph.registry.repository import current_version
 from budgraph.settings import Settings
+from tests.conftest import Servers
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, Request, Route
@@ -62,9 +63,15 @@ pytestmark = [
 
 
 @pytest.fixture
-def server(database_url: str) -> Iterator[str]:
+def server(database_url: str, servers: Servers) -> Iterator[str]:
     """The real app (its own engine and pool) served by uvicorn on a free local port."""
-    app = create_app(Settings(database_url=database_url, playground=True, require_api_key_for_reads=False))
+    settings = Settings(
+        database_url=database_url,
+        redis_url=servers.redis_url,
+        playground=True,
+        require_api_key_for_reads=False,
+    )
+    app = create_app(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind((LOCAL_HOST, 0))
     port = sock.getsockname()[1]

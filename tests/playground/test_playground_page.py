@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from budgraph.app import create_app
+from budgraph.jobs.queue import ArqJobQueue
 from budgraph.kit.db import RequestSession
 from budgraph.playground import ASSETS_MOUNT, CONTENT_SECURITY_POLICY, SCRIPTS, STYLESHEETS, render_playground
 from budgraph.settings import Settings
@@ -23,14 +24,18 @@ BASE = "http://budgraph.test"
 JS_TYPES = {"text/javascript", "application/javascript"}
 
 
-async def _http(sessions: async_sessionmaker[RequestSession], *, playground: bool) -> httpx.AsyncClient:
-    app = create_app(Settings(playground=playground), sessions=sessions)
+async def _http(
+    sessions: async_sessionmaker[RequestSession], queue: ArqJobQueue, *, playground: bool
+) -> httpx.AsyncClient:
+    app = create_app(Settings(playground=playground), sessions=sessions, queue=queue)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
 
 
 @pytest.fixture
-async def http(sessions: async_sessionmaker[RequestSession]) -> AsyncIterator[httpx.AsyncClient]:
-    async with await _http(sessions, playground=True) as client:
+async def http(
+    sessions: async_sessionmaker[RequestSession], queue: ArqJobQueue
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with await _http(sessions, queue, playground=True) as client:
         yield client
 
 
@@ -157,9 +162,9 @@ async def test_queries_still_answer_json(http: httpx.AsyncClient) -> None:
 
 
 async def test_no_playground_and_no_assets_when_disabled(
-    sessions: async_sessionmaker[RequestSession],
+    sessions: async_sessionmaker[RequestSession], queue: ArqJobQueue
 ) -> None:
-    async with await _http(sessions, playground=False) as http:
+    async with await _http(sessions, queue, playground=False) as http:
         page = await http.get("/graphql", headers={"Accept": "text/html"})
         asset = await http.get(f"{ASSETS_MOUNT}/{SCRIPTS[0]}")
 

@@ -1,0 +1,53 @@
+"""Putting jobs on the arq queue (after the commit that created their rows) and announcing updates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from arq import ArqRedis, create_pool
+from arq.connections import RedisSettings
+
+QUEUE_NAME = "budgraph:queue"
+FUNCTIONS = {"extract": "extract_model", "scan": "scan_model"}
+
+
+def channel(job_id: int) -> str:
+    return f"budgraph:job:{job_id}"
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, kind: str, job_id: int, dedupe_key: str) -> bool: ...
+
+    async def publish(self, job_id: int, payload: dict[str, Any]) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class ArqJobQueue:
+    """The arq queue on Redis. The arq job id is the job's dedupe key."""
+
+    def __init__(self, redis_url: str, queue_name: str = QUEUE_NAME) -> None:
+        self.settings = RedisSettings.from_dsn(redis_url)
+        self.queue_name = queue_name
+        self._pool: ArqRedis | None = None
+
+    async def pool(self) -> ArqRedis:
+        if self._pool is None:
+            self._pool = await create_pool(self.settings, default_queue_name=self.queue_name)
+        return self._pool
+
+    async def enqueue(self, kind: str, job_id: int, dedupe_key: str) -> bool:
+        """False when arq already holds a job with this id (it will run, or is running)."""
+        pool = await self.pool()
+        job = await pool.enqueue_job(FUNCTIONS[kind], job_id, _job_id=dedupe_key, _queue_name=self.queue_name)
+        return job is not None
+
+    async def publish(self, job_id: int, payload: dict[str, Any]) -> None:
+        pool = await self.pool()
+        await pool.publish(channel(job_id), json.dumps(payload, default=str))
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
+            self._pool = None

@@ -1,0 +1,55 @@
+"""Rules for registering models."""
+
+from __future__ import annotations
+
+import re
+
+from budgraph import db
+from budgraph.db.base import Origin
+from budgraph.db.enums import ModelSource
+from budgraph.kit.db import RequestSession
+from budgraph.kit.errors import BudgraphError
+from budgraph.kit.writes import flush
+from budgraph.models import repository
+
+HUB_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")
+HTTP_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s]*)?$")
+
+
+def check_revision(revision: str) -> str:
+    revision = revision.strip()
+    if not REVISION.fullmatch(revision) or ".." in revision:
+        raise BudgraphError(
+            f"{revision!r} is not a valid revision (a branch, tag or commit)", field="revision"
+        )
+    return revision
+
+
+def check_uri(uri: str, source: ModelSource) -> str:
+    uri = uri.strip()
+    if source is ModelSource.HUGGINGFACE and not HUB_REPO_ID.fullmatch(uri):
+        raise BudgraphError(f"{uri!r} is not a Hugging Face repository id (`org/name`)", field="uri")
+    if source is ModelSource.URL and not HTTP_URL.fullmatch(uri):
+        raise BudgraphError(f"{uri!r} is not an http(s) URL", field="uri")
+    if source is ModelSource.UPLOAD and not HUB_REPO_ID.fullmatch(uri):
+        raise BudgraphError(f"{uri!r} is not a model name of the form `org/name`", field="uri")
+    if source is ModelSource.CLOUD:
+        raise BudgraphError("cloud models come from provider catalogues, not registration", field="source")
+    return uri
+
+
+async def register(session: RequestSession, uri: str, source: ModelSource, revision: str) -> db.Model:
+    """The model for this source and uri at this revision, created if new."""
+    uri, revision = check_uri(uri, source), check_revision(revision)
+    model = await repository.model_by_source_and_uri(session, source.value, uri)
+    if model is None:
+        author = uri.split("/")[0] if source is not ModelSource.URL else None
+        model = db.Model(
+            uri=uri, source_kind=source.value, author=author, revision=revision, origin=Origin.API.value
+        )
+        session.add(model)
+    else:
+        model.revision = revision
+    await flush(session, f"model {uri!r}")
+    return model

@@ -1,0 +1,42 @@
+"""File kinds that cannot carry code when loaded by their usual loader, judged by name.
+
+Only these may be reported CLEAN without a scanner having read them: their loaders (safetensors,
+JSON, plain text, SentencePiece/tiktoken vocabularies) parse data and never unpickle or eval it.
+Anything else a scanner cannot read stays NOT_SCANNED.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+CODE_FREE_SUFFIXES = frozenset({".safetensors", ".json", ".jsonl", ".txt", ".md", ".tiktoken"})
+CODE_FREE_NAMES = frozenset(
+    {
+        "tokenizer.model",  # SentencePiece protobuf
+        "spiece.model",
+        "sentencepiece.bpe.model",
+        ".gitattributes",
+        ".gitignore",
+        "license",
+        "notice",
+        "readme",
+    }
+)
+
+# Members of a PyTorch zip checkpoint that torch reads as raw bytes or plain text (never unpickles):
+# tensor storages and format markers. Its pickles end in .pkl and are scanned.
+_TORCH_INERT_MEMBER = re.compile(
+    r"(?:[^/]+/)?(?:data/\d+|version|byteorder|\.format_version|\.storage_alignment|\.data/serialization_id"
+    r"|\.data/version)"
+)
+
+
+def is_code_free(name: str) -> bool:
+    path = PurePosixPath(name)
+    return path.suffix.lower() in CODE_FREE_SUFFIXES or path.name.lower() in CODE_FREE_NAMES
+
+
+def is_inert_archive_member(member: str) -> bool:
+    """Whether a member of an archive (a zip checkpoint) holds nothing a loader would execute."""
+    return is_code_free(member) or _TORCH_INERT_MEMBER.fullmatch(member) is not None

@@ -1,0 +1,129 @@
+"""Running one job: status, progress and heartbeat in the job row, retries, and one final transaction.
+
+A job body computes without writing and returns a ``Finish``: the writes to make, applied in the
+same transaction that marks the job succeeded. A worker killed mid-job therefore leaves no
+half-written model, and arq (at-least-once) or the reconciler runs the job again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from arq import Retry
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from budgraph import db
+from budgraph.db.enums import JobStatus
+from budgraph.jobs import repository
+from budgraph.jobs.failures import JobCancelled, backoff_seconds, is_expected, is_transient
+from budgraph.jobs.queue import JobQueue
+from budgraph.jobs.service import TERMINAL, snapshot
+from budgraph.kit.clock import now
+from budgraph.kit.db import RequestSession
+from budgraph.registry.recorder import record_changes
+from budgraph.settings import Settings
+
+log = logging.getLogger("budgraph.workers")
+
+Finish = Callable[[RequestSession, db.Job], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class JobRun:
+    """What a job body gets: its job and model, settings, and a way to report progress."""
+
+    job_id: int
+    model_id: int
+    revision: str
+    attempt: int
+    settings: Settings
+    sessions: async_sessionmaker[RequestSession]
+    queue: JobQueue
+
+    async def progress(self, percent: int, step: str) -> None:
+        """Record progress (and a heartbeat) in its own short transaction; stop if cancelled."""
+        async with self.sessions() as session:
+            job = await repository.job_for_update(session, self.job_id)
+            if job is None or job.status == JobStatus.CANCELLED.value:
+                raise JobCancelled
+            job.progress, job.step, job.heartbeat_at = max(0, min(100, percent)), step, now()
+            payload = snapshot(job)
+            await session.commit()
+        await self.queue.publish(self.job_id, payload)
+
+
+Body = Callable[[JobRun], Awaitable[Finish]]
+
+
+async def _set(run: JobRun, **values: Any) -> dict[str, Any] | None:
+    """Update the job row unless it was cancelled meanwhile; returns the published snapshot."""
+    async with run.sessions() as session:
+        job = await repository.job_for_update(session, run.job_id)
+        if job is None or job.status == JobStatus.CANCELLED.value:
+            return None
+        for name, value in values.items():
+            setattr(job, name, value)
+        payload = snapshot(job)
+        await session.commit()
+    await run.queue.publish(run.job_id, payload)
+    return payload
+
+
+async def run_job(ctx: dict[str, Any], job_id: int, body: Body) -> dict[str, Any]:
+    settings: Settings = ctx["settings"]
+    sessions: async_sessionmaker[RequestSession] = ctx["sessions"]
+    attempt = int(ctx.get("job_try", 1))
+    async with sessions() as session:
+        job = await repository.job_for_update(session, job_id)
+        if job is None or job.status in TERMINAL:
+            return {"skipped": job.status if job else "missing"}
+        assert job.model_id is not None
+        assert job.revision is not None
+        run = JobRun(job_id, job.model_id, job.revision, attempt, settings, sessions, ctx["queue"])
+        job.status, job.attempts, job.step, job.error = JobStatus.RUNNING.value, attempt, "starting", None
+        job.started_at = job.started_at or now()
+        job.heartbeat_at = now()
+        payload = snapshot(job)
+        await session.commit()
+    await run.queue.publish(job_id, payload)
+    try:
+        finish = await body(run)
+        return await _finish(run, finish)
+    except JobCancelled:
+        return {"cancelled": True}
+    except Retry:
+        raise
+    except Exception as error:
+        message = str(error) or type(error).__name__
+        if is_transient(error) and attempt < settings.job_max_attempts:
+            delay = backoff_seconds(attempt)
+            log.warning("job %s attempt %s failed, retrying in %ss: %s", job_id, attempt, delay, message)
+            await _set(
+                run,
+                status=JobStatus.QUEUED.value,
+                step="waiting to retry",
+                error=f"attempt {attempt} failed: {message}",
+            )
+            raise Retry(defer=delay) from error
+        if not is_expected(error):
+            log.exception("job %s failed unexpectedly", job_id)
+        await _set(run, status=JobStatus.FAILED.value, step="failed", error=message, finished_at=now())
+        return {"failed": message}
+
+
+async def _finish(run: JobRun, finish: Finish) -> dict[str, Any]:
+    async with run.sessions() as session:
+        job = await repository.job_for_update(session, run.job_id)
+        if job is None or job.status == JobStatus.CANCELLED.value:
+            raise JobCancelled
+        result = await finish(session, job)
+        job.status, job.progress, job.step = JobStatus.SUCCEEDED.value, 100, "done"
+        job.result, job.finished_at, job.heartbeat_at, job.error = result, now(), now(), None
+        payload = snapshot(job)
+        await record_changes(session, f"worker:{job.kind}")
+        await session.commit()
+    await run.queue.publish(run.job_id, payload)
+    return result
