@@ -20,12 +20,25 @@ from budgraph.jobs.queue import ArqJobQueue, JobQueue
 from budgraph.kit.db import RequestSession, create_engine, session_factory
 from budgraph.playground import ASSETS_MOUNT, STATIC_PACKAGE
 from budgraph.settings import Settings, get_settings
+from budgraph.storage import ObjectStore, object_store_from_settings
+
+
+def object_store(settings: Settings) -> ObjectStore:
+    return object_store_from_settings(
+        minio_endpoint=settings.minio_endpoint,
+        minio_access_key=settings.minio_access_key,
+        minio_secret_key=settings.minio_secret_key,
+        minio_bucket=settings.minio_bucket,
+        minio_secure=settings.minio_secure,
+        local_root=settings.object_root(),
+    )
 
 
 def create_app(
     settings: Settings | None = None,
     sessions: async_sessionmaker[RequestSession] | None = None,
     queue: JobQueue | None = None,
+    store: ObjectStore | None = None,
 ) -> Starlette:
     """The app; tests pass ``sessions`` bound to a connection whose transaction they roll back."""
     settings = settings or get_settings()
@@ -35,10 +48,12 @@ def create_app(
         if not settings.redis_url:
             raise RuntimeError("BUDGRAPH_REDIS_URL is not set and no embedded Redis was started")
         queue = ArqJobQueue(settings.redis_url)
+    store = store or object_store(settings)
     graphql = BudgraphGraphQL(
         sessions,
         settings,
         queue,
+        store,
         schema=schema,
         graphql_ide="graphiql" if settings.playground else None,
         multipart_uploads_enabled=True,
@@ -51,6 +66,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await store.ensure_ready()
         yield
         await queue.close()
         if engine is not None:

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     allow_private_urls: bool = False
     # Scanning.
     clamd_address: str = "unix:///var/run/clamav/clamd.ctl"
+    # Leaderboards.
+    artificial_analysis_api_key: str | None = None
     # Uploads and jobs.
     upload_max_bytes: int = Field(default=2 * 1024**3, ge=1)
     job_max_attempts: int = Field(default=5, ge=1)

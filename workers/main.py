@@ -4,20 +4,31 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from arq import cron, func
 from arq.connections import RedisSettings
 
+from budgraph.app import object_store
+from budgraph.jobs.queue import QUEUE_NAME, ArqJobQueue
 from budgraph.kit.db import create_engine, session_factory
 from budgraph.settings import get_settings
-from workers.jobs import reseed_registry
+from workers.jobs import extract_model, reseed_registry, scan_model
+from workers.reconcile import reconcile_jobs
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    engine = create_engine(get_settings())
+    settings = get_settings()
+    engine = create_engine(settings)
+    ctx["settings"] = settings
     ctx["engine"] = engine
     ctx["sessions"] = session_factory(engine)
+    assert settings.redis_url is not None
+    ctx["queue"] = ArqJobQueue(settings.redis_url)
+    ctx["store"] = object_store(settings)
+    await ctx["store"].ensure_ready()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await ctx["queue"].close()
     await ctx["engine"].dispose()
 
 
@@ -28,11 +39,20 @@ def redis_settings() -> RedisSettings:
     return RedisSettings.from_dsn(url)
 
 
+# Job functions keep no arq result: the job row holds it, and a kept result would block the next
+# job with the same dedupe key (the arq job id).
+JOB_FUNCTIONS = [
+    func(extract_model, keep_result=0, max_tries=get_settings().job_max_attempts),
+    func(scan_model, keep_result=0, max_tries=get_settings().job_max_attempts),
+]
+
+
 class WorkerSettings:
-    functions: ClassVar[list[Any]] = [reseed_registry]
+    functions: ClassVar[list[Any]] = [reseed_registry, *JOB_FUNCTIONS]
+    cron_jobs: ClassVar[list[Any]] = [cron(reconcile_jobs, second=0, unique=True, run_at_startup=True)]
     on_startup = startup
     on_shutdown = shutdown
-    queue_name = "budgraph:queue"
+    queue_name = QUEUE_NAME
     max_tries = 5
-    job_timeout = 600
+    job_timeout = get_settings().job_timeout_seconds
     keep_result = 3600

@@ -51,7 +51,9 @@ class LoadedConfig:
             return self
         raw, resolved = self.raw.get(key), self.resolved.get(key)
         return LoadedConfig(
-            raw if isinstance(raw, dict) else {}, resolved if isinstance(resolved, dict) else {}, self.class_name
+            raw if isinstance(raw, dict) else {},
+            resolved if isinstance(resolved, dict) else {},
+            self.class_name,
         )
 
     def pick(self, keys: tuple[str, ...], prefix: str = "") -> tuple[Any, str | None]:
@@ -145,9 +147,10 @@ def pick_dtype(sections: list[tuple[LoadedConfig, str]]) -> tuple[str | None, st
 
 
 def _attention_facts(text: LoadedConfig, prefix: str, facts: ExtractedFacts) -> None:
-    kv_lora_rank = _positive_int(text.pick(("kv_lora_rank",))[0])
+    rank, rank_where = text.pick(("kv_lora_rank",), prefix)
+    kv_lora_rank = _positive_int(rank)
     if kv_lora_rank is not None:
-        facts.record("kv_lora_rank", kv_lora_rank, f"config.json:{prefix}kv_lora_rank")
+        facts.record("kv_lora_rank", kv_lora_rank, rank_where or "")
         rope, where = text.pick(("qk_rope_head_dim",), prefix)
         facts.record("qk_rope_head_dim", _positive_int(rope), where or "")
 
@@ -158,10 +161,9 @@ def _attention_facts(text: LoadedConfig, prefix: str, facts: ExtractedFacts) -> 
             head_dim, where = nope + rope, f"config.json:{prefix}qk_nope_head_dim + qk_rope_head_dim"
     if _positive_int(head_dim) is None:
         head_dim, where = text.pick(("head_dim",), prefix)
-    if _positive_int(head_dim) is None and facts.hidden_size and facts.attention_heads:
-        if facts.hidden_size % facts.attention_heads == 0:
-            head_dim = facts.hidden_size // facts.attention_heads
-            where = f"{facts.provenance['hidden_size']} / num_attention_heads"
+    hidden, heads = facts.hidden_size, facts.attention_heads
+    if _positive_int(head_dim) is None and hidden and heads and hidden % heads == 0:
+        head_dim, where = hidden // heads, f"{facts.provenance['hidden_size']} / num_attention_heads"
     facts.record("head_dim", _positive_int(head_dim), where or "")
 
     _sliding_window_facts(text, prefix, facts)
@@ -175,6 +177,9 @@ def _sliding_window_facts(text: LoadedConfig, prefix: str, facts: ExtractedFacts
     layer_types, types_where = text.pick(("layer_types",), prefix)
     if isinstance(layer_types, list) and layer_types:
         count = sum(1 for kind in layer_types if kind == "sliding_attention")
+        if count == 0:  # every layer attends fully: the window is never applied
+            facts.clear("sliding_window")
+            return
         facts.record("sliding_window_layers", count, types_where or "")
     elif facts.layers is not None:
         first_full = _positive_int(text.pick(("max_window_layers",))[0])

@@ -62,7 +62,7 @@ class ExtractedFacts:
         return self.licenses[0] if self.licenses else None
 
     def record(self, name: str, value: Any, source: str) -> None:
-        """Set fact ``name`` to ``value`` (ignored when ``None``) and remember ``source`` as its provenance."""
+        """Set fact ``name`` to ``value`` (ignored when ``None``), with ``source`` as its provenance."""
         _check_fact_name(name)
         if value is None:
             return

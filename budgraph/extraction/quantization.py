@@ -23,7 +23,9 @@ def _compressed_tensors_bits(config: dict[str, Any], facts: ExtractedFacts) -> i
         if isinstance(weights, dict) and (value := _int(weights.get("num_bits"))) is not None:
             bits.add(value)
     if len(bits) > 1:
-        facts.warn(f"compressed-tensors groups use several weight widths {sorted(bits)}; the smallest is kept")
+        facts.warn(
+            f"compressed-tensors groups use several weight widths {sorted(bits)}; the smallest is kept"
+        )
     return min(bits) if bits else None
 
 
@@ -38,6 +40,9 @@ def _method_bits(method: str, config: dict[str, Any], facts: ExtractedFacts) -> 
         return 8
     if method in _FOUR_BIT_METHODS:
         return 4
+    if method == "modelopt":  # quant_algo such as "NVFP4", "FP8", "W4A8_AWQ"
+        algo = str(config.get("quant_algo", "")).upper()
+        return 4 if "FP4" in algo or "W4" in algo else 8 if "FP8" in algo or "INT8" in algo else None
     if method == "quanto" and isinstance(config.get("weights"), str):
         digits = re.search(r"\d+", config["weights"])
         return int(digits.group()) if digits else None
@@ -59,7 +64,10 @@ def quantization_method(config: dict[str, Any]) -> str | None:
 
 
 def quantization_facts(
-    config: Any, facts: ExtractedFacts, source: str = "config.json:quantization_config", default: str | None = None
+    config: Any,
+    facts: ExtractedFacts,
+    source: str = "config.json:quantization_config",
+    default: str | None = None,
 ) -> None:
     """Record ``quantization_method`` and ``quantization_bits``; ``default`` names the method of a
     separate file that has none (``quantize_config.json`` of older GPTQ checkpoints)."""

@@ -15,6 +15,7 @@ from budgraph.kit.errors import Forbidden, Unauthenticated
 from budgraph.kit.loaders import LoaderCache
 from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.settings import Settings
+from budgraph.storage import ObjectStore
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Context:
     settings: Settings
     queue: JobQueue
     sessions: async_sessionmaker[RequestSession]
+    store: ObjectStore
     principal: Principal | None = None
     loaders: LoaderCache = field(init=False)
 

@@ -6,6 +6,7 @@ import json
 import logging
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -20,10 +21,11 @@ from budgraph.auth.service import authenticate
 from budgraph.graphql.context import Context
 from budgraph.jobs.queue import JobQueue
 from budgraph.kit.db import RequestSession
-from budgraph.kit.errors import BudgraphError, ErrorCode
+from budgraph.kit.errors import BudgraphError, ErrorCode, from_integrity_error
 from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.playground import CONTENT_SECURITY_POLICY, render_playground
 from budgraph.settings import Settings
+from budgraph.storage import ObjectStore
 
 log = logging.getLogger("budgraph.http")
 
@@ -39,12 +41,14 @@ class BudgraphGraphQL(GraphQL[Context, None]):
         sessions: async_sessionmaker[RequestSession],
         settings: Settings,
         queue: JobQueue,
+        store: ObjectStore,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.sessions = sessions
         self.settings = settings
         self.queue = queue
+        self.store = store
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         """The context of a subscription (HTTP requests get theirs in ``run``)."""
@@ -57,7 +61,12 @@ class BudgraphGraphQL(GraphQL[Context, None]):
 
     def _context(self, uow: UnitOfWork, principal: Principal | None) -> Context:
         return Context(
-            uow=uow, settings=self.settings, queue=self.queue, sessions=self.sessions, principal=principal
+            uow=uow,
+            settings=self.settings,
+            queue=self.queue,
+            sessions=self.sessions,
+            store=self.store,
+            principal=principal,
         )
 
     async def run(  # type: ignore[override]
@@ -90,6 +99,19 @@ class BudgraphGraphQL(GraphQL[Context, None]):
             except BudgraphError as error:
                 await uow.rollback()
                 return error_response(error, 200)
+            except IntegrityError as error:
+                await uow.rollback()
+                return error_response(from_integrity_error(error, "the change"), 200)
+            except (DBAPIError, OSError) as error:
+                # The database (or Redis, enqueueing after commit) is unreachable: retryable, not a bug.
+                log.error("commit failed: %s", error)
+                await uow.rollback()
+                return error_response(
+                    BudgraphError(
+                        "the registry is temporarily unavailable", code=ErrorCode.SERVICE_UNAVAILABLE
+                    ),
+                    503,
+                )
             return response
         except BaseException:
             await uow.rollback()

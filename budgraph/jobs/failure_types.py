@@ -2,5 +2,9 @@
 
 from __future__ import annotations
 
-TRANSIENT_TYPES: tuple[type[BaseException], ...] = ()
-PERMANENT_TYPES: tuple[type[BaseException], ...] = ()
+from budgraph.extraction.errors import ExtractionFailed, SourceUnavailable
+from budgraph.storage import StorageError, StorageUnavailable
+
+TRANSIENT_TYPES: tuple[type[BaseException], ...] = (SourceUnavailable, StorageUnavailable)
+# StorageUnavailable subclasses StorageError: is_transient is asked first, so it still retries.
+PERMANENT_TYPES: tuple[type[BaseException], ...] = (ExtractionFailed, StorageError)

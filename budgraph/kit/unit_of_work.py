@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -10,6 +11,7 @@ from budgraph.kit.db import RequestSession
 from budgraph.registry.recorder import record_changes
 
 AfterCommit = Callable[[], Awaitable[None]]
+log = logging.getLogger("budgraph.uow")
 
 
 class UnitOfWork:
@@ -32,7 +34,12 @@ class UnitOfWork:
         await self.session.commit()
         actions, self._after_commit = self._after_commit, []
         for action in actions:
-            await action()
+            try:
+                await action()
+            except Exception:
+                # The data is committed; a job that could not be enqueued now is enqueued by the
+                # reconciler, so the request still succeeds.
+                log.exception("an after-commit action failed")
         return version
 
     async def rollback(self) -> None:

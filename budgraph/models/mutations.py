@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 from budgraph.db.enums import ApiKeyScope, JobKind, ModelSource
 from budgraph.graphql.context import Info
 from budgraph.jobs import service as jobs
 from budgraph.jobs.types import Job
-from budgraph.models import service
+from budgraph.models import service, uploads
 from budgraph.models.types import Model
 
 
@@ -44,5 +45,31 @@ class ModelMutations:
         )
         job, _ = await jobs.request_job(
             info.context.uow, info.context.queue, JobKind.EXTRACT, model, principal.key_name
+        )
+        return RegisterModelPayload(model=Model.from_row(model), job=Job.from_row(job))
+
+    @strawberry.mutation(
+        description="Upload a tar or zip of a model's files (GraphQL multipart request), keep them in the"
+        " object store, and extract the model's facts from them in the background. Archives with path"
+        " traversal, links, special files or suspicious compression are refused."
+    )
+    async def upload_model_archive(
+        self,
+        info: Info,
+        file: Annotated[
+            Upload, strawberry.argument(description="The archive (.tar, .tar.gz, .tar.xz, .zip).")
+        ],
+        uri: Annotated[str, strawberry.argument(description="A name for the model, `org/name`.")],
+        revision: Annotated[str, strawberry.argument(description="A revision label.")] = "main",
+    ) -> RegisterModelPayload:
+        principal = info.context.require(ApiKeyScope.WRITE)
+        context = info.context
+        # With the ASGI integration an Upload is Starlette's UploadFile.
+        received = cast("uploads.UploadedFile", file)
+        model = await uploads.store_archive(
+            context.session, context.store, received, uri, revision, context.settings.upload_max_bytes
+        )
+        job, _ = await jobs.request_job(
+            context.uow, context.queue, JobKind.EXTRACT, model, principal.key_name
         )
         return RegisterModelPayload(model=Model.from_row(model), job=Job.from_row(job))

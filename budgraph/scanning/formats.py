@@ -1,8 +1,9 @@
 """File kinds that cannot carry code when loaded by their usual loader, judged by name.
 
 Only these may be reported CLEAN without a scanner having read them: their loaders (safetensors,
-JSON, plain text, SentencePiece/tiktoken vocabularies) parse data and never unpickle or eval it.
-Anything else a scanner cannot read stays NOT_SCANNED.
+JSON, plain text, SentencePiece/tiktoken vocabularies, Flax msgpack, TensorFlow checkpoint
+bundles) parse data and never unpickle or eval it. Anything else a scanner cannot read (ONNX,
+GGUF, TorchScript code, unknown binaries) stays NOT_SCANNED.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-CODE_FREE_SUFFIXES = frozenset({".safetensors", ".json", ".jsonl", ".txt", ".md", ".tiktoken"})
+CODE_FREE_SUFFIXES = frozenset(
+    {".safetensors", ".json", ".jsonl", ".txt", ".md", ".tiktoken", ".msgpack", ".index"}
+)
 CODE_FREE_NAMES = frozenset(
     {
         "tokenizer.model",  # SentencePiece protobuf
@@ -24,6 +27,8 @@ CODE_FREE_NAMES = frozenset(
     }
 )
 
+# TensorFlow checkpoint shards: variables.data-00000-of-00001
+_TF_BUNDLE_SHARD = re.compile(r".+\.data-\d{5}-of-\d{5}")
 # Members of a PyTorch zip checkpoint that torch reads as raw bytes or plain text (never unpickles):
 # tensor storages and format markers. Its pickles end in .pkl and are scanned.
 _TORCH_INERT_MEMBER = re.compile(
@@ -34,7 +39,11 @@ _TORCH_INERT_MEMBER = re.compile(
 
 def is_code_free(name: str) -> bool:
     path = PurePosixPath(name)
-    return path.suffix.lower() in CODE_FREE_SUFFIXES or path.name.lower() in CODE_FREE_NAMES
+    return (
+        path.suffix.lower() in CODE_FREE_SUFFIXES
+        or path.name.lower() in CODE_FREE_NAMES
+        or _TF_BUNDLE_SHARD.fullmatch(path.name) is not None
+    )
 
 
 def is_inert_archive_member(member: str) -> bool:

@@ -1,9 +1,9 @@
-"""Run modelscan (PyPI ``modelscan``) over a model's files and turn its reports into outcomes.
+"""Run modelscan (PyPI ``modelscan``) over a model's files, failing closed.
 
 modelscan's Python API runs in a child process (``modelscan_worker``), one file at a time: a file
 that hangs is killed after ``file_timeout`` and reported ERROR, a crash costs only the file being
-read, and the rest are scanned by a fresh process. Nothing here reports CLEAN for a file that
-modelscan did not read, unless its format cannot carry code (``formats.is_code_free``).
+read, and the rest are scanned by a fresh process. ``modelscan_report`` turns its reports into
+outcomes.
 """
 
 from __future__ import annotations
@@ -12,114 +12,25 @@ import asyncio
 import collections
 import json
 import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-from budgraph.scanning.formats import is_code_free, is_inert_archive_member
-from budgraph.scanning.results import ScanOutcome, ScanStatus, Severity, highest
+from budgraph.scanning.modelscan_report import NO_CODE_DETAIL, error_outcome, outcome_from_report
+from budgraph.scanning.results import ScanOutcome
+
+__all__ = ["NO_CODE_DETAIL", "ModelscanRun", "run_modelscan"]
 
 WORKER_MODULE = "budgraph.scanning.modelscan_worker"
-NO_CODE_DETAIL = "format has no code execution"
 OutcomeHandler = Callable[[ScanOutcome], Awaitable[None]]
-
 _LINE_LIMIT = 64 * 1024 * 1024
-_FORMAT_OF_SCANNER = {
-    "modelscan.scanners.PickleUnsafeOpScan": "pickle",
-    "modelscan.scanners.PyTorchUnsafeOpScan": "pytorch",
-    "modelscan.scanners.NumpyUnsafeOpScan": "numpy",
-    "modelscan.scanners.H5LambdaDetectScan": "keras h5",
-    "budgraph.scanning.modelscan_plugins.KerasConfigLambdaScan": "keras",
-    "modelscan.scanners.SavedModelLambdaDetectScan": "saved model",
-    "modelscan.scanners.SavedModelTensorflowOpScan": "saved model",
-}
-# A weights-only HDF5 file has no model config, hence no layers (and no Lambda) to execute.
-_WEIGHTS_ONLY = "MODEL_CONFIG"
 
 
 @dataclass(frozen=True)
 class ModelscanRun:
     outcomes: list[ScanOutcome]
     version: str | None  # None when modelscan could not be started
-
-
-def _error(path: str, detail: str) -> ScanOutcome:
-    return ScanOutcome("modelscan", path, ScanStatus.ERROR, detail=detail)
-
-
-def _listed(items: Sequence[str], limit: int = 20) -> str:
-    shown = "; ".join(items[:limit])
-    return shown if len(items) <= limit else f"{shown}; and {len(items) - limit} more"
-
-
-def _member(name: str, source: object) -> str | None:
-    """The archive member a report entry is about, or None when it is about the file itself."""
-    text = str(source or "")
-    return text[len(name) + 1 :] if text.startswith(f"{name}:") else None
-
-
-def _severity(raw: object) -> Severity:
-    try:
-        return Severity(str(raw).upper())
-    except ValueError:
-        return Severity.CRITICAL  # an issue we cannot grade is treated as the worst
-
-
-def outcome_from_report(path: str, report: Mapping[str, Any]) -> ScanOutcome:
-    """modelscan's report for the single file ``path`` (relative to the model root), as an outcome."""
-    name = PurePosixPath(path).name
-    summary: Mapping[str, Any] = report.get("summary") or {}
-    errors = [
-        f"{error.get('category')}: {error.get('description')}"
-        + (f" ({error['source']})" if error.get("source") else "")
-        for error in report.get("errors") or []
-    ]
-    issues: list[Mapping[str, Any]] = list(report.get("issues") or [])
-    if issues:
-        ranked = sorted(issues, key=lambda issue: -_severity(issue.get("severity")).rank)
-        labels = dict.fromkeys(
-            f"{issue.get('module')}.{issue.get('operator')} in "
-            f"{_FORMAT_OF_SCANNER.get(str(issue.get('scanner')), 'model file')}"
-            for issue in ranked
-        )
-        details = [
-            f"{issue.get('severity')}: {issue.get('description')} ({issue.get('source')})" for issue in ranked
-        ]
-        return ScanOutcome(
-            "modelscan",
-            path,
-            ScanStatus.FINDING,
-            severity=highest(_severity(issue.get("severity")) for issue in issues),
-            finding="; ".join(labels),
-            detail=_listed(details + errors),
-        )
-    if errors:
-        return _error(path, _listed(errors))
-
-    unread: list[str] = []
-    notes: dict[str, None] = {}
-    for skipped in (summary.get("skipped") or {}).get("skipped_files") or []:
-        category, member = str(skipped.get("category")), _member(name, skipped.get("source"))
-        if category == _WEIGHTS_ONLY:
-            notes["HDF5 weights without a model config: no layers to execute"] = None
-        elif member is None and is_code_free(path):
-            notes[NO_CODE_DETAIL] = None
-        elif member is None:
-            unread.append(f"{skipped.get('description')} [{category}]")
-        elif is_inert_archive_member(member):
-            notes["the other archive members hold no code"] = None
-        else:
-            unread.append(f"archive member {member}: {skipped.get('description')} [{category}]")
-    if unread:
-        return ScanOutcome(
-            "modelscan", path, ScanStatus.NOT_SCANNED, detail=f"modelscan did not read: {_listed(unread)}"
-        )
-    if (summary.get("scanned") or {}).get("scanned_files"):
-        return ScanOutcome("modelscan", path, ScanStatus.CLEAN)
-    if notes:
-        return ScanOutcome("modelscan", path, ScanStatus.CLEAN, detail="; ".join(notes))
-    return _error(path, "modelscan reported neither a scan nor a skip for this file")
 
 
 def _absolute_paths(root: Path, files: Sequence[str]) -> list[str]:
@@ -156,15 +67,20 @@ async def _scan_in_one_process(
 
     Returns modelscan's version, or None (and every pending file ERROR) when it could not start.
     """
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        WORKER_MODULE,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        limit=_LINE_LIMIT,
-    )
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            WORKER_MODULE,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            limit=_LINE_LIMIT,
+        )
+    except OSError as error:
+        while pending:
+            await record(error_outcome(pending.popleft(), f"modelscan could not start: {error!r}"))
+        return None
     assert process.stdin is not None
     assert process.stdout is not None
     assert process.stderr is not None
@@ -179,18 +95,25 @@ async def _scan_in_one_process(
     batch = list(pending)
     sent = _absolute_paths(root, batch)
     try:
-        process.stdin.write(json.dumps(sent).encode())
-        await process.stdin.drain()
-        process.stdin.close()
+        hello: dict[str, Any] | None
         try:
+            process.stdin.write(json.dumps(sent).encode())
+            await process.stdin.drain()
+            process.stdin.close()
             hello = await _next_message(process.stdout, start_timeout)
-        except (TimeoutError, ValueError) as error:
-            hello = {"error": f"{type(error).__name__} {error}".strip()}
+        except (BrokenPipeError, ConnectionResetError):
+            hello = None  # it exited before reading the file list
+        except TimeoutError:
+            hello = {"error": f"no answer within {start_timeout:g} s"}
+        except ValueError as error:
+            hello = {"error": f"unreadable answer: {error}"}
         if hello is None:
             hello = {"error": await exited()}
         if not hello.get("ready"):
             while pending:
-                await record(_error(pending.popleft(), f"modelscan could not start: {hello.get('error')}"))
+                await record(
+                    error_outcome(pending.popleft(), f"modelscan could not start: {hello.get('error')}")
+                )
             return None
         version = str(hello.get("modelscan_version"))
         for path, sent_path in zip(batch, sent, strict=True):
@@ -209,10 +132,10 @@ async def _scan_in_one_process(
             pending.popleft()
             if failure is not None or message is None:
                 # The process is killed below; the caller starts a fresh one for the rest.
-                await record(_error(path, f"modelscan failed: {failure}"))
+                await record(error_outcome(path, f"modelscan failed: {failure}"))
                 break
             if "crash" in message:
-                await record(_error(path, f"modelscan failed: {message['crash']}"))
+                await record(error_outcome(path, f"modelscan failed: {message['crash']}"))
             else:
                 await record(outcome_from_report(path, message.get("report") or {}))
         return version

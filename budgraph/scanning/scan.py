@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from budgraph.scanning.clamav import MIB, ClamdClient, run_clamav
+from budgraph.scanning.clamav import ClamdClient, run_clamav
+from budgraph.scanning.clamd_client import MIB
 from budgraph.scanning.modelscan_runner import run_modelscan
 from budgraph.scanning.results import SCANNERS, ScanOutcome, ScanStatus, ScanSummary, summarize
 
@@ -45,8 +46,11 @@ def _refusal(root: Path, path: str) -> str | None:
     relative = PurePosixPath(path)
     if not path or relative.is_absolute() or ".." in relative.parts:
         return "not a path inside the model root"
-    if not (root / path).is_file():
-        return "not a regular file under the model root"
+    try:
+        if not (root / path).is_file():
+            return "not a regular file under the model root"
+    except OSError as error:
+        return f"cannot be read: {error!r}"
     return None
 
 

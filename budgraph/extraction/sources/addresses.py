@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
+from urllib.parse import SplitResult, urlsplit
 
 from budgraph.extraction.errors import ExtractionFailed, SourceUnavailable, UnsafeUrl
 
@@ -13,6 +14,7 @@ IPNetwork = IPv4Network | IPv6Network
 Resolver = Callable[[str, int], list[IPAddress]]
 
 _NAT64 = IPv6Network("64:ff9b::/96")
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _embedded_ipv4(address: IPv6Address) -> IPv4Address | None:
@@ -39,9 +41,9 @@ def unsafe_reason(address: IPAddress) -> str | None:
         ("loopback", address.is_loopback),
         ("link-local", address.is_link_local),
         ("multicast", address.is_multicast),
-        ("private", address.is_private),
         ("reserved", address.is_reserved),
         ("site-local", isinstance(address, IPv6Address) and address.is_site_local),
+        ("private", address.is_private),
         ("not globally routable", not address.is_global),
     )
     return next((f"{label} address {address}" for label, hit in checks if hit), None)
@@ -89,3 +91,19 @@ def checked_address(
             if reason is not None and not _trusted(address, trusted):
                 raise UnsafeUrl(f"refusing to fetch from {host}: it resolves to a {reason}")
     return addresses[0]
+
+
+def split_url(url: str) -> SplitResult:
+    """Parse ``url``, refusing anything but plain http(s) URLs with a host and no credentials."""
+    parts = urlsplit(url)
+    if parts.scheme not in DEFAULT_PORTS:
+        raise UnsafeUrl(f"only http and https URLs are allowed, not {url!r}")
+    if not parts.hostname:
+        raise UnsafeUrl(f"{url!r} has no host")
+    if parts.username is not None or parts.password is not None:
+        raise UnsafeUrl("credentials in the URL are not supported")
+    try:
+        _ = parts.port  # parsing the port validates it
+    except ValueError as error:
+        raise UnsafeUrl(f"{url!r} has an invalid port") from error
+    return parts

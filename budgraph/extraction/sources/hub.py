@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from huggingface_hub import HfApi, ModelInfo, get_session, hf_hub_download, hf_hub_url
+from huggingface_hub import HfApi, ModelInfo, get_session, hf_hub_download, hf_hub_url, hf_raise_for_status
 from huggingface_hub.errors import (
     EntryNotFoundError,
     FileMetadataError,
@@ -24,7 +24,6 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 
 from budgraph.extraction.errors import ExtractionError, ExtractionFailed, SourceUnavailable
 from budgraph.extraction.sources.base import (
@@ -49,6 +48,13 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
 
 
 _TRANSPORT_ERRORS = _transport_errors()
+_HUB_ERRORS: tuple[type[BaseException], ...] = (
+    HfHubHTTPError,
+    EntryNotFoundError,
+    HFValidationError,
+    FileMetadataError,
+    *_TRANSPORT_ERRORS,
+)
 
 
 def _classify(error: BaseException, what: str) -> ExtractionError:
@@ -83,13 +89,7 @@ def _hub_errors(what: str) -> Iterator[None]:
         yield
     except ExtractionError:
         raise
-    except (
-        HfHubHTTPError,
-        EntryNotFoundError,
-        HFValidationError,
-        FileMetadataError,
-        *_TRANSPORT_ERRORS,
-    ) as e:
+    except _HUB_ERRORS as e:
         raise _classify(e, what) from e
 
 
@@ -174,8 +174,9 @@ class HubModelFiles:
         if end == start:
             return b""
         url = hf_hub_url(self.repo_id, path, revision=self.revision, endpoint=self.endpoint)
-        headers = build_hf_headers(token=self._token)
-        headers.update({"Range": f"bytes={start}-{end - 1}", "Accept-Encoding": "identity"})
+        headers = {"Range": f"bytes={start}-{end - 1}", "Accept-Encoding": "identity"}
+        if isinstance(self._token, str):
+            headers["Authorization"] = f"Bearer {self._token}"
         what = f"{self.repo_id}/{path} bytes [{start}, {end})"
         with _hub_errors(what), get_session().stream("GET", url, headers=headers, timeout=self.timeout) as r:
             if r.status_code not in (200, 206):

@@ -8,20 +8,23 @@ are ignored for the same reason.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import SplitResult, quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlunsplit
 
 import httpx
 
-from budgraph.extraction.errors import ExtractionFailed, FileTooLarge, SourceUnavailable, UnsafeUrl
+from budgraph.extraction.errors import ExtractionFailed, FileTooLarge, SourceUnavailable
 from budgraph.extraction.sources.addresses import (
+    DEFAULT_PORTS,
     IPNetwork,
     Resolver,
     checked_address,
     parse_networks,
+    split_url,
     system_resolver,
 )
 from budgraph.extraction.sources.base import (
@@ -42,7 +45,6 @@ WELL_KNOWN_FILES = (
     "model.safetensors.index.json",
     "model.safetensors",
 )
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -52,24 +54,10 @@ class _Reply:
     body: bytes
 
 
-def _split(url: str) -> SplitResult:
-    parts = urlsplit(url)
-    if parts.scheme not in _DEFAULT_PORTS:
-        raise UnsafeUrl(f"only http and https URLs are allowed, not {url!r}")
-    if not parts.hostname:
-        raise UnsafeUrl(f"{url!r} has no host")
-    if parts.username is not None or parts.password is not None:
-        raise UnsafeUrl("credentials in the URL are not supported")
-    try:
-        _ = parts.port  # parsing the port validates it
-    except ValueError as error:
-        raise UnsafeUrl(f"{url!r} has an invalid port") from error
-    return parts
-
-
 class UrlModelFiles:
     """Files under ``base_url``; ``files`` names them when the server has more than the well-known ones.
-    ``trusted_networks`` are internal networks allowed even when ``allow_private`` is false."""
+    ``trusted_networks`` are internal networks allowed even when ``allow_private`` is false; ``verify``
+    takes an SSL context for a mirror whose certificate comes from a private CA."""
 
     def __init__(
         self,
@@ -81,8 +69,9 @@ class UrlModelFiles:
         timeout: float = 10.0,
         max_redirects: int = 5,
         resolver: Resolver = system_resolver,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
-        parts = _split(base_url)
+        parts = split_url(base_url)
         self._base = parts._replace(path=parts.path.rstrip("/") + "/", fragment="")
         self.allow_private = allow_private
         self.timeout = timeout
@@ -90,6 +79,7 @@ class UrlModelFiles:
         self._files = list(files) if files is not None else None
         self._trusted = parse_networks(trusted_networks)
         self._resolver = resolver
+        self._verify = verify
         self._listed: list[RemoteFile] | None = None
 
     @property
@@ -150,9 +140,9 @@ class UrlModelFiles:
 
     def _send(self, method: str, url: str, headers: dict[str, str], limit: int) -> _Reply:
         for _ in range(self.max_redirects + 1):
-            parts = _split(url)
+            parts = split_url(url)
             hostname = parts.hostname or ""
-            port = parts.port or _DEFAULT_PORTS[parts.scheme]
+            port = parts.port or DEFAULT_PORTS[parts.scheme]
             address = checked_address(
                 hostname,
                 port,
@@ -185,7 +175,9 @@ class UrlModelFiles:
     ) -> _Reply:
         try:
             with (
-                httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False) as client,
+                httpx.Client(
+                    timeout=self.timeout, follow_redirects=False, trust_env=False, verify=self._verify
+                ) as client,
                 client.stream(method, target, headers=headers, extensions=extensions) as response,
             ):
                 body = bytearray()
@@ -196,6 +188,16 @@ class UrlModelFiles:
                             break
                 return _Reply(response.status_code, response.headers, bytes(body[:limit]))
         except httpx.TransportError as error:
-            if isinstance(error, httpx.UnsupportedProtocol):
+            if isinstance(error, httpx.UnsupportedProtocol) or _is_certificate_error(error):
                 raise ExtractionFailed(f"{url}: {error}") from error
             raise SourceUnavailable(f"{url}: {type(error).__name__}: {error}") from error
+
+
+def _is_certificate_error(error: BaseException) -> bool:
+    """A TLS certificate that does not verify is permanent, unlike other connection failures."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

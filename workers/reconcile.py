@@ -1,0 +1,48 @@
+"""The reconciler: no job stays queued without an arq job, or running without a live worker.
+
+arq already re-runs a job whose worker died (at-least-once), once the job's in-progress key expires.
+This cron covers what arq cannot see: a row committed while Redis was unreachable (so never
+enqueued), a queue lost with its Redis, or a worker that died after the row said `running`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from budgraph.db.enums import JobStatus
+from budgraph.jobs import repository
+from budgraph.jobs.queue import JobQueue
+from budgraph.kit.clock import now
+from budgraph.kit.db import RequestSession
+from budgraph.settings import Settings
+
+log = logging.getLogger("budgraph.workers")
+QUEUED_GRACE = timedelta(seconds=60)
+
+
+async def reconcile_jobs(ctx: dict[str, Any]) -> dict[str, int]:
+    settings: Settings = ctx["settings"]
+    sessions: async_sessionmaker[RequestSession] = ctx["sessions"]
+    queue: JobQueue = ctx["queue"]
+    moment = now()
+    running_before = moment - timedelta(seconds=settings.job_timeout_seconds + 60)
+    async with sessions() as session:
+        stale = await repository.stale_jobs(session, running_before, moment - QUEUED_GRACE)
+        for job in stale:
+            if job.status == JobStatus.RUNNING.value:
+                log.warning(
+                    "job %s: worker stopped responding during attempt %s; requeued", job.id, job.attempts
+                )
+                job.status, job.step = JobStatus.QUEUED.value, "requeued"
+                job.error = f"attempt {job.attempts} stopped without finishing (worker lost); retrying"
+            job.updated_at = moment
+        work = [(job.kind, job.id, job.dedupe_key) for job in stale]
+        await session.commit()
+    enqueued = 0
+    for kind, job_id, key in work:
+        enqueued += int(await queue.enqueue(kind, job_id, key))
+    return {"examined": len(work), "enqueued": enqueued}
