@@ -22,6 +22,7 @@ from budgraph.jobs.queue import ArqJobQueue
 from budgraph.kit.db import RequestSession, StatementCounter
 from budgraph.kit.migrate import upgrade
 from budgraph.settings import Settings, get_settings
+from budgraph.storage import LocalObjectStore
 
 TEST_DATABASE = "budgraph_test"
 
@@ -167,7 +168,10 @@ class GraphQLClient:
 @pytest.fixture
 async def queue(servers: Servers) -> AsyncIterator[ArqJobQueue]:
     """The real arq queue on the test Redis, under a name of its own."""
-    job_queue = ArqJobQueue(servers.redis_url, queue_name=f"budgraph:test:{uuid.uuid4().hex}")
+    run = uuid.uuid4().hex
+    job_queue = ArqJobQueue(
+        servers.redis_url, queue_name=f"budgraph:test:{run}", job_id_prefix=f"test-{run}:"
+    )
     yield job_queue
     pool = await job_queue.pool()
     await pool.delete(job_queue.queue_name)
@@ -175,10 +179,19 @@ async def queue(servers: Servers) -> AsyncIterator[ArqJobQueue]:
 
 
 @pytest.fixture
+def store(tmp_path: Path) -> LocalObjectStore:
+    """The object store of model files, in a folder of the test's own."""
+    return LocalObjectStore(tmp_path / "objects")
+
+
+@pytest.fixture
 async def client(
-    sessions: async_sessionmaker[RequestSession], settings: Settings, queue: ArqJobQueue
+    sessions: async_sessionmaker[RequestSession],
+    settings: Settings,
+    queue: ArqJobQueue,
+    store: LocalObjectStore,
 ) -> AsyncIterator[GraphQLClient]:
-    app = create_app(settings, sessions=sessions, queue=queue)
+    app = create_app(settings, sessions=sessions, queue=queue, store=store)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield GraphQLClient(http)

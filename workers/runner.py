@@ -99,7 +99,7 @@ async def run_job(ctx: dict[str, Any], job_id: int, body: Body) -> dict[str, Any
     except Exception as error:
         message = str(error) or type(error).__name__
         if is_transient(error) and attempt < settings.job_max_attempts:
-            delay = backoff_seconds(attempt)
+            delay = backoff_seconds(attempt, settings.job_retry_base_seconds)
             log.warning("job %s attempt %s failed, retrying in %ss: %s", job_id, attempt, delay, message)
             await _set(
                 run,

@@ -16,8 +16,8 @@ ACTIVE = "status IN ('queued', 'running')"
 
 
 class Job(IdMixin, TimestampMixin, Base):
-    """One background job. Its ``dedupe_key`` is also the arq job id; while a job with a key is
-    queued or running, no second one with that key can exist."""
+    """One background job. While a job with a ``dedupe_key`` (kind, model, revision) is queued or
+    running, no second one with that key can exist; see ``jobs.queue.arq_job_id`` for the arq id."""
 
     __tablename__ = "job"
     __table_args__ = (

@@ -50,6 +50,6 @@ def is_expected(error: BaseException) -> bool:
     return is_transient(error) or isinstance(error, (PermanentFailure, *PERMANENT_TYPES))
 
 
-def backoff_seconds(attempt: int) -> float:
-    """5 s, 10 s, 20 s, ... capped at 5 minutes."""
-    return float(min(300, 5 * 2 ** max(0, attempt - 1)))
+def backoff_seconds(attempt: int, base: float = 5.0) -> float:
+    """base, 2 x base, 4 x base, ... (5 s, 10 s, 20 s by default), capped at 5 minutes."""
+    return float(min(300.0, base * 2 ** max(0, attempt - 1)))

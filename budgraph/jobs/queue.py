@@ -24,12 +24,24 @@ class JobQueue(Protocol):
     async def close(self) -> None: ...
 
 
-class ArqJobQueue:
-    """The arq queue on Redis. The arq job id is the job's dedupe key."""
+def arq_job_id(dedupe_key: str, job_id: int, prefix: str = "") -> str:
+    """The arq job id of a job row: its dedupe key and row id.
 
-    def __init__(self, redis_url: str, queue_name: str = QUEUE_NAME) -> None:
+    The dedupe key alone guards against duplicates in PostgreSQL (a unique index over active jobs),
+    which survives a Redis restart; adding the row id means a stale arq key (a lost queue entry
+    whose job key outlived it) can never block the next job for the same model and revision, while
+    arq still refuses to enqueue the same row twice (after-commit and the reconciler racing).
+    """
+    return f"{prefix}{dedupe_key}#{job_id}"
+
+
+class ArqJobQueue:
+    """The arq queue on Redis."""
+
+    def __init__(self, redis_url: str, queue_name: str = QUEUE_NAME, job_id_prefix: str = "") -> None:
         self.settings = RedisSettings.from_dsn(redis_url)
         self.queue_name = queue_name
+        self.job_id_prefix = job_id_prefix
         self._pool: ArqRedis | None = None
 
     async def pool(self) -> ArqRedis:
@@ -40,7 +52,8 @@ class ArqJobQueue:
     async def enqueue(self, kind: str, job_id: int, dedupe_key: str) -> bool:
         """False when arq already holds a job with this id (it will run, or is running)."""
         pool = await self.pool()
-        job = await pool.enqueue_job(FUNCTIONS[kind], job_id, _job_id=dedupe_key, _queue_name=self.queue_name)
+        arq_id = arq_job_id(dedupe_key, job_id, self.job_id_prefix)
+        job = await pool.enqueue_job(FUNCTIONS[kind], job_id, _job_id=arq_id, _queue_name=self.queue_name)
         return job is not None
 
     async def publish(self, job_id: int, payload: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from budgraph import db
 from budgraph.db.base import ProvenanceMixin
@@ -42,23 +42,13 @@ LISTS = {"base_models": "base_models", "languages": "languages", "datasets": "da
 
 
 async def license_for(session: RequestSession, names: list[str]) -> db.License | None:
-    """The registry license a model card names, by key or by any alias (case-insensitive)."""
+    """The registry license a model card names, by key, name or any alias (case-insensitive)."""
     wanted = [name.strip().lower() for name in names if name and name.strip()]
     if not wanted:
         return None
-    rows = (
-        await session.scalars(
-            select(db.License).where(
-                or_(
-                    func.lower(db.License.key).in_(wanted),
-                    func.lower(db.License.name).in_(wanted),
-                    db.License.aliases.overlap(names),
-                )
-            )
-        )
-    ).all()
+    # The license table is small (about a hundred rows): match aliases here rather than in SQL.
     by_name: dict[str, db.License] = {}
-    for row in rows:
+    for row in (await session.scalars(select(db.License).order_by(db.License.id))).all():
         for alias in [row.key, row.name, *row.aliases]:
             by_name.setdefault(alias.lower(), row)
     return next((by_name[name] for name in wanted if name in by_name), None)

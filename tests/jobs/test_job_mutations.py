@@ -7,7 +7,7 @@ from arq.jobs import JobStatus as ArqStatus
 from sqlalchemy import func, select
 
 from budgraph import db
-from budgraph.jobs.queue import ArqJobQueue
+from budgraph.jobs.queue import ArqJobQueue, arq_job_id
 from budgraph.kit.db import RequestSession
 from budgraph.kit.ids import from_global_id, to_global_id
 from tests import factories
@@ -39,15 +39,25 @@ async def test_register_creates_model_and_enqueues_after_commit(
     variables = {"input": {"uri": "Qwen/Qwen2.5-0.5B-Instruct"}}
     data = (await client.data(REGISTER, variables, token=writer_token))["registerModel"]
     assert data["model"] | {"id": None} == {
-        "id": None, "uri": "Qwen/Qwen2.5-0.5B-Instruct", "sourceKind": "HUGGINGFACE", "revision": "main",
-        "status": "REGISTERED", "author": "Qwen",
+        "id": None,
+        "uri": "Qwen/Qwen2.5-0.5B-Instruct",
+        "sourceKind": "HUGGINGFACE",
+        "revision": "main",
+        "status": "REGISTERED",
+        "author": "Qwen",
     }
     assert data["job"] | {"id": None} == {
-        "id": None, "kind": "EXTRACT", "status": "QUEUED", "progress": 0, "step": "queued",
-        "target": "Qwen/Qwen2.5-0.5B-Instruct@main", "requestedBy": "test-writer",
+        "id": None,
+        "kind": "EXTRACT",
+        "status": "QUEUED",
+        "progress": 0,
+        "step": "queued",
+        "target": "Qwen/Qwen2.5-0.5B-Instruct@main",
+        "requestedBy": "test-writer",
     }
     _, model_pk = from_global_id(data["model"]["id"])
-    arq_id = f"extract:{model_pk}:main"
+    _, job_pk = from_global_id(data["job"]["id"])
+    arq_id = arq_job_id(f"extract:{model_pk}:main", job_pk, queue.job_id_prefix)
     assert await _arq_status(queue, arq_id) == ArqStatus.queued
 
     # the same model and revision again, while the job is queued: the same job, nothing new enqueued
@@ -87,30 +97,43 @@ async def test_registration_input_is_checked(client: GraphQLClient, writer_token
         {"uri": "org/model", "source": "CLOUD"},
     ]
     for case in cases:
-        assert await client.error_codes(REGISTER, {"input": case}, token=writer_token) == ["BAD_USER_INPUT"], case
+        assert await client.error_codes(REGISTER, {"input": case}, token=writer_token) == [
+            "BAD_USER_INPUT"
+        ], case
     assert await client.error_codes(REGISTER, {"input": {"uri": "org/model"}}) == ["UNAUTHENTICATED"]
 
 
-async def test_cancel_and_list_jobs(session: RequestSession, client: GraphQLClient, writer_token: str) -> None:
+async def test_cancel_and_list_jobs(
+    session: RequestSession, client: GraphQLClient, writer_token: str
+) -> None:
     data = (await client.data(REGISTER, {"input": {"uri": "org/model"}}, token=writer_token))["registerModel"]
     model_id, job_id = data["model"]["id"], data["job"]["id"]
     scan = (await client.data(SCAN, {"id": model_id}, token=writer_token))["scanModel"]
     assert scan == {"kind": "SCAN", "status": "QUEUED", "target": "org/model@main"}
     listed = await client.data(JOBS, {"model": model_id})
     assert listed["jobs"]["totalCount"] == 2
-    assert listed["node"]["jobs"]["nodes"] == [{"kind": "SCAN", "status": "QUEUED"}, {"kind": "EXTRACT", "status": "QUEUED"}]
+    assert listed["node"]["jobs"]["nodes"] == [
+        {"kind": "SCAN", "status": "QUEUED"},
+        {"kind": "EXTRACT", "status": "QUEUED"},
+    ]
 
     assert (await client.data(CANCEL, {"id": job_id}, token=writer_token)) == {
         "cancelJob": {"status": "CANCELLED", "step": "cancelled"}
     }
     assert await client.error_codes(CANCEL, {"id": job_id}, token=writer_token) == ["BAD_USER_INPUT"]
-    assert await client.error_codes(CANCEL, {"id": to_global_id("Job", 999999)}, token=writer_token) == ["NOT_FOUND"]
+    assert await client.error_codes(CANCEL, {"id": to_global_id("Job", 999999)}, token=writer_token) == [
+        "NOT_FOUND"
+    ]
     # once cancelled, a new extraction can be requested
-    again = (await client.data(REGISTER, {"input": {"uri": "org/model"}}, token=writer_token))["registerModel"]
+    again = (await client.data(REGISTER, {"input": {"uri": "org/model"}}, token=writer_token))[
+        "registerModel"
+    ]
     assert again["job"]["id"] != job_id
 
 
-async def test_cloud_models_cannot_be_scanned(session: RequestSession, client: GraphQLClient, writer_token: str) -> None:
+async def test_cloud_models_cannot_be_scanned(
+    session: RequestSession, client: GraphQLClient, writer_token: str
+) -> None:
     model = await factories.model(session, "openai/gpt-4o", source_kind="cloud")
     await session.commit()
     codes = await client.error_codes(SCAN, {"id": to_global_id("Model", model.id)}, token=writer_token)

@@ -63,11 +63,12 @@ pytestmark = [
 
 
 @pytest.fixture
-def server(database_url: str, servers: Servers) -> Iterator[str]:
+def server(database_url: str, servers: Servers, tmp_path: Path) -> Iterator[str]:
     """The real app (its own engine and pool) served by uvicorn on a free local port."""
     settings = Settings(
         database_url=database_url,
         redis_url=servers.redis_url,
+        objects_dir=tmp_path / "objects",
         playground=True,
         require_api_key_for_reads=False,
     )

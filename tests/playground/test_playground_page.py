@@ -18,6 +18,7 @@ from budgraph.jobs.queue import ArqJobQueue
 from budgraph.kit.db import RequestSession
 from budgraph.playground import ASSETS_MOUNT, CONTENT_SECURITY_POLICY, SCRIPTS, STYLESHEETS, render_playground
 from budgraph.settings import Settings
+from budgraph.storage import LocalObjectStore
 from tests.playground.helpers import STATIC, asset_urls, parse_page, recorded_hashes
 
 BASE = "http://budgraph.test"
@@ -25,17 +26,21 @@ JS_TYPES = {"text/javascript", "application/javascript"}
 
 
 async def _http(
-    sessions: async_sessionmaker[RequestSession], queue: ArqJobQueue, *, playground: bool
+    sessions: async_sessionmaker[RequestSession],
+    queue: ArqJobQueue,
+    store: LocalObjectStore,
+    *,
+    playground: bool,
 ) -> httpx.AsyncClient:
-    app = create_app(Settings(playground=playground), sessions=sessions, queue=queue)
+    app = create_app(Settings(playground=playground), sessions=sessions, queue=queue, store=store)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
 
 
 @pytest.fixture
 async def http(
-    sessions: async_sessionmaker[RequestSession], queue: ArqJobQueue
+    sessions: async_sessionmaker[RequestSession], queue: ArqJobQueue, store: LocalObjectStore
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with await _http(sessions, queue, playground=True) as client:
+    async with await _http(sessions, queue, store, playground=True) as client:
         yield client
 
 
@@ -162,9 +167,9 @@ async def test_queries_still_answer_json(http: httpx.AsyncClient) -> None:
 
 
 async def test_no_playground_and_no_assets_when_disabled(
-    sessions: async_sessionmaker[RequestSession], queue: ArqJobQueue
+    sessions: async_sessionmaker[RequestSession], queue: ArqJobQueue, store: LocalObjectStore
 ) -> None:
-    async with await _http(sessions, queue, playground=False) as http:
+    async with await _http(sessions, queue, store, playground=False) as http:
         page = await http.get("/graphql", headers={"Accept": "text/html"})
         asset = await http.get(f"{ASSETS_MOUNT}/{SCRIPTS[0]}")
 
