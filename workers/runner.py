@@ -75,11 +75,12 @@ async def _set(run: JobRun, **values: Any) -> dict[str, Any] | None:
 async def run_job(ctx: dict[str, Any], job_id: int, body: Body) -> dict[str, Any]:
     settings: Settings = ctx["settings"]
     sessions: async_sessionmaker[RequestSession] = ctx["sessions"]
-    attempt = int(ctx.get("job_try", 1))
     async with sessions() as session:
         job = await repository.job_for_update(session, job_id)
         if job is None or job.status in TERMINAL:
             return {"skipped": job.status if job else "missing"}
+        # Counted on the row, so attempts survive re-enqueueing by the reconciler.
+        attempt = job.attempts + 1
         assert job.model_id is not None
         assert job.revision is not None
         run = JobRun(job_id, job.model_id, job.revision, attempt, settings, sessions, ctx["queue"])
