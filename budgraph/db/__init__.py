@@ -6,7 +6,13 @@ from budgraph.db.catalog import License, Model
 from budgraph.db.engines import CompatibilityEdge, Engine, EngineVersion, ModelArchitecture, ParserRule
 from budgraph.db.hardware import Hardware, HardwarePrice
 from budgraph.db.jobs import Job, ModelFile, ScanResult
-from budgraph.db.leaderboards import Benchmark, LeaderboardEntry
+from budgraph.db.leaderboards import (
+    Benchmark,
+    LeaderboardEntry,
+    LeaderboardSnapshot,
+    LeaderboardSource,
+    ModelAlias,
+)
 from budgraph.db.providers import Provider, ProviderModel
 from budgraph.db.registry import ChangeLogEntry, RegistryState
 
@@ -22,8 +28,11 @@ __all__ = [
     "HardwarePrice",
     "Job",
     "LeaderboardEntry",
+    "LeaderboardSnapshot",
+    "LeaderboardSource",
     "License",
     "Model",
+    "ModelAlias",
     "ModelArchitecture",
     "ModelFile",
     "ParserRule",

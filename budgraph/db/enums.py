@@ -97,6 +97,7 @@ class ApiKeyScope(StrEnum):
 class JobKind(StrEnum):
     EXTRACT = "extract"
     SCAN = "scan"
+    LEADERBOARD_REFRESH = "leaderboard_refresh"
 
 
 class JobStatus(StrEnum):
@@ -130,3 +131,11 @@ class FileScanStatus(StrEnum):
     FINDING = "FINDING"
     NOT_SCANNED = "NOT_SCANNED"
     ERROR = "ERROR"
+
+
+class SourceRunStatus(StrEnum):
+    """How a leaderboard source's last refresh went."""
+
+    SUCCEEDED = "succeeded"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
