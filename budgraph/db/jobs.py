@@ -40,6 +40,7 @@ class Job(IdMixin, TimestampMixin, Base):
     step: Mapped[str] = mapped_column(Text, nullable=False, default="queued")
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict, server_default="{}")
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     requested_by: Mapped[str] = mapped_column(Text, nullable=False)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

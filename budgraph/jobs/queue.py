@@ -9,7 +9,7 @@ from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
 
 QUEUE_NAME = "budgraph:queue"
-FUNCTIONS = {"extract": "extract_model", "scan": "scan_model"}
+FUNCTIONS = {"extract": "extract_model", "scan": "scan_model", "leaderboard_refresh": "refresh_leaderboards"}
 
 
 def channel(job_id: int) -> str:
