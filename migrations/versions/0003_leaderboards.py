@@ -115,10 +115,15 @@ def upgrade() -> None:
     op.create_check_constraint(
         op.f("ck_job_kind"), "job", "kind IN ('extract', 'scan', 'leaderboard_refresh')"
     )
+    op.add_column(
+        "job",
+        sa.Column("params", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False),
+    )
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM job WHERE kind = 'leaderboard_refresh'")
+    op.drop_column("job", "params")
     op.drop_constraint(op.f("ck_job_kind"), "job", type_="check")
     op.create_check_constraint(op.f("ck_job_kind"), "job", "kind IN ('extract', 'scan')")
     op.drop_constraint(
