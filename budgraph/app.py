@@ -18,6 +18,7 @@ from budgraph.graphql.schema import schema
 from budgraph.graphql.view import BudgraphGraphQL
 from budgraph.jobs.queue import ArqJobQueue, JobQueue
 from budgraph.kit.db import RequestSession, create_engine, session_factory
+from budgraph.leaderboards.http import leaderboard_routes
 from budgraph.playground import ASSETS_MOUNT, STATIC_PACKAGE
 from budgraph.settings import Settings, get_settings
 from budgraph.storage import ObjectStore, object_store_from_settings
@@ -84,6 +85,7 @@ def create_app(
             Route("/healthz", health),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *leaderboard_routes(sessions, queue),
             *assets,
         ],
         lifespan=lifespan,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,12 @@ class Settings(BaseSettings):
     clamd_address: str = "unix:///var/run/clamav/clamd.ctl"
     # Leaderboards.
     artificial_analysis_api_key: str | None = None
+    leaderboards_offline: bool = Field(
+        default=False, description="Read each source's recorded sample instead of the network (dev, air gap)."
+    )
+    leaderboard_scheduler: Literal["dapr", "arq"] = Field(
+        default="arq", description="Who fires the weekly refresh: the Dapr cron binding, or an arq cron."
+    )
     # Uploads and jobs.
     upload_max_bytes: int = Field(default=2 * 1024**3, ge=1)
     job_max_attempts: int = Field(default=5, ge=1)

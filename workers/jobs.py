@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from budgraph.extraction import extract
 from budgraph.kit.clock import now
 from budgraph.kit.db import RequestSession
 from budgraph.kit.unit_of_work import UnitOfWork
+from budgraph.leaderboards.refresh import refresh
+from budgraph.leaderboards.schedule import request_refresh, week_key
 from budgraph.models.facts import apply_facts
 from budgraph.scanning import scan_files
 from budgraph.seeds.service import seed
@@ -40,6 +43,8 @@ async def reseed_registry(ctx: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _model(run: JobRun) -> db.Model:
+    assert run.model_id is not None
+    assert run.revision is not None
     async with run.sessions() as session:
         model: db.Model | None = await session.get(db.Model, run.model_id)
         assert model is not None
@@ -114,6 +119,43 @@ async def _scan(run: JobRun, store: ObjectStore) -> Finish:
         }
 
     return finish
+
+
+async def _refresh(run: JobRun) -> Finish:
+    sources = run.params.get("sources")
+    outcomes = await refresh(
+        run.sessions,
+        run.settings,
+        sources,
+        force=bool(run.params.get("force")),
+        offline=run.settings.leaderboards_offline,
+        job_id=run.job_id,
+        progress=run.progress,
+    )
+
+    async def finish(session: RequestSession, job: db.Job) -> dict[str, Any]:
+        return {"sources": [asdict(outcome) for outcome in outcomes]}
+
+    return finish
+
+
+async def refresh_leaderboards(ctx: dict[str, Any], job_id: int) -> dict[str, Any]:
+    """Refresh leaderboard sources (each on its own: one failing source does not stop the others)."""
+    return await run_job(ctx, job_id, _refresh)
+
+
+async def weekly_leaderboard_refresh(ctx: dict[str, Any]) -> dict[str, Any]:
+    """The arq cron twin of the Dapr binding: enqueue this ISO week's refresh (once per week)."""
+    uow = UnitOfWork(ctx["sessions"], actor="arq:cron")
+    try:
+        job, created = await request_refresh(uow, ctx["queue"], week_key(now()), "arq:cron", once=True)
+        await uow.commit()
+    except BaseException:
+        await uow.rollback()
+        raise
+    finally:
+        await uow.close()
+    return {"job_id": job.id, "created": created}
 
 
 async def extract_model(ctx: dict[str, Any], job_id: int) -> dict[str, Any]:

@@ -11,7 +11,13 @@ from budgraph.app import object_store
 from budgraph.jobs.queue import QUEUE_NAME, ArqJobQueue
 from budgraph.kit.db import create_engine, session_factory
 from budgraph.settings import get_settings
-from workers.jobs import extract_model, reseed_registry, scan_model
+from workers.jobs import (
+    extract_model,
+    refresh_leaderboards,
+    reseed_registry,
+    scan_model,
+    weekly_leaderboard_refresh,
+)
 from workers.reconcile import reconcile_jobs
 
 
@@ -42,14 +48,22 @@ def redis_settings() -> RedisSettings:
 # Job functions keep no arq result: the job row holds it, and a kept result would block the next
 # job with the same dedupe key (the arq job id).
 JOB_FUNCTIONS = [
-    func(extract_model, keep_result=0, max_tries=get_settings().job_max_attempts),
-    func(scan_model, keep_result=0, max_tries=get_settings().job_max_attempts),
+    func(job, keep_result=0, max_tries=get_settings().job_max_attempts)
+    for job in (extract_model, scan_model, refresh_leaderboards)
 ]
+
+
+def cron_jobs() -> list[Any]:
+    jobs = [cron(reconcile_jobs, second=0, unique=True, run_at_startup=True)]
+    if get_settings().leaderboard_scheduler == "arq":
+        # Mondays 03:00 UTC; without Dapr. Enqueues the week's refresh once, like the Dapr binding.
+        jobs.append(cron(weekly_leaderboard_refresh, weekday=0, hour=3, minute=0, second=0, unique=True))
+    return jobs
 
 
 class WorkerSettings:
     functions: ClassVar[list[Any]] = [reseed_registry, *JOB_FUNCTIONS]
-    cron_jobs: ClassVar[list[Any]] = [cron(reconcile_jobs, second=0, unique=True, run_at_startup=True)]
+    cron_jobs: ClassVar[list[Any]] = cron_jobs()
     on_startup = startup
     on_shutdown = shutdown
     queue_name = QUEUE_NAME

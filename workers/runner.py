@@ -36,8 +36,9 @@ class JobRun:
     """What a job body gets: its job and model, settings, and a way to report progress."""
 
     job_id: int
-    model_id: int
-    revision: str
+    model_id: int | None
+    revision: str | None
+    params: dict[str, Any]
     attempt: int
     settings: Settings
     sessions: async_sessionmaker[RequestSession]
@@ -81,9 +82,9 @@ async def run_job(ctx: dict[str, Any], job_id: int, body: Body) -> dict[str, Any
             return {"skipped": job.status if job else "missing"}
         # Counted on the row, so attempts survive re-enqueueing by the reconciler.
         attempt = job.attempts + 1
-        assert job.model_id is not None
-        assert job.revision is not None
-        run = JobRun(job_id, job.model_id, job.revision, attempt, settings, sessions, ctx["queue"])
+        run = JobRun(
+            job_id, job.model_id, job.revision, dict(job.params), attempt, settings, sessions, ctx["queue"]
+        )
         job.status, job.attempts, job.step, job.error = JobStatus.RUNNING.value, attempt, "starting", None
         job.started_at = job.started_at or now()
         job.heartbeat_at = now()

@@ -17,7 +17,7 @@ from budgraph.settings import Settings
 from budgraph.storage import LocalObjectStore
 from tests.extraction import builders
 from tests.extraction.hub_server import RunningServer, hub_server
-from workers.jobs import extract_model, scan_model
+from workers.jobs import extract_model, refresh_leaderboards, scan_model
 
 RunWorker = Callable[..., Awaitable[Worker]]
 
@@ -59,8 +59,8 @@ def run_worker(
 
         worker = Worker(
             functions=[
-                func(extract_model, keep_result=0, max_tries=3),
-                func(scan_model, keep_result=0, max_tries=3),
+                func(job, keep_result=0, max_tries=3)
+                for job in (extract_model, scan_model, refresh_leaderboards)
             ],
             redis_settings=queue.settings,
             queue_name=queue.queue_name,

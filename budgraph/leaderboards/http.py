@@ -1,0 +1,147 @@
+"""The predecessor's leaderboard routes, now for the Dapr cron binding and operators.
+
+- ``OPTIONS /leaderboard/extraction-cron``: Dapr's probe that the app takes the input binding.
+- ``POST /leaderboard/extraction-cron``: the weekly cron. It only enqueues, with one job per ISO week,
+  so several replicas firing, or Dapr retrying, still run one refresh.
+- ``GET /leaderboard/extraction-cron/health``: last run per source, next due, errors.
+- ``POST /leaderboard/extraction-cron/trigger``: an operator's refresh (write scope), optionally
+  ``{"sources": [...], "force": true}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from budgraph import db
+from budgraph.auth.service import authenticate
+from budgraph.db.enums import ApiKeyScope
+from budgraph.jobs.queue import JobQueue
+from budgraph.kit.clock import now
+from budgraph.kit.db import RequestSession
+from budgraph.kit.errors import BudgraphError, ErrorCode
+from budgraph.kit.ids import to_global_id
+from budgraph.kit.unit_of_work import UnitOfWork
+from budgraph.leaderboards.refresh import REFRESH_INTERVAL
+from budgraph.leaderboards.schedule import manual_key, request_refresh, week_key
+from budgraph.leaderboards.sources import SOURCES
+
+CRON_ROUTE = "/leaderboard/extraction-cron"
+
+
+def _job(job: db.Job, created: bool) -> dict[str, Any]:
+    return {
+        "job": to_global_id("Job", job.id),
+        "status": job.status,
+        "created": created,
+        "key": job.dedupe_key,
+    }
+
+
+def _error(error: BudgraphError, status: int) -> JSONResponse:
+    return JSONResponse({"error": error.message, "code": error.code.value}, status_code=status)
+
+
+def leaderboard_routes(sessions: async_sessionmaker[RequestSession], queue: JobQueue) -> list[Route]:
+    async def enqueue(
+        key: str, actor: str, sources: list[str] | None, force: bool, once: bool
+    ) -> tuple[db.Job, bool]:
+        uow = UnitOfWork(sessions, actor=actor)
+        try:
+            job, created = await request_refresh(uow, queue, key, actor, sources, force, once)
+            await uow.commit()
+            return job, created
+        except BaseException:
+            await uow.rollback()
+            raise
+        finally:
+            await uow.close()
+
+    async def probe(_: Request) -> Response:
+        return Response(status_code=200)
+
+    async def cron(_: Request) -> JSONResponse:
+        job, created = await enqueue(week_key(now()), "dapr:cron", None, False, once=True)
+        return JSONResponse(_job(job, created))
+
+    async def trigger(request: Request) -> JSONResponse:
+        async with sessions() as session:
+            try:
+                principal = await authenticate(session, request.headers.get("authorization"))
+            except BudgraphError as error:
+                return _error(error, 401)
+        if principal is None or not principal.allows(ApiKeyScope.WRITE):
+            code = ErrorCode.UNAUTHENTICATED if principal is None else ErrorCode.FORBIDDEN
+            return _error(BudgraphError("an API key with the `write` scope is required", code=code), 401)
+        try:
+            body = json.loads(await request.body() or b"{}")
+            sources = body.get("sources")
+            force = bool(body.get("force", True))
+            if sources is not None and (
+                not isinstance(sources, list) or not all(isinstance(s, str) for s in sources)
+            ):
+                raise ValueError("`sources` must be a list of source keys")
+        except (ValueError, AttributeError) as error:
+            return _error(BudgraphError(f"bad request body: {error}"), 400)
+        unknown = sorted(set(sources or []) - set(SOURCES))
+        if unknown:
+            return _error(BudgraphError(f"unknown leaderboard sources: {', '.join(unknown)}"), 400)
+        job, created = await enqueue(
+            manual_key(sources, force), principal.key_name, sources, force, once=False
+        )
+        return JSONResponse(_job(job, created), status_code=202)
+
+    async def health(_: Request) -> JSONResponse:
+        async with sessions() as session:
+            states = {row.key: row for row in (await session.scalars(select(db.LeaderboardSource))).all()}
+            weekly: db.Job | None = await session.scalar(
+                select(db.Job)
+                .where(db.Job.dedupe_key.like("leaderboards:%-W%"))
+                .order_by(db.Job.id.desc())
+                .limit(1)
+            )
+        rows = []
+        for key in sorted(SOURCES):
+            state = states.get(key)
+            last = state.last_success_started_at if state else None
+            rows.append(
+                {
+                    "source": key,
+                    "enabled": state.enabled if state else True,
+                    "last_started_at": state.last_started_at.isoformat()
+                    if state and state.last_started_at
+                    else None,
+                    "last_success_started_at": last.isoformat() if last else None,
+                    "last_finished_at": (
+                        state.last_finished_at.isoformat() if state and state.last_finished_at else None
+                    ),
+                    "last_status": state.last_status if state else None,
+                    "last_error": state.last_error if state else None,
+                    "next_due_at": (last + REFRESH_INTERVAL).isoformat() if last else None,
+                }
+            )
+        failing = [row["source"] for row in rows if row["last_status"] == "failed"]
+        return JSONResponse(
+            {
+                "status": "degraded" if failing else "ok",
+                "failing_sources": failing,
+                "last_weekly_job": _job(weekly, False) if weekly else None,
+                "sources": rows,
+            }
+        )
+
+    handler = Callable[[Request], Awaitable[Response]]
+    routes: list[tuple[str, handler, list[str]]] = [
+        (CRON_ROUTE, probe, ["OPTIONS"]),
+        (CRON_ROUTE, cron, ["POST"]),
+        (f"{CRON_ROUTE}/health", health, ["GET"]),
+        (f"{CRON_ROUTE}/trigger", trigger, ["POST"]),
+    ]
+    return [Route(path, endpoint, methods=methods) for path, endpoint, methods in routes]

@@ -1,0 +1,213 @@
+"""SQL for leaderboards: benchmarks, sources, and the entries of each source's current snapshot.
+
+A source's *current* snapshot is its latest (highest ``fetched_at``, then id); older snapshots are
+history and never ranked. An entry's standing (percentile, position) is computed with window
+functions over every current entry of its benchmark, before any filter, in the benchmark's own
+direction, so filtering a leaderboard never changes anyone's percentile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, Subquery, case, distinct, func, select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from budgraph import db
+from budgraph.kit.pagination import PageRequest
+from budgraph.kit.search import contains
+
+
+@dataclass(frozen=True)
+class RankedEntry:
+    """A current entry with its standing among the current entries of its benchmark."""
+
+    entry: db.LeaderboardEntry
+    percentile: float
+    position: int
+    fetched_at: datetime
+    benchmark_key: str
+
+
+@dataclass(frozen=True)
+class BenchmarkQuery:
+    search: str | None = None
+    source_keys: tuple[str, ...] | None = None
+    categories: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class EntryQuery:
+    search: str | None = None
+    matched_only: bool = False
+    model_ids: tuple[int, ...] | None = None
+
+
+def current_snapshots() -> Subquery:
+    """The latest snapshot of each source."""
+    snapshot = db.LeaderboardSnapshot
+    return (
+        select(snapshot.id, snapshot.fetched_at)
+        .ext(distinct_on(snapshot.source_id))
+        .order_by(snapshot.source_id, snapshot.fetched_at.desc(), snapshot.id.desc())
+        .subquery()
+    )
+
+
+def _goodness() -> ColumnElement[Any]:
+    """The score made "higher is better" whatever the benchmark's direction."""
+    entry = db.LeaderboardEntry
+    return case((db.Benchmark.higher_is_better, entry.score), else_=-entry.score)
+
+
+def ranked_entries(scope: ColumnElement[bool] | None = None) -> Subquery:
+    """Current entries (of the benchmarks in ``scope``) with goodness, percentile and position.
+
+    percentile = 100 * (1 - percent_rank) over the benchmark's entries, best first: the share of
+    the other entries that score no better; ties share the better value, a lone entry is 100.
+    """
+    entry = db.LeaderboardEntry
+    current = current_snapshots()
+    goodness = _goodness()
+    best_first: dict[str, Any] = {"partition_by": entry.benchmark_id, "order_by": goodness.desc()}
+    stmt = (
+        select(
+            entry,
+            goodness.label("goodness"),
+            (100 * (1 - func.percent_rank().over(**best_first))).label("percentile"),
+            func.rank().over(**best_first).label("position"),
+            current.c.fetched_at.label("fetched_at"),
+            db.Benchmark.key.label("benchmark_key"),
+        )
+        .join(current, current.c.id == entry.snapshot_id)
+        .join(db.Benchmark, db.Benchmark.id == entry.benchmark_id)
+    )
+    if scope is not None:
+        stmt = stmt.where(scope)
+    return stmt.subquery()
+
+
+def _select_ranked(ranked: Subquery) -> Select[Any]:
+    entry = aliased(db.LeaderboardEntry, ranked)
+    return select(entry, ranked.c.percentile, ranked.c.position, ranked.c.fetched_at, ranked.c.benchmark_key)
+
+
+def to_ranked(row: Row[Any]) -> RankedEntry:
+    entry, percentile, position, fetched_at, benchmark_key = row
+    return RankedEntry(entry, round(float(percentile), 2), int(position), fetched_at, benchmark_key)
+
+
+def leaderboard_statement(benchmark_id: int, query: EntryQuery) -> Select[Any]:
+    """The current entries of one benchmark, best first (its own direction), ties by raw name."""
+    ranked = ranked_entries(db.LeaderboardEntry.benchmark_id == benchmark_id)
+    stmt = _select_ranked(ranked)
+    if query.search:
+        stmt = stmt.where(ranked.c.raw_model_name.ilike(contains(query.search)))
+    if query.matched_only:
+        stmt = stmt.where(ranked.c.model_id.is_not(None))
+    if query.model_ids is not None:
+        stmt = stmt.where(ranked.c.model_id.in_(query.model_ids))
+    return stmt.order_by(ranked.c.goodness.desc(), ranked.c.raw_model_name.asc(), ranked.c.id.asc())
+
+
+async def best_scores(
+    session: AsyncSession, model_ids: Sequence[int], benchmark_keys: tuple[str, ...] | None
+) -> list[RankedEntry]:
+    """Per model and benchmark, its best current entry (several raw names can match one model)."""
+    entry = db.LeaderboardEntry
+    current = current_snapshots()
+    involved = (
+        select(entry.benchmark_id)
+        .join(current, current.c.id == entry.snapshot_id)
+        .where(entry.model_id.in_(model_ids))
+    )
+    scope = entry.benchmark_id.in_(involved)
+    if benchmark_keys is not None:
+        scope = scope & db.Benchmark.key.in_(benchmark_keys)
+    ranked = ranked_entries(scope)
+    stmt = (
+        _select_ranked(ranked)
+        .where(ranked.c.model_id.in_(model_ids))
+        .ext(distinct_on(ranked.c.model_id, ranked.c.benchmark_id))
+        .order_by(
+            ranked.c.model_id,
+            ranked.c.benchmark_id,
+            ranked.c.goodness.desc(),
+            ranked.c.raw_model_name.asc(),
+            ranked.c.id.asc(),
+        )
+    )
+    return [to_ranked(row) for row in (await session.execute(stmt)).all()]
+
+
+async def current_entry_counts(session: AsyncSession, benchmark_ids: Sequence[int]) -> dict[int, int]:
+    entry = db.LeaderboardEntry
+    current = current_snapshots()
+    rows = await session.execute(
+        select(entry.benchmark_id, func.count())
+        .join(current, current.c.id == entry.snapshot_id)
+        .where(entry.benchmark_id.in_(benchmark_ids))
+        .group_by(entry.benchmark_id)
+    )
+    return {benchmark_id: count for benchmark_id, count in rows.all()}
+
+
+def unmatched_names_statement(source_key: str | None) -> Select[Any]:
+    """Distinct raw names of current entries linked to no model, most entries first."""
+    entry = db.LeaderboardEntry
+    current = current_snapshots()
+    entries = func.count().label("entries")
+    stmt = (
+        select(entry.raw_model_name, entries, func.array_agg(distinct(entry.source)).label("sources"))
+        .join(current, current.c.id == entry.snapshot_id)
+        .where(entry.model_id.is_(None))
+        .group_by(entry.raw_model_name)
+    )
+    if source_key is not None:
+        stmt = stmt.where(entry.source == source_key)
+    return stmt.order_by(entries.desc(), entry.raw_model_name.asc())
+
+
+def benchmarks_statement(query: BenchmarkQuery) -> Select[Any]:
+    benchmark = db.Benchmark
+    stmt = select(benchmark)
+    if query.search:
+        pattern = contains(query.search)
+        stmt = stmt.where(benchmark.key.ilike(pattern) | benchmark.name.ilike(pattern))
+    if query.source_keys is not None:
+        stmt = stmt.where(benchmark.source_key.in_(query.source_keys))
+    if query.categories is not None:
+        stmt = stmt.where(benchmark.category.in_(query.categories))
+    return stmt.order_by(benchmark.key.asc(), benchmark.id.asc())
+
+
+async def benchmarks_by_keys(session: AsyncSession, keys: Sequence[str]) -> list[db.Benchmark]:
+    return list((await session.scalars(select(db.Benchmark).where(db.Benchmark.key.in_(keys)))).all())
+
+
+async def benchmarks_of_sources(session: AsyncSession, source_keys: Sequence[str]) -> list[db.Benchmark]:
+    rows = await session.scalars(
+        select(db.Benchmark).where(db.Benchmark.source_key.in_(source_keys)).order_by(db.Benchmark.key)
+    )
+    return list(rows.all())
+
+
+async def sources_by_keys(session: AsyncSession, keys: Sequence[str]) -> list[db.LeaderboardSource]:
+    rows = await session.scalars(select(db.LeaderboardSource).where(db.LeaderboardSource.key.in_(keys)))
+    return list(rows.all())
+
+
+async def fetch_row_page(
+    session: AsyncSession, stmt: Select[Any], page: PageRequest
+) -> tuple[list[Row[Any]], int, int]:
+    """Like ``kit.pagination.fetch_page``, for statements of several columns: rows, start, total."""
+    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    start, end = page.bounds(total)
+    if end <= start:
+        return [], start, total
+    return list((await session.execute(stmt.offset(start).limit(end - start))).all()), start, total
