@@ -159,7 +159,8 @@ async def test_a_failing_source_does_not_stop_the_others(
         )
     assert [(o.source, o.status) for o in later] == [("alpaca_eval", "unchanged"), ("bfcl", "succeeded")]
     alpaca_requests = [r for r in state.requests if "alpaca_eval" in r[0]]
-    assert alpaca_requests and all(etag is not None for _, etag in alpaca_requests)
+    assert alpaca_requests
+    assert all(etag is not None for _, etag in alpaca_requests)
     assert await _snapshots(session, "alpaca_eval") == 1
 
 
@@ -179,4 +180,5 @@ async def test_entries_are_matched_to_registry_models(
     assert matched
     assert all("llama-3.1-8b" in name.lower() for name, _ in matched)
     total = await session.scalar(select(func.count()).select_from(db.LeaderboardEntry))
-    assert total is not None and total > len(matched)
+    assert total is not None
+    assert total > len(matched)
