@@ -14,8 +14,10 @@ from budgraph.settings import Settings, get_settings
 app = typer.Typer(help="budgraph: the GraphQL registry of the Bud inference stack.", no_args_is_help=True)
 migrate_app = typer.Typer(help="Apply or revert database migrations.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+leaderboards_app = typer.Typer(help="Leaderboard sources.", no_args_is_help=True)
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(leaderboards_app, name="leaderboards")
 
 
 def _configured(settings: Settings) -> str:
@@ -167,6 +169,48 @@ def apikey_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) 
         typer.echo(f"no active API key named {name!r}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked {name}")
+
+
+async def _refresh_leaderboards(settings: Settings, sources: list[str] | None, force: bool) -> list[str]:
+    from budgraph.kit.db import create_engine, session_factory
+    from budgraph.leaderboards.refresh import refresh
+
+    engine = create_engine(settings)
+    try:
+        outcomes = await refresh(
+            session_factory(engine), settings, sources, force=force, offline=settings.leaderboards_offline
+        )
+    finally:
+        await engine.dispose()
+    return [
+        f"{o.source}: {o.status}"
+        + (f" ({o.entries} entries)" if o.entries else "")
+        + (f": {o.error}" if o.error else "")
+        for o in outcomes
+    ]
+
+
+@leaderboards_app.command("refresh")
+def leaderboards_refresh(
+    sources: Annotated[list[str] | None, typer.Argument(help="Source keys (default: all).")] = None,
+    force: Annotated[bool, typer.Option(help="Ignore the 7-day rule.")] = False,
+    offline: Annotated[
+        bool | None, typer.Option(help="Read the recorded samples (default: BUDGRAPH_LEADERBOARDS_OFFLINE).")
+    ] = None,
+) -> None:
+    """Refresh leaderboards now, in this process (the weekly job does the same in a worker)."""
+    from budgraph.leaderboards.sources import SOURCES
+
+    settings = get_settings()
+    _configured(settings)
+    unknown = sorted(set(sources or []) - set(SOURCES))
+    if unknown:
+        typer.echo(f"unknown sources: {', '.join(unknown)} (known: {', '.join(sorted(SOURCES))})", err=True)
+        raise typer.Exit(2)
+    if offline is not None:
+        settings = settings.model_copy(update={"leaderboards_offline": offline})
+    for line in asyncio.run(_refresh_leaderboards(settings, sources, force)):
+        typer.echo(line)
 
 
 def main() -> None:

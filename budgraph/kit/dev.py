@@ -44,7 +44,7 @@ async def _serve_and_work(settings: Settings) -> None:
 
 
 def run_dev(settings: Settings) -> None:
-    from budgraph.cli import _seed
+    from budgraph.cli import _refresh_leaderboards, _seed
     from budgraph.kit.migrate import upgrade
 
     # SIGTERM becomes KeyboardInterrupt too, so embedded servers are always stopped.
@@ -56,6 +56,8 @@ def run_dev(settings: Settings) -> None:
             embedded = stack.enter_context(EmbeddedServices(settings.data_dir))
             os.environ.setdefault("BUDGRAPH_DATABASE_URL", embedded.urls.database_url)
             os.environ.setdefault("BUDGRAPH_REDIS_URL", embedded.urls.redis_url)
+            # A bare machine may be offline: show leaderboards from the recorded samples.
+            os.environ.setdefault("BUDGRAPH_LEADERBOARDS_OFFLINE", "true")
             get_settings.cache_clear()
             settings = get_settings()
         assert settings.database_url is not None
@@ -63,6 +65,11 @@ def run_dev(settings: Settings) -> None:
             upgrade(settings.database_url)
             for line in asyncio.run(_seed(settings)):
                 log.info("seed: %s", line)
+            if settings.leaderboards_offline:
+                # Leaderboards from the recorded samples on first start (later starts: only the
+                # sources that are due, by the 7-day rule). Online, the weekly job fetches them.
+                for line in asyncio.run(_refresh_leaderboards(settings, None, False)):
+                    log.info("leaderboards: %s", line)
             asyncio.run(_serve_and_work(settings))
         except KeyboardInterrupt:
             log.info("shutting down")

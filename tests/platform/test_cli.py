@@ -46,3 +46,9 @@ def test_commands_need_a_database_url() -> None:
     )
     assert result.returncode == 2
     assert "BUDGRAPH_DATABASE_URL is not set" in result.stderr
+
+
+def test_leaderboards_refresh_refuses_unknown_sources(database_url: str) -> None:
+    result = _budgraph(database_url, "leaderboards", "refresh", "nope")
+    assert result.returncode == 2
+    assert "unknown sources: nope" in result.stderr

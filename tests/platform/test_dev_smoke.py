@@ -60,6 +60,9 @@ def test_dev_command_on_embedded_servers(tmp_path: Path) -> None:
                 time.sleep(0.5)
         assert answer is not None, (tmp_path / "dev.log").read_text()
         assert answer["data"]["registryVersion"] == 1
+        # leaderboards were loaded from the recorded samples (a bare machine may be offline)
+        health = httpx.get(f"http://127.0.0.1:{port}/leaderboard/extraction-cron/health", timeout=5).json()
+        assert {row["last_status"] for row in health["sources"]} == {"succeeded"}
         assert answer["data"]["engines"]["nodes"] == [
             {"latestVersion": {"version": "0.8.0", "containerImage": "budstudio/vllm-cuda:0.8.0"}}
         ]
