@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install dev test lint types pytest schema bench clean
+.PHONY: install dev test lint types pytest schema schema-check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ pytest: $(STAMP)
 ## Regenerate schema.graphql from the code (a test fails when it is stale).
 schema: $(STAMP)
 	$(BIN)/budgraph export-schema
+
+schema-check: $(STAMP)
+	$(BIN)/budgraph export-schema --check
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -107,10 +107,20 @@ def dev() -> None:
 
 
 @app.command("export-schema")
-def export_schema() -> None:
+def export_schema(
+    check: Annotated[
+        bool, typer.Option(help="Only check that schema.graphql is current (exit 1 if not).")
+    ] = False,
+) -> None:
     """Write schema.graphql from the code."""
-    from budgraph.kit.schema_file import SCHEMA_FILE, write_schema
+    from budgraph.kit.schema_file import SCHEMA_FILE, render_schema, write_schema
 
+    if check:
+        if not SCHEMA_FILE.exists() or SCHEMA_FILE.read_text(encoding="utf-8") != render_schema():
+            typer.echo(f"{SCHEMA_FILE} is stale: run `make schema`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{SCHEMA_FILE} is current")
+        return
     changed = write_schema()
     typer.echo(f"{SCHEMA_FILE} {'updated' if changed else 'unchanged'}")
 
