@@ -25,6 +25,8 @@ from budgraph.jobs.mutations import JobMutations
 from budgraph.jobs.queries import JobQueries
 from budgraph.jobs.subscriptions import JobSubscriptions
 from budgraph.kit.errors import BudgraphError, ErrorCode
+from budgraph.leaderboards.mutations import LeaderboardMutations
+from budgraph.leaderboards.queries import LeaderboardQueries
 from budgraph.models.mutations import ModelMutations
 from budgraph.models.queries import ModelQueries
 from budgraph.providers.mutations import ProviderMutations
@@ -68,6 +70,7 @@ class Query(
     ProviderQueries,
     HardwareQueries,
     JobQueries,
+    LeaderboardQueries,
 ):
     pass
 
@@ -82,6 +85,7 @@ class Mutation(
     HardwareMutations,
     ModelMutations,
     JobMutations,
+    LeaderboardMutations,
 ):
     pass
 

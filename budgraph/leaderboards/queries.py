@@ -60,9 +60,7 @@ def _mean_percentile(cells: list[ComparisonCell]) -> float | None:
 
 async def compare(info: Info, ids: list[strawberry.ID], benchmarks: list[str] | None) -> ModelComparison:
     if not MIN_COMPARED <= len(ids) <= MAX_COMPARED:
-        raise BudgraphError(
-            f"compare {MIN_COMPARED} to {MAX_COMPARED} models; {len(ids)} given", field="ids"
-        )
+        raise BudgraphError(f"compare {MIN_COMPARED} to {MAX_COMPARED} models; {len(ids)} given", field="ids")
     pks = [expect_global_id(id, "Model") for id in ids]
     if len(set(pks)) != len(pks):
         raise BudgraphError("a model is given twice", field="ids")
@@ -71,19 +69,21 @@ async def compare(info: Info, ids: list[strawberry.ID], benchmarks: list[str] | 
     if missing:
         raise NotFound(f"no model with id {', '.join(missing)}", field="ids")
     keys = _benchmark_keys(benchmarks)
-    scores = await info.context.loaders.get(loaders.ScoresByModelLoader, keys).load_many(pks)
     if keys is not None:
         found = await info.context.loaders.get(loaders.BenchmarkByKeyLoader).load_many(list(keys))
         unknown = [key for key, row in zip(keys, found, strict=True) if row is None]
         if unknown:
             raise NotFound(f"no benchmark {', '.join(map(repr, unknown))}", field="benchmarks")
-    else:
+    scores = await info.context.loaders.get(loaders.ScoresByModelLoader, keys).load_many(pks)
+    if keys is None:
         seen = {ranked.benchmark_key: ranked.entry.benchmark_id for entries in scores for ranked in entries}
         found = await info.context.loaders.get(loaders.BenchmarkByIdLoader).load_many(
             [seen[key] for key in sorted(seen)]
         )
     by_cell: dict[tuple[int, int], RankedEntry] = {
-        (pk, ranked.entry.benchmark_id): ranked for pk, entries in zip(pks, scores, strict=True) for ranked in entries
+        (pk, ranked.entry.benchmark_id): ranked
+        for pk, entries in zip(pks, scores, strict=True)
+        for ranked in entries
     }
     rows: list[ComparisonRow] = []
     for benchmark in found:
@@ -153,8 +153,10 @@ class LeaderboardQueries:
         ],
         filter: Annotated[
             LeaderboardEntryFilter | None,
-            strawberry.argument(description="Which entries to list; positions and percentiles stay"
-            " those of the whole snapshot."),
+            strawberry.argument(
+                description="Which entries to list; positions and percentiles stay"
+                " those of the whole snapshot."
+            ),
         ] = None,
         first: First = None,
         after: After = None,
@@ -187,7 +189,9 @@ class LeaderboardQueries:
         info: Info,
         ids: Annotated[
             list[strawberry.ID],
-            strawberry.argument(description="Global ids of 2 to 20 models, each once; columns follow this order."),
+            strawberry.argument(
+                description="Global ids of 2 to 20 models, each once; columns follow this order."
+            ),
         ],
         benchmarks: Annotated[
             list[str] | None,
@@ -229,7 +233,9 @@ class LeaderboardQueries:
             ),
         )
 
-    @strawberry.field(description="Every leaderboard source the registry knows, by key, with its refresh state.")
+    @strawberry.field(
+        description="Every leaderboard source the registry knows, by key, with its refresh state."
+    )
     async def leaderboard_sources(self, info: Info) -> list[LeaderboardSource]:
         keys = sorted(SOURCES)
         rows = await info.context.loaders.get(loaders.LeaderboardSourceRowByKeyLoader).load_many(keys)

@@ -98,7 +98,7 @@ def _select_ranked(ranked: Subquery) -> Select[Any]:
 
 
 def to_ranked(row: Row[Any]) -> RankedEntry:
-    entry, percentile, position, fetched_at, benchmark_key = row
+    entry, percentile, position, fetched_at, benchmark_key = tuple(row)
     return RankedEntry(entry, round(float(percentile), 2), int(position), fetched_at, benchmark_key)
 
 
@@ -126,7 +126,7 @@ async def best_scores(
         .join(current, current.c.id == entry.snapshot_id)
         .where(entry.model_id.in_(model_ids))
     )
-    scope = entry.benchmark_id.in_(involved)
+    scope: ColumnElement[bool] = entry.benchmark_id.in_(involved)
     if benchmark_keys is not None:
         scope = scope & db.Benchmark.key.in_(benchmark_keys)
     ranked = ranked_entries(scope)
@@ -162,7 +162,7 @@ def unmatched_names_statement(source_key: str | None) -> Select[Any]:
     entry = db.LeaderboardEntry
     current = current_snapshots()
     entries = func.count().label("entries")
-    stmt = (
+    stmt: Select[Any] = (
         select(entry.raw_model_name, entries, func.array_agg(distinct(entry.source)).label("sources"))
         .join(current, current.c.id == entry.snapshot_id)
         .where(entry.model_id.is_(None))

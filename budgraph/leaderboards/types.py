@@ -50,7 +50,9 @@ def _match_method(value: str | None) -> LeaderboardMatchMethod | None:
     return known.get(value) if value is not None else None
 
 
-@strawberry.type(description="A public leaderboard the registry reads every week, and how its refreshes went.")
+@strawberry.type(
+    description="A public leaderboard the registry reads every week, and how its refreshes went."
+)
 class LeaderboardSource:
     key: str = strawberry.field(description="Stable short name, e.g. `lmarena`; prefixes its benchmark keys.")
     name: str = strawberry.field(description="Display name.")
@@ -112,7 +114,9 @@ class Benchmark(Node):
     )
     name: str = strawberry.field(description="Display name.")
     category: str | None = strawberry.field(description="What it measures, e.g. `coding`, `chat`, `cost`.")
-    unit: str | None = strawberry.field(description="What a score is printed in, e.g. `Elo`, `%`, `tokens/s`.")
+    unit: str | None = strawberry.field(
+        description="What a score is printed in, e.g. `Elo`, `%`, `tokens/s`."
+    )
     scale: str | None = strawberry.field(
         description="The score's scale: `0-100`, `0-1` (bounded scores), `elo` (a relative rating) or"
         " `unbounded` (a measurement such as a speed or a price)."
@@ -170,7 +174,9 @@ class LeaderboardEntry:
     score: Decimal = strawberry.field(
         description="The score as published, in the benchmark's unit and scale (see `benchmark`)."
     )
-    rank: int | None = strawberry.field(description="The rank the leaderboard publishes, if it publishes one.")
+    rank: int | None = strawberry.field(
+        description="The rank the leaderboard publishes, if it publishes one."
+    )
     position: int = strawberry.field(
         description="1-based position by score in the benchmark's current snapshot, in the benchmark's"
         " direction; tied scores share a position."

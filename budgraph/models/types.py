@@ -33,6 +33,7 @@ from budgraph.models import loaders
 if TYPE_CHECKING:
     from budgraph.compatibility.types import ModelArchitecture
     from budgraph.jobs.types import Job, ModelFile, ScanResult
+    from budgraph.leaderboards.types import LeaderboardEntry
 
 
 @strawberry.type(description="A license models are published under.")
@@ -240,6 +241,25 @@ class Model(Node, Tracked):
             return None
         row = await info.context.loaders.get(ModelArchitectureByClassNameLoader).load(self.architecture_name)
         return ModelArchitecture.from_row(row) if row else None
+
+    @strawberry.field(
+        description="Its scores in current (latest) leaderboard snapshots: one per benchmark (the best"
+        " when several leaderboard names link to it), by benchmark key."
+    )
+    async def scores(
+        self,
+        info: Info,
+        benchmarks: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description="Only these benchmarks (keys such as `lmarena:text_overall`); unknown keys"
+                " match nothing."
+            ),
+        ] = None,
+    ) -> list[Annotated[LeaderboardEntry, strawberry.lazy("budgraph.leaderboards.types")]]:
+        from budgraph.leaderboards.queries import scores_of_model
+
+        return await scores_of_model(info, self.pk, benchmarks)
 
 
 @strawberry.enum(description="What to sort models by.")
