@@ -75,7 +75,9 @@ class LeaderboardEntry(IdMixin, TimestampMixin, Base):
     )
 
     benchmark_id: Mapped[int] = mapped_column(ForeignKey("benchmark.id", ondelete="CASCADE"), nullable=False)
-    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("leaderboard_snapshot.id", ondelete="CASCADE"))
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("leaderboard_snapshot.id", ondelete="CASCADE"), nullable=False
+    )
     model_id: Mapped[int | None] = mapped_column(ForeignKey("model.id", ondelete="SET NULL"))
     match_method: Mapped[str | None] = mapped_column(Text)
     raw_model_name: Mapped[str] = mapped_column(Text, nullable=False)

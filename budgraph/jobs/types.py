@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from budgraph.models.types import Model
 
 
-@strawberry.type(description="A background job: extracting a model's facts or scanning its files.")
+@strawberry.type(
+    description="A background job: extracting a model's facts, scanning its files, or refreshing"
+    " leaderboards."
+)
 class Job(Node):
     model_pk: strawberry.Private[int | None]
     kind: JobKind = strawberry.field(description="What the job does.")
@@ -30,8 +33,10 @@ class Job(Node):
     attempts: int = strawberry.field(description="How many times a worker has started the job.")
     error: str | None = strawberry.field(description="Why the job failed, or why the last attempt did.")
     result: JSON | None = strawberry.field(description="What the job produced (a summary), once succeeded.")
-    target: str = strawberry.field(description="What the job works on, e.g. `org/model@main`.")
-    revision: str | None = strawberry.field(description="The model revision the job works on.")
+    target: str = strawberry.field(
+        description="What the job works on, e.g. `org/model@main`, or the leaderboard sources it refreshes."
+    )
+    revision: str | None = strawberry.field(description="The model revision a model job works on.")
     requested_by: str = strawberry.field(description="The API key name that asked for the job.")
     created_at: datetime = strawberry.field(description="When the job was requested.")
     updated_at: datetime = strawberry.field(description="When the job row last changed.")
@@ -59,7 +64,7 @@ class Job(Node):
             finished_at=row.finished_at,
         )
 
-    @strawberry.field(description="The model the job works on.")
+    @strawberry.field(description="The model a model job works on (null for leaderboard refreshes).")
     async def model(self, info: Info) -> Annotated[Model, strawberry.lazy("budgraph.models.types")] | None:
         from budgraph.models.loaders import ModelByIdLoader
         from budgraph.models.types import Model

@@ -2,8 +2,7 @@
 
 PostgreSQL rounds a value with more decimal places than the column's scale without complaint, and
 fails on one with too many integer digits; both are refused here so that what a client writes is
-exactly what it reads back. GraphQL's ``Decimal`` scalar (strawberry's) writes ``str(value)``: exact,
-but in exponent form below 1e-6 (``1E-8``).
+exactly what it reads back. The GraphQL ``Decimal`` scalar (graphql/common.py) writes plain notation.
 """
 
 from __future__ import annotations

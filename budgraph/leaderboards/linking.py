@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, func, select, update
 
 from budgraph import db
 from budgraph.kit.db import RequestSession
@@ -17,25 +17,35 @@ async def load_matcher(session: RequestSession) -> ModelMatcher:
 
 
 async def relink(session: RequestSession, matcher: ModelMatcher | None = None) -> int:
-    """Match every distinct raw name again; returns how many entries changed their model."""
+    """Match every distinct raw name again; returns how many entries changed their model.
+
+    One grouped read, then one batched UPDATE (executemany) for the names whose model changed.
+    """
     matcher = matcher or await load_matcher(session)
-    current = (
+    entry = db.LeaderboardEntry
+    groups = (
         await session.execute(
-            select(db.LeaderboardEntry.raw_model_name, db.LeaderboardEntry.model_id).distinct()
+            select(entry.raw_model_name, entry.model_id, func.count()).group_by(
+                entry.raw_model_name, entry.model_id
+            )
         )
     ).all()
-    changed = 0
-    for name in sorted({row.raw_model_name for row in current}):
-        result: MatchResult = matcher.match(name)
-        outcome = await session.execute(
-            update(db.LeaderboardEntry)
-            .where(
-                db.LeaderboardEntry.raw_model_name == name,
-                db.LeaderboardEntry.model_id.is_distinct_from(result.model_id),
-            )
-            .values(model_id=result.model_id, match_method=result.method)
+    results: dict[str, MatchResult] = {}
+    changed, updates = 0, {}
+    for name, model_id, count in groups:
+        result = results.setdefault(name, matcher.match(name))
+        if result.model_id != model_id:
+            changed += count
+            updates[name] = {"name": name, "model": result.model_id, "method": result.method}
+    if updates:
+        table = db.LeaderboardEntry.__table__
+        assert isinstance(table, Table)
+        await session.execute(
+            update(table)
+            .where(table.c.raw_model_name == bindparam("name"))
+            .values(model_id=bindparam("model"), match_method=bindparam("method")),
+            list(updates.values()),
         )
-        changed += int(getattr(outcome, "rowcount", 0) or 0)
     return changed
 
 

@@ -52,10 +52,11 @@ async def scores_of_model(info: Info, model_pk: int, benchmarks: list[str] | Non
     return [LeaderboardEntry.from_ranked(entry) for entry in ranked]
 
 
-def _mean_percentile(cells: list[ComparisonCell]) -> float | None:
-    if not cells:
+def _mean_percentile(scored: list[RankedEntry]) -> float | None:
+    """The mean of unrounded percentiles, rounded once. Raw scores are never averaged."""
+    if not scored:
         return None
-    return round(sum(cell.percentile for cell in cells) / len(cells), 2)
+    return round(sum(ranked.percentile for ranked in scored) / len(scored), 2)
 
 
 async def compare(info: Info, ids: list[strawberry.ID], benchmarks: list[str] | None) -> ModelComparison:
@@ -80,30 +81,32 @@ async def compare(info: Info, ids: list[strawberry.ID], benchmarks: list[str] | 
         found = await info.context.loaders.get(loaders.BenchmarkByIdLoader).load_many(
             [seen[key] for key in sorted(seen)]
         )
-    by_cell: dict[tuple[int, int], RankedEntry] = {
+    by_cell = {
         (pk, ranked.entry.benchmark_id): ranked
         for pk, entries in zip(pks, scores, strict=True)
         for ranked in entries
     }
-    rows: list[ComparisonRow] = []
-    for benchmark in found:
-        assert benchmark is not None
-        cells = [by_cell.get((pk, benchmark.id)) for pk in pks]
-        rows.append(
-            ComparisonRow(
-                benchmark=Benchmark.from_row(benchmark),
-                cells=[ComparisonCell.from_ranked(cell) if cell else None for cell in cells],
-            )
+    row_benchmarks = [benchmark for benchmark in found if benchmark is not None]
+    grid = [[by_cell.get((pk, benchmark.id)) for pk in pks] for benchmark in row_benchmarks]
+    rows = [
+        ComparisonRow(
+            benchmark=Benchmark.from_row(benchmark),
+            cells=[ComparisonCell.from_ranked(cell) if cell else None for cell in cells],
         )
-    model_types = [Model.from_row(row) for row in models if row is not None]
+        for benchmark, cells in zip(row_benchmarks, grid, strict=True)
+    ]
     summary = []
-    for index, model in enumerate(model_types):
-        scored = [cell for row in rows if (cell := row.cells[index]) is not None]
+    for column, row in enumerate(models):
+        assert row is not None
+        scored = [cell for cells in grid if (cell := cells[column]) is not None]
         summary.append(
             ComparisonSummary(
-                model=model, mean_percentile=_mean_percentile(scored), benchmark_count=len(scored)
+                model=Model.from_row(row),
+                mean_percentile=_mean_percentile(scored),
+                benchmark_count=len(scored),
             )
         )
+    model_types = [summary_row.model for summary_row in summary]
     return ModelComparison(models=model_types, rows=rows, summary=summary)
 
 

@@ -29,6 +29,7 @@ from budgraph.leaderboards.sources import (
     fetch_source,
     sample_payloads,
 )
+from budgraph.registry.recorder import record_changes
 
 REFRESH_INTERVAL = timedelta(days=7)
 Clock = Callable[[], datetime]
@@ -38,7 +39,7 @@ Progress = Callable[[int, str], Awaitable[None]]
 @dataclass(frozen=True)
 class SourceOutcome:
     source: str
-    status: str  # succeeded | unchanged | failed | not_due
+    status: str  # succeeded | unchanged | failed | not_due | disabled
     entries: int = 0
     error: str | None = None
 
@@ -147,11 +148,16 @@ async def refresh_source(
     force: bool = False,
     clock: Clock = now,
     job_id: int | None = None,
+    named: bool = False,
 ) -> SourceOutcome:
-    """Refresh one source if it is due; ``client=None`` reads its recorded sample (offline)."""
+    """Refresh one source if it is due (and enabled, unless ``named`` explicitly); ``client=None``
+    reads its recorded sample (offline)."""
     async with sessions() as session:
         state = await _state(session, source)
         started = clock()
+        if not state.enabled and not named:
+            await session.rollback()
+            return SourceOutcome(source.key, "disabled")
         if not is_due(state, started, force):
             await session.rollback()
             return SourceOutcome(source.key, "not_due")
@@ -181,6 +187,7 @@ async def refresh_source(
             state.last_status, state.last_error = SourceRunStatus.SUCCEEDED.value, None
             state.last_success_started_at, state.last_finished_at = started, clock()
             state.validators = {url: asdict(v) for url, v in validators.items()}
+            await record_changes(session, f"leaderboards:{source.key}")
             await session.commit()
         return SourceOutcome(source.key, "succeeded", entries=count)
     except Exception as error:  # each source fails on its own; the error is kept for operators
@@ -212,7 +219,14 @@ async def refresh(
             http = None if offline else (client or own_client)
             outcomes.append(
                 await refresh_source(
-                    sessions, source, settings, http, force=force, clock=clock, job_id=job_id
+                    sessions,
+                    source,
+                    settings,
+                    http,
+                    force=force,
+                    clock=clock,
+                    job_id=job_id,
+                    named=bool(keys),
                 )
             )
     finally:

@@ -22,6 +22,10 @@ from budgraph import db
 from budgraph.kit.pagination import PageRequest
 from budgraph.kit.search import contains
 
+# A SELECT of any number of columns (the entity-only statements are ``Select[Any]``).
+RowsSelect = Select[*tuple[Any, ...]]
+AnyRow = Row[*tuple[Any, ...]]
+
 
 @dataclass(frozen=True)
 class RankedEntry:
@@ -92,17 +96,17 @@ def ranked_entries(scope: ColumnElement[bool] | None = None) -> Subquery:
     return stmt.subquery()
 
 
-def _select_ranked(ranked: Subquery) -> Select[Any]:
+def _select_ranked(ranked: Subquery) -> RowsSelect:
     entry = aliased(db.LeaderboardEntry, ranked)
     return select(entry, ranked.c.percentile, ranked.c.position, ranked.c.fetched_at, ranked.c.benchmark_key)
 
 
-def to_ranked(row: Row[Any]) -> RankedEntry:
+def to_ranked(row: AnyRow) -> RankedEntry:
     entry, percentile, position, fetched_at, benchmark_key = tuple(row)
-    return RankedEntry(entry, round(float(percentile), 2), int(position), fetched_at, benchmark_key)
+    return RankedEntry(entry, float(percentile), int(position), fetched_at, benchmark_key)
 
 
-def leaderboard_statement(benchmark_id: int, query: EntryQuery) -> Select[Any]:
+def leaderboard_statement(benchmark_id: int, query: EntryQuery) -> RowsSelect:
     """The current entries of one benchmark, best first (its own direction), ties by raw name."""
     ranked = ranked_entries(db.LeaderboardEntry.benchmark_id == benchmark_id)
     stmt = _select_ranked(ranked)
@@ -157,12 +161,12 @@ async def current_entry_counts(session: AsyncSession, benchmark_ids: Sequence[in
     return {benchmark_id: count for benchmark_id, count in rows.all()}
 
 
-def unmatched_names_statement(source_key: str | None) -> Select[Any]:
+def unmatched_names_statement(source_key: str | None) -> RowsSelect:
     """Distinct raw names of current entries linked to no model, most entries first."""
     entry = db.LeaderboardEntry
     current = current_snapshots()
     entries = func.count().label("entries")
-    stmt: Select[Any] = (
+    stmt: RowsSelect = (
         select(entry.raw_model_name, entries, func.array_agg(distinct(entry.source)).label("sources"))
         .join(current, current.c.id == entry.snapshot_id)
         .where(entry.model_id.is_(None))
@@ -203,8 +207,8 @@ async def sources_by_keys(session: AsyncSession, keys: Sequence[str]) -> list[db
 
 
 async def fetch_row_page(
-    session: AsyncSession, stmt: Select[Any], page: PageRequest
-) -> tuple[list[Row[Any]], int, int]:
+    session: AsyncSession, stmt: RowsSelect, page: PageRequest
+) -> tuple[list[AnyRow], int, int]:
     """Like ``kit.pagination.fetch_page``, for statements of several columns: rows, start, total."""
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     start, end = page.bounds(total)

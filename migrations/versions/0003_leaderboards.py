@@ -84,7 +84,9 @@ def upgrade() -> None:
     op.add_column("benchmark", sa.Column("source_key", sa.Text(), nullable=True))
     op.add_column("benchmark", sa.Column("scale", sa.Text(), nullable=True))
     op.create_index(op.f("ix_benchmark_source_key"), "benchmark", ["source_key"], unique=False)
-    op.add_column("leaderboard_entry", sa.Column("snapshot_id", sa.BigInteger(), nullable=True))
+    # Entries written before snapshots existed cannot be placed in time: none were ever written.
+    op.execute("DELETE FROM leaderboard_entry")
+    op.add_column("leaderboard_entry", sa.Column("snapshot_id", sa.BigInteger(), nullable=False))
     op.add_column("leaderboard_entry", sa.Column("match_method", sa.Text(), nullable=True))
     op.add_column(
         "leaderboard_entry",

@@ -182,3 +182,15 @@ async def test_entries_are_matched_to_registry_models(
     total = await session.scalar(select(func.count()).select_from(db.LeaderboardEntry))
     assert total is not None
     assert total > len(matched)
+
+
+async def test_disabled_sources_are_skipped_unless_named(
+    sessions: async_sessionmaker[RequestSession], session: RequestSession
+) -> None:
+    session.add(db.LeaderboardSource(key="mteb", name="MTEB", enabled=False, validators={}))
+    await session.commit()
+    outcomes = {o.source: o.status for o in await refresh(sessions, SETTINGS, offline=True, clock=Clock(T0))}
+    assert outcomes["mteb"] == "disabled"
+    assert set(outcomes.values()) == {"succeeded", "disabled"}
+    named = await refresh(sessions, SETTINGS, ["mteb"], offline=True, clock=Clock(T0))
+    assert [(o.source, o.status) for o in named] == [("mteb", "succeeded")]
