@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,8 +39,11 @@ class Settings(BaseSettings):
         default=None, description="Local object store; default <data_dir>/objects."
     )
     # Extraction sources.
-    hf_endpoint: str = "https://huggingface.co"
-    hf_token: str | None = None
+    # The Hub's own variables are honoured too (BUDGRAPH_ ones win).
+    hf_endpoint: str = Field(
+        default="https://huggingface.co", validation_alias=AliasChoices("BUDGRAPH_HF_ENDPOINT", "HF_ENDPOINT")
+    )
+    hf_token: str | None = Field(default=None, validation_alias=AliasChoices("BUDGRAPH_HF_TOKEN", "HF_TOKEN"))
     allow_private_urls: bool = False
     # Scanning.
     clamd_address: str = "unix:///var/run/clamav/clamd.ctl"
