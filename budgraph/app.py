@@ -48,7 +48,7 @@ def create_app(
     if queue is None:
         if not settings.redis_url:
             raise RuntimeError("BUDGRAPH_REDIS_URL is not set and no embedded Redis was started")
-        queue = ArqJobQueue(settings.redis_url)
+        queue = ArqJobQueue(settings.redis_url, settings.queue_name)
     store = store or object_store(settings)
     graphql = BudgraphGraphQL(
         sessions,

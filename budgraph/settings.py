@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     )
     # Uploads and jobs.
     upload_max_bytes: int = Field(default=2 * 1024**3, ge=1)
+    queue_name: str = Field(default="budgraph:queue", description="The arq queue's Redis key.")
     job_max_attempts: int = Field(default=5, ge=1)
     job_timeout_seconds: int = Field(default=3600, ge=10)
     job_retry_base_seconds: float = Field(default=5.0, gt=0)

@@ -8,7 +8,7 @@ from arq import cron, func
 from arq.connections import RedisSettings
 
 from budgraph.app import object_store
-from budgraph.jobs.queue import QUEUE_NAME, ArqJobQueue
+from budgraph.jobs.queue import ArqJobQueue
 from budgraph.kit.db import create_engine, session_factory
 from budgraph.settings import get_settings
 from workers.jobs import (
@@ -28,7 +28,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["engine"] = engine
     ctx["sessions"] = session_factory(engine)
     assert settings.redis_url is not None
-    ctx["queue"] = ArqJobQueue(settings.redis_url)
+    ctx["queue"] = ArqJobQueue(settings.redis_url, settings.queue_name)
     ctx["store"] = object_store(settings)
     await ctx["store"].ensure_ready()
 
@@ -66,7 +66,7 @@ class WorkerSettings:
     cron_jobs: ClassVar[list[Any]] = cron_jobs()
     on_startup = startup
     on_shutdown = shutdown
-    queue_name = QUEUE_NAME
+    queue_name = get_settings().queue_name
     max_tries = 5
     job_timeout = get_settings().job_timeout_seconds
     keep_result = 3600

@@ -8,6 +8,7 @@ import hashlib
 import json
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ class HubState:
     repos: dict[str, HubRepo] = field(default_factory=dict)
     static: dict[str, Path] = field(default_factory=dict)  # /static/<name>/... serves that folder
     failures: dict[str, int] = field(default_factory=dict)  # path prefix -> status to answer with
+    delays: dict[str, float] = field(default_factory=dict)  # path prefix -> seconds before answering
     redirects: dict[str, str] = field(default_factory=dict)  # exact path -> Location
     ignore_range: bool = False
     requests: list[Request] = field(default_factory=list)
@@ -77,6 +79,9 @@ class HubHandler(BaseHTTPRequestHandler):
 
     def _handle(self, head: bool) -> None:
         path = unquote(urlsplit(self.path).path)
+        for prefix, seconds in list(self.state.delays.items()):
+            if path.startswith(prefix):
+                time.sleep(seconds)
         request = Request(
             self.command,
             path,
