@@ -127,12 +127,16 @@ def _server(args: list[str], env: dict[str, str], port: int) -> Iterator[str]:
     process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(300):
             try:
                 httpx.get(base + "/", timeout=1)
                 break
             except httpx.HTTPError:
+                if process.poll() is not None:
+                    raise SystemExit(f"{' '.join(args)} exited with {process.returncode}") from None
                 time.sleep(0.1)
+        else:
+            raise SystemExit(f"{' '.join(args)} did not start")
         yield base
     finally:
         process.terminate()
@@ -154,15 +158,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     options = parser.parse_args()
     admin = os.environ.get("BUDGRAPH_BENCH_DATABASE_URL") or os.environ.get("BUDGRAPH_TEST_DATABASE_URL")
+    redis_url = os.environ.get("BUDGRAPH_BENCH_REDIS_URL") or os.environ.get("BUDGRAPH_TEST_REDIS_URL")
     embedded = None
-    if not admin:
+    if not admin or not redis_url:
         from budgraph.kit.embedded import EmbeddedServices
 
         embedded = EmbeddedServices(ROOT / ".budgraph" / "bench")
-        admin = embedded.start().database_url
+        urls = embedded.start()
+        admin, redis_url = admin or urls.database_url, redis_url or urls.redis_url
     try:
         url = asyncio.run(_prepare(admin))
-        env = {**os.environ, "BUDGRAPH_DATABASE_URL": url}
+        env = {**os.environ, "BUDGRAPH_DATABASE_URL": url, "BUDGRAPH_REDIS_URL": redis_url}
         subprocess.run(
             [sys.executable, "-m", "budgraph", "migrate", "upgrade"], env=env, cwd=ROOT, check=True
         )

@@ -80,7 +80,9 @@ class BudgraphGraphQL(GraphQL[Context, None]):
                 principal = await authenticate(uow.session, request.headers.get("authorization"))
             except BudgraphError as error:
                 return error_response(error, 401)
-            if principal is None and self.settings.require_api_key_for_reads and request.method != "GET":
+            # The playground page itself (a GET without a query) stays open; every operation needs a key.
+            page_only = request.method == "GET" and "query" not in request.query_params
+            if principal is None and self.settings.require_api_key_for_reads and not page_only:
                 return error_response(
                     BudgraphError(
                         "an API key is required (Authorization: Bearer <key>)", code=ErrorCode.UNAUTHENTICATED

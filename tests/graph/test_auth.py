@@ -66,6 +66,8 @@ async def test_reads_can_require_a_key(
     try:
         response = await client.post("{ registryVersion }")
         assert response.status_code == 401
+        by_get = await client.http.get("/graphql", params={"query": "{ registryVersion }"})
+        assert by_get.status_code == 401
         assert (await client.data("{ registryVersion }", token=key)) == {"registryVersion": 0}
     finally:
         current.require_api_key_for_reads = False
