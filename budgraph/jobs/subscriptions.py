@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from budgraph.db.enums import ApiKeyScope
 from budgraph.graphql.context import Info
 from budgraph.jobs import repository
 from budgraph.jobs.queue import ArqJobQueue, channel
@@ -37,6 +38,8 @@ class JobSubscriptions:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The job's global id.")],
     ) -> AsyncGenerator[Job, None]:
+        if info.context.settings.require_api_key_for_reads:
+            info.context.require(ApiKeyScope.READ)
         job_id = expect_global_id(id, "Job")
         queue = info.context.queue
         assert isinstance(queue, ArqJobQueue)
