@@ -37,6 +37,7 @@ from budgraph.kit.pagination import (
     PageRequest,
     build_connection,
     fetch_page,
+    paginate,
 )
 from budgraph.models import repository as models_repository
 
@@ -118,13 +119,13 @@ class CompatibilityQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[ModelArchitecture]:
-        page = PageRequest.parse(first, after, last, before)
         order = (order_by.field.value, order_by.direction.value) if order_by else None
         stmt = repository.architectures_statement(architecture_query(filter)).order_by(
             *loaders.architecture_order(order)
         )
-        rows, start, total = await fetch_page(info.context.session, stmt, page)
-        return build_connection(rows, start, total, ModelArchitecture.from_row)
+        return await paginate(
+            info.context.session, stmt, ModelArchitecture.from_row, first, after, last, before
+        )
 
     @strawberry.field(description="One model architecture, by global id or by class name (give exactly one).")
     async def model_architecture(
@@ -157,7 +158,6 @@ class CompatibilityQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[ParserRule]:
-        page = PageRequest.parse(first, after, last, before)
         query = repository.RuleQuery(
             engine_slugs=tuple(filter.engine_slugs) if filter and filter.engine_slugs is not None else None,
             rule_type=filter.rule_type.value if filter and filter.rule_type else None,
@@ -176,8 +176,7 @@ class CompatibilityQueries:
                 RULE_ORDER_COLUMNS, order_by.field.value, order_by.direction.value, db.ParserRule.id
             )
         stmt = repository.rules_statement(query).order_by(*order)
-        rows, start, total = await fetch_page(info.context.session, stmt, page)
-        return build_connection(rows, start, total, ParserRule.from_row)
+        return await paginate(info.context.session, stmt, ParserRule.from_row, first, after, last, before)
 
     @strawberry.field(
         description="The engine versions that can serve a model or architecture, each with its container"

@@ -30,9 +30,7 @@ from budgraph.kit.pagination import (
     Connection,
     First,
     Last,
-    PageRequest,
-    build_connection,
-    fetch_page,
+    paginate,
 )
 
 ENGINE_ORDER_COLUMNS = {"name": db.Engine.name, "slug": db.Engine.slug, "created_at": db.Engine.created_at}
@@ -78,14 +76,12 @@ class EngineQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Engine]:
-        page = PageRequest.parse(first, after, last, before)
         query = repository.EngineQuery(
             search=filter.search if filter else None,
             slugs=tuple(filter.slugs) if filter and filter.slugs is not None else None,
         )
         stmt = repository.engines_statement(query, engine_order(order_by))
-        rows, start, total = await fetch_page(info.context.session, stmt, page)
-        return build_connection(rows, start, total, Engine.from_row)
+        return await paginate(info.context.session, stmt, Engine.from_row, first, after, last, before)
 
     @strawberry.field(description="One engine, by global id or by slug (give exactly one).")
     async def engine(
@@ -123,13 +119,11 @@ class EngineQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[EngineVersion]:
-        page = PageRequest.parse(first, after, last, before)
         order = loaders.version_order(*order_key(order_by))
         if order_by is None:
             order = [db.EngineVersion.engine_id.asc(), *order]
         stmt = repository.versions_statement(version_query(filter)).order_by(*order)
-        rows, start, total = await fetch_page(info.context.session, stmt, page)
-        return build_connection(rows, start, total, EngineVersion.from_row)
+        return await paginate(info.context.session, stmt, EngineVersion.from_row, first, after, last, before)
 
     @strawberry.field(description="One engine version by global id.")
     async def engine_version(

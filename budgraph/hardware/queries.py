@@ -30,7 +30,7 @@ from budgraph.kit.pagination import (
     Last,
     PageRequest,
     build_connection,
-    fetch_page,
+    paginate,
 )
 
 
@@ -72,12 +72,10 @@ class HardwareQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Hardware]:
-        page = PageRequest.parse(first, after, last, before)
         stmt = repository.hardware_statement(hardware_query(filter)).order_by(
             *repository.hardware_order(*hardware_order_key(order_by))
         )
-        rows, start, total = await fetch_page(info.context.session, stmt, page)
-        return build_connection(rows, start, total, Hardware.from_row)
+        return await paginate(info.context.session, stmt, Hardware.from_row, first, after, last, before)
 
     @strawberry.field(description="One hardware SKU, by global id or by SKU (give exactly one).")
     async def hardware_sku(
@@ -117,12 +115,10 @@ class HardwareQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[HardwarePrice]:
-        page = PageRequest.parse(first, after, last, before)
         stmt = repository.prices_statement(price_query(filter)).order_by(
             *repository.price_order(*price_order_key(order_by))
         )
-        rows, start, total = await fetch_page(info.context.session, stmt, page)
-        return build_connection(rows, start, total, HardwarePrice.from_row)
+        return await paginate(info.context.session, stmt, HardwarePrice.from_row, first, after, last, before)
 
     @strawberry.field(description="One hardware price by global id.")
     async def hardware_price(

@@ -17,9 +17,7 @@ from budgraph.kit.pagination import (
     Connection,
     First,
     Last,
-    PageRequest,
-    build_connection,
-    fetch_page,
+    paginate,
 )
 
 
@@ -58,7 +56,5 @@ class JobQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Job]:
-        page = PageRequest.parse(first, after, last, before)
         stmt = repository.jobs_statement(job_query(filter)).order_by(db.Job.id.desc())
-        rows, start, total = await fetch_page(info.context.session, stmt, page)
-        return build_connection(rows, start, total, Job.from_row)
+        return await paginate(info.context.session, stmt, Job.from_row, first, after, last, before)

@@ -157,6 +157,20 @@ async def fetch_page(
     return rows, start, total
 
 
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[Any],
+    convert: Callable[[Any], T],
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection[T]:
+    """One page of an ordered statement as a connection (the common body of a root list field)."""
+    rows, start, total = await fetch_page(session, stmt, PageRequest.parse(first, after, last, before))
+    return build_connection(rows, start, total, convert)
+
+
 @dataclass(frozen=True)
 class ChildPage(Generic[R]):
     rows: list[R]

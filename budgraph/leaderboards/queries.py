@@ -17,7 +17,7 @@ from budgraph.kit.pagination import (
     Last,
     PageRequest,
     build_connection,
-    fetch_page,
+    paginate,
 )
 from budgraph.leaderboards import loaders, repository
 from budgraph.leaderboards.matching import normalise
@@ -124,15 +124,13 @@ class LeaderboardQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Benchmark]:
-        page = PageRequest.parse(first, after, last, before)
         query = repository.BenchmarkQuery(
             search=filter.search if filter else None,
             source_keys=tuple(filter.sources) if filter and filter.sources is not None else None,
             categories=tuple(filter.categories) if filter and filter.categories is not None else None,
         )
         stmt = repository.benchmarks_statement(query)
-        rows, start, total = await fetch_page(info.context.session, stmt, page)
-        return build_connection(rows, start, total, Benchmark.from_row)
+        return await paginate(info.context.session, stmt, Benchmark.from_row, first, after, last, before)
 
     @strawberry.field(description="One benchmark by key; null if there is none.")
     async def benchmark(

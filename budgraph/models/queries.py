@@ -20,7 +20,7 @@ from budgraph.kit.pagination import (
     Last,
     PageRequest,
     build_connection,
-    fetch_page,
+    paginate,
 )
 from budgraph.models import loaders, repository
 from budgraph.models.types import License, LicenseFilter, LicenseOrder, Model, ModelFilter, ModelOrder
@@ -95,10 +95,8 @@ class ModelQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Model]:
-        page = PageRequest.parse(first, after, last, before)
         stmt = repository.models_statement(model_query(filter)).order_by(*model_order(order_by))
-        rows, start, total = await fetch_page(info.context.session, stmt, page)
-        return build_connection(rows, start, total, Model.from_row)
+        return await paginate(info.context.session, stmt, Model.from_row, first, after, last, before)
 
     @strawberry.field(description="One model, by global id or by uri (give exactly one).")
     async def model(
@@ -132,7 +130,6 @@ class ModelQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[License]:
-        page = PageRequest.parse(first, after, last, before)
         query = repository.LicenseQuery(
             search=filter.search if filter else None,
             kinds=tuple(k.value for k in filter.kinds) if filter and filter.kinds is not None else None,
@@ -141,8 +138,7 @@ class ModelQueries:
         field, direction = (order_by.field.value, order_by.direction.value) if order_by else ("key", "asc")
         order = order_terms(LICENSE_ORDER_COLUMNS, field, direction, db.License.id)
         stmt = repository.licenses_statement(query).order_by(*order)
-        rows, start, total = await fetch_page(info.context.session, stmt, page)
-        return build_connection(rows, start, total, License.from_row)
+        return await paginate(info.context.session, stmt, License.from_row, first, after, last, before)
 
     @strawberry.field(description="One license, by global id or by key (give exactly one).")
     async def license(

@@ -15,9 +15,7 @@ from budgraph.kit.pagination import (
     Connection,
     First,
     Last,
-    PageRequest,
-    build_connection,
-    fetch_page,
+    paginate,
 )
 from budgraph.providers import loaders, repository
 from budgraph.providers.types import (
@@ -51,15 +49,13 @@ class ProviderQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Provider]:
-        page = PageRequest.parse(first, after, last, before)
         query = repository.ProviderQuery(
             search=filter.search if filter else None,
             kinds=tuple(kind.value for kind in filter.kinds) if filter and filter.kinds is not None else None,
         )
         order = (order_by.field.value, order_by.direction.value) if order_by else ("slug", "asc")
         stmt = repository.providers_statement(query).order_by(*repository.provider_order(*order))
-        rows, start, total = await fetch_page(info.context.session, stmt, page)
-        return build_connection(rows, start, total, Provider.from_row)
+        return await paginate(info.context.session, stmt, Provider.from_row, first, after, last, before)
 
     @strawberry.field(description="One provider, by global id or by slug (give exactly one).")
     async def provider(
@@ -100,12 +96,10 @@ class ProviderQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[ProviderModel]:
-        page = PageRequest.parse(first, after, last, before)
         stmt = repository.provider_models_statement(model_query(filter)).order_by(
             *repository.model_order(*model_order_key(order_by))
         )
-        rows, start, total = await fetch_page(info.context.session, stmt, page)
-        return build_connection(rows, start, total, ProviderModel.from_row)
+        return await paginate(info.context.session, stmt, ProviderModel.from_row, first, after, last, before)
 
     @strawberry.field(description="One provider model by global id.")
     async def provider_model(
