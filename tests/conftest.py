@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -205,10 +204,3 @@ async def writer_token(session: RequestSession) -> str:
     token = await create_key(session, "test-writer", ApiKeyScope.WRITE)
     await session.commit()
     return token
-
-
-def compact(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from budgraph import db
-from budgraph.db.enums import ACTIVE_JOB_STATUSES, JobKind, JobStatus
+from budgraph.db.enums import JobKind, JobStatus
 from budgraph.jobs import repository
 from budgraph.jobs.queue import JobQueue
 from budgraph.kit.clock import now
@@ -93,7 +93,3 @@ async def cancel(uow: UnitOfWork, queue: JobQueue, job_id: int) -> db.Job:
 
     uow.after_commit(announce)
     return job
-
-
-def is_active(job: db.Job) -> bool:
-    return job.status in {s.value for s in ACTIVE_JOB_STATUSES}

@@ -146,15 +146,19 @@ def build_connection(rows: Sequence[R], start: int, total: int, convert: Callabl
 
 
 async def fetch_page(
-    session: AsyncSession, stmt: Select[Any], page: PageRequest
+    session: AsyncSession, stmt: Select[Any], page: PageRequest, *, whole_rows: bool = False
 ) -> tuple[list[Any], int, int]:
-    """Rows of one page of an ordered statement, the page's start offset, and the total count."""
+    """Rows of one page of an ordered statement, the page's start offset, and the total count.
+
+    Rows are the first column's values (one entity per row), or whole rows with ``whole_rows``.
+    """
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     start, end = page.bounds(total)
     if end <= start:
         return [], start, total
-    rows = list((await session.scalars(stmt.offset(start).limit(end - start))).all())
-    return rows, start, total
+    window = stmt.offset(start).limit(end - start)
+    result = (await session.execute(window)).all() if whole_rows else (await session.scalars(window)).all()
+    return list(result), start, total
 
 
 async def paginate(

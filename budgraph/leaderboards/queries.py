@@ -17,6 +17,7 @@ from budgraph.kit.pagination import (
     Last,
     PageRequest,
     build_connection,
+    fetch_page,
     paginate,
 )
 from budgraph.leaderboards import loaders, repository
@@ -178,7 +179,7 @@ class LeaderboardQueries:
             ),
         )
         stmt = repository.leaderboard_statement(row.id, query)
-        rows, start, total = await repository.fetch_row_page(info.context.session, stmt, page)
+        rows, start, total = await fetch_page(info.context.session, stmt, page, whole_rows=True)
         return build_connection(rows, start, total, lambda r: LeaderboardEntry.from_ranked(to_ranked(r)))
 
     @strawberry.field(
@@ -221,7 +222,7 @@ class LeaderboardQueries:
     ) -> Connection[UnmatchedLeaderboardName]:
         page = PageRequest.parse(first, after, last, before)
         stmt = repository.unmatched_names_statement(source)
-        rows, start, total = await repository.fetch_row_page(info.context.session, stmt, page)
+        rows, start, total = await fetch_page(info.context.session, stmt, page, whole_rows=True)
         return build_connection(
             rows,
             start,

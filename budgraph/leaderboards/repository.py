@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from budgraph import db
-from budgraph.kit.pagination import PageRequest
 from budgraph.kit.search import contains
 
 # A SELECT of any number of columns (the entity-only statements are ``Select[Any]``).
@@ -204,14 +203,3 @@ async def benchmarks_of_sources(session: AsyncSession, source_keys: Sequence[str
 async def sources_by_keys(session: AsyncSession, keys: Sequence[str]) -> list[db.LeaderboardSource]:
     rows = await session.scalars(select(db.LeaderboardSource).where(db.LeaderboardSource.key.in_(keys)))
     return list(rows.all())
-
-
-async def fetch_row_page(
-    session: AsyncSession, stmt: RowsSelect, page: PageRequest
-) -> tuple[list[AnyRow], int, int]:
-    """Like ``kit.pagination.fetch_page``, for statements of several columns: rows, start, total."""
-    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    start, end = page.bounds(total)
-    if end <= start:
-        return [], start, total
-    return list((await session.execute(stmt.offset(start).limit(end - start))).all()), start, total
