@@ -18,6 +18,7 @@ from budgraph.graphql.schema import schema
 from budgraph.graphql.view import BudgraphGraphQL
 from budgraph.jobs.queue import ArqJobQueue, JobQueue
 from budgraph.kit.db import RequestSession, create_engine, session_factory
+from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.leaderboards.http import leaderboard_routes
 from budgraph.playground import ASSETS_MOUNT, STATIC_PACKAGE
 from budgraph.settings import Settings, get_settings
@@ -61,8 +62,8 @@ def create_app(
     )
 
     async def health(_: Request) -> JSONResponse:
-        async with sessions() as session:
-            await session.execute(text("SELECT 1"))
+        async with UnitOfWork(sessions, actor="health") as uow:
+            await uow.session.execute(text("SELECT 1"))
         return JSONResponse({"status": "ok", "version": __version__})
 
     @asynccontextmanager
@@ -91,4 +92,5 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.sessions = sessions
+    app.state.engine = engine
     return app

@@ -51,13 +51,12 @@ async def _seed(settings: Settings) -> list[str]:
     from budgraph.seeds.service import seed
 
     engine = create_engine(settings)
-    uow = UnitOfWork(session_factory(engine), actor="seed")
     try:
-        report = await seed(uow.session)
-        version = await uow.commit()
+        async with UnitOfWork(session_factory(engine), actor="seed") as uow:
+            report = await seed(uow.session)
     finally:
-        await uow.close()
         await engine.dispose()
+    version = uow.version
     return [*report.lines(), f"registry version: {version if version is not None else 'unchanged'}"]
 
 
@@ -101,7 +100,7 @@ def worker(burst: Annotated[bool, typer.Option(help="Run queued jobs, then exit.
 @app.command()
 def dev() -> None:
     """Start everything: embedded PostgreSQL and Redis unless configured, migrate, seed, API and worker."""
-    from budgraph.kit.dev import run_dev
+    from budgraph.dev import run_dev
 
     run_dev(get_settings())
 
@@ -113,7 +112,7 @@ def export_schema(
     ] = False,
 ) -> None:
     """Write schema.graphql from the code."""
-    from budgraph.kit.schema_file import SCHEMA_FILE, render_schema, write_schema
+    from budgraph.graphql.schema_file import SCHEMA_FILE, render_schema, write_schema
 
     if check:
         if not SCHEMA_FILE.exists() or SCHEMA_FILE.read_text(encoding="utf-8") != render_schema():
@@ -128,12 +127,12 @@ def export_schema(
 async def _create_key(settings: Settings, name: str, scope: ApiKeyScope) -> str:
     from budgraph.auth.service import create_key
     from budgraph.kit.db import create_engine, session_factory
+    from budgraph.kit.unit_of_work import UnitOfWork
 
     engine = create_engine(settings)
     try:
-        async with session_factory(engine)() as session:
-            plaintext = await create_key(session, name, scope)
-            await session.commit()
+        async with UnitOfWork(session_factory(engine), actor="cli") as uow:
+            plaintext = await create_key(uow.session, name, scope)
     finally:
         await engine.dispose()
     return plaintext
@@ -159,12 +158,12 @@ def apikey_create(
 async def _revoke_key(settings: Settings, name: str) -> bool:
     from budgraph.auth.service import revoke_key
     from budgraph.kit.db import create_engine, session_factory
+    from budgraph.kit.unit_of_work import UnitOfWork
 
     engine = create_engine(settings)
     try:
-        async with session_factory(engine)() as session:
-            revoked = await revoke_key(session, name)
-            await session.commit()
+        async with UnitOfWork(session_factory(engine), actor="cli") as uow:
+            revoked = await revoke_key(uow.session, name)
     finally:
         await engine.dispose()
     return revoked

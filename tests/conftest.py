@@ -17,11 +17,13 @@ from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 
 from budgraph.app import create_app
+from budgraph.db.enums import ApiKeyScope
 from budgraph.jobs.queue import ArqJobQueue
 from budgraph.kit.db import RequestSession, StatementCounter
 from budgraph.kit.migrate import upgrade
 from budgraph.settings import Settings, get_settings
 from budgraph.storage import LocalObjectStore
+from tests.live import LiveServer, serve
 
 TEST_DATABASE = "budgraph_test"
 
@@ -75,6 +77,57 @@ async def database_url(servers: Servers) -> AsyncIterator[str]:
     await asyncio.to_thread(upgrade, url)
     yield url
     await _drop_database(servers.admin_database_url, name)
+
+
+@pytest.fixture(scope="session")
+async def live_database_url(servers: Servers) -> AsyncIterator[str]:
+    """A second database, for apps served for real (their commits are not rolled back)."""
+    name = f"{TEST_DATABASE}_live_{os.getpid()}"
+    url = await _recreate_database(servers.admin_database_url, name)
+    await asyncio.to_thread(upgrade, url)
+    yield url
+    await _drop_database(servers.admin_database_url, name)
+
+
+@pytest.fixture
+async def live_url(live_database_url: str) -> str:
+    """The live database, emptied for this test."""
+    from tests.live import empty_database
+
+    await empty_database(live_database_url)
+    return live_database_url
+
+
+@pytest.fixture
+def live_settings(live_url: str, servers: Servers, tmp_path: Path) -> Settings:
+    """Settings of an app served for real, with a queue of this test's own."""
+    return Settings(
+        database_url=live_url,
+        redis_url=servers.redis_url,
+        objects_dir=tmp_path / "objects",
+        queue_name=f"budgraph:test:{uuid.uuid4().hex}",
+    )
+
+
+@pytest.fixture
+def live(live_settings: Settings) -> Iterator[LiveServer]:
+    """The app served by uvicorn on a free port, on the live database."""
+    with serve(create_app(live_settings)) as server:
+        yield server
+
+
+async def live_key(url: str, name: str, scope: ApiKeyScope) -> str:
+    """An API key committed in the database at ``url``."""
+    from budgraph.auth.service import create_key
+    from budgraph.kit.unit_of_work import UnitOfWork
+
+    engine = create_async_engine(url, pool_size=1)
+    try:
+        async with UnitOfWork(async_sessionmaker(engine, class_=RequestSession), actor="test") as uow:
+            key = await create_key(uow.session, name, scope)
+    finally:
+        await engine.dispose()
+    return key
 
 
 @pytest.fixture(scope="session")

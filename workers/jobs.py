@@ -29,15 +29,9 @@ log = logging.getLogger("budgraph.workers")
 
 async def reseed_registry(ctx: dict[str, Any]) -> dict[str, Any]:
     """Apply the seed files (idempotent: operator edits are kept, a second run changes nothing)."""
-    uow = UnitOfWork(ctx["sessions"], actor="worker:seed")
-    try:
+    async with UnitOfWork(ctx["sessions"], actor="worker:seed") as uow:
         report = await seed(uow.session)
-        version = await uow.commit()
-    except BaseException:
-        await uow.rollback()
-        raise
-    finally:
-        await uow.close()
+    version = uow.version
     log.info("reseed done: %s", "; ".join(report.lines()) or "no changes")
     return {"registry_version": version, "created": dict(report.created), "updated": dict(report.updated)}
 
@@ -45,10 +39,10 @@ async def reseed_registry(ctx: dict[str, Any]) -> dict[str, Any]:
 async def _model(run: JobRun) -> db.Model:
     assert run.model_id is not None
     assert run.revision is not None
-    async with run.sessions() as session:
-        model: db.Model | None = await session.get(db.Model, run.model_id)
+    async with run.unit_of_work() as uow:
+        model: db.Model | None = await uow.session.get(db.Model, run.model_id)
         assert model is not None
-        session.expunge(model)
+        uow.session.expunge(model)
     model.revision = run.revision
     return model
 
@@ -146,15 +140,8 @@ async def refresh_leaderboards(ctx: dict[str, Any], job_id: int) -> dict[str, An
 
 async def weekly_leaderboard_refresh(ctx: dict[str, Any]) -> dict[str, Any]:
     """The arq cron twin of the Dapr binding: enqueue this ISO week's refresh (once per week)."""
-    uow = UnitOfWork(ctx["sessions"], actor="arq:cron")
-    try:
+    async with UnitOfWork(ctx["sessions"], actor="arq:cron") as uow:
         job, created = await request_refresh(uow, ctx["queue"], week_key(now()), "arq:cron", once=True)
-        await uow.commit()
-    except BaseException:
-        await uow.rollback()
-        raise
-    finally:
-        await uow.close()
     return {"job_id": job.id, "created": created}
 
 

@@ -18,6 +18,7 @@ from budgraph.jobs import repository
 from budgraph.jobs.queue import JobQueue
 from budgraph.kit.clock import now
 from budgraph.kit.db import RequestSession
+from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.settings import Settings
 
 log = logging.getLogger("budgraph.workers")
@@ -30,8 +31,8 @@ async def reconcile_jobs(ctx: dict[str, Any]) -> dict[str, int]:
     queue: JobQueue = ctx["queue"]
     moment = now()
     running_before = moment - timedelta(seconds=settings.job_timeout_seconds + 60)
-    async with sessions() as session:
-        stale = await repository.stale_jobs(session, running_before, moment - QUEUED_GRACE)
+    async with UnitOfWork(sessions, actor="reconciler") as uow:
+        stale = await repository.stale_jobs(uow.session, running_before, moment - QUEUED_GRACE)
         for job in stale:
             if job.status == JobStatus.RUNNING.value:
                 log.warning(
@@ -41,7 +42,6 @@ async def reconcile_jobs(ctx: dict[str, Any]) -> dict[str, int]:
                 job.error = f"attempt {job.attempts} stopped without finishing (worker lost); retrying"
             job.updated_at = moment
         work = [(job.kind, job.id, job.dedupe_key) for job in stale]
-        await session.commit()
     enqueued = 0
     for kind, job_id, key in work:
         enqueued += int(await queue.enqueue(kind, job_id, key))

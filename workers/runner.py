@@ -23,7 +23,7 @@ from budgraph.jobs.queue import JobQueue
 from budgraph.jobs.service import TERMINAL, snapshot
 from budgraph.kit.clock import now
 from budgraph.kit.db import RequestSession
-from budgraph.registry.recorder import record_changes
+from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.settings import Settings
 
 log = logging.getLogger("budgraph.workers")
@@ -36,6 +36,7 @@ class JobRun:
     """What a job body gets: its job and model, settings, and a way to report progress."""
 
     job_id: int
+    kind: str
     model_id: int | None
     revision: str | None
     params: dict[str, Any]
@@ -44,53 +45,70 @@ class JobRun:
     sessions: async_sessionmaker[RequestSession]
     queue: JobQueue
 
+    @property
+    def actor(self) -> str:
+        return f"worker:{self.kind}"
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A transaction of this job's own (each step of a job commits on its own)."""
+        return UnitOfWork(self.sessions, actor=self.actor)
+
+    def announce(self, uow: UnitOfWork, payload: dict[str, Any]) -> None:
+        """Tell subscribers about the job once ``uow`` has committed."""
+
+        async def publish() -> None:
+            await self.queue.publish(self.job_id, payload)
+
+        uow.after_commit(publish)
+
     async def progress(self, percent: int, step: str) -> None:
         """Record progress (and a heartbeat) in its own short transaction; stop if cancelled."""
-        async with self.sessions() as session:
-            job = await repository.job_for_update(session, self.job_id)
+        async with self.unit_of_work() as uow:
+            job = await repository.job_for_update(uow.session, self.job_id)
             if job is None or job.status == JobStatus.CANCELLED.value:
                 raise JobCancelled
             job.progress, job.step, job.heartbeat_at = max(0, min(100, percent)), step, now()
-            payload = snapshot(job)
-            await session.commit()
-        await self.queue.publish(self.job_id, payload)
+            self.announce(uow, snapshot(job))
 
 
 Body = Callable[[JobRun], Awaitable[Finish]]
 
 
-async def _set(run: JobRun, **values: Any) -> dict[str, Any] | None:
-    """Update the job row unless it was cancelled meanwhile; returns the published snapshot."""
-    async with run.sessions() as session:
-        job = await repository.job_for_update(session, run.job_id)
+async def _set(run: JobRun, **values: Any) -> None:
+    """Update the job row unless it was cancelled meanwhile."""
+    async with run.unit_of_work() as uow:
+        job = await repository.job_for_update(uow.session, run.job_id)
         if job is None or job.status == JobStatus.CANCELLED.value:
-            return None
+            return
         for name, value in values.items():
             setattr(job, name, value)
-        payload = snapshot(job)
-        await session.commit()
-    await run.queue.publish(run.job_id, payload)
-    return payload
+        run.announce(uow, snapshot(job))
 
 
 async def run_job(ctx: dict[str, Any], job_id: int, body: Body) -> dict[str, Any]:
     settings: Settings = ctx["settings"]
     sessions: async_sessionmaker[RequestSession] = ctx["sessions"]
-    async with sessions() as session:
-        job = await repository.job_for_update(session, job_id)
+    async with UnitOfWork(sessions, actor="worker") as uow:
+        job = await repository.job_for_update(uow.session, job_id)
         if job is None or job.status in TERMINAL:
             return {"skipped": job.status if job else "missing"}
         # Counted on the row, so attempts survive re-enqueueing by the reconciler.
         attempt = job.attempts + 1
         run = JobRun(
-            job_id, job.model_id, job.revision, dict(job.params), attempt, settings, sessions, ctx["queue"]
+            job_id,
+            job.kind,
+            job.model_id,
+            job.revision,
+            dict(job.params),
+            attempt,
+            settings,
+            sessions,
+            ctx["queue"],
         )
         job.status, job.attempts, job.step, job.error = JobStatus.RUNNING.value, attempt, "starting", None
         job.started_at = job.started_at or now()
         job.heartbeat_at = now()
-        payload = snapshot(job)
-        await session.commit()
-    await run.queue.publish(job_id, payload)
+        run.announce(uow, snapshot(job))
     try:
         finish = await body(run)
         return await _finish(run, finish)
@@ -117,15 +135,13 @@ async def run_job(ctx: dict[str, Any], job_id: int, body: Body) -> dict[str, Any
 
 
 async def _finish(run: JobRun, finish: Finish) -> dict[str, Any]:
-    async with run.sessions() as session:
-        job = await repository.job_for_update(session, run.job_id)
+    """The job's writes and its success, in one transaction."""
+    async with run.unit_of_work() as uow:
+        job = await repository.job_for_update(uow.session, run.job_id)
         if job is None or job.status == JobStatus.CANCELLED.value:
             raise JobCancelled
-        result = await finish(session, job)
+        result = await finish(uow.session, job)
         job.status, job.progress, job.step = JobStatus.SUCCEEDED.value, 100, "done"
         job.result, job.finished_at, job.heartbeat_at, job.error = result, now(), now(), None
-        payload = snapshot(job)
-        await record_changes(session, f"worker:{job.kind}")
-        await session.commit()
-    await run.queue.publish(run.job_id, payload)
+        run.announce(uow, snapshot(job))
     return result

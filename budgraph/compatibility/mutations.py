@@ -8,9 +8,10 @@ import strawberry
 from strawberry.types.unset import UNSET
 
 from budgraph import db
+from budgraph.auth.permissions import needs
 from budgraph.compatibility import service
 from budgraph.compatibility.types import ModelArchitecture, ParserRule
-from budgraph.db.enums import ApiKeyScope as Scope
+from budgraph.db.enums import ApiKeyScope
 from budgraph.engines.types import EngineVersion
 from budgraph.graphql.common import MatchType, ParserRuleType
 from budgraph.graphql.context import Info
@@ -97,7 +98,8 @@ ArchitecturesArgument = Annotated[
 @strawberry.type
 class CompatibilityMutations:
     @strawberry.mutation(
-        description="Declare that an engine version serves these architectures (idempotent)."
+        description="Declare that an engine version serves these architectures (idempotent).",
+        extensions=needs(ApiKeyScope.WRITE),
     )
     async def add_compatibility(
         self,
@@ -105,35 +107,38 @@ class CompatibilityMutations:
         engine_version_id: Annotated[strawberry.ID, strawberry.argument(description="The engine version.")],
         architectures: ArchitecturesArgument,
     ) -> EngineVersion:
-        info.context.require(Scope.WRITE)
         row = await row_to_change(info, db.EngineVersion, engine_version_id, field="engineVersionId")
         await service.add_architectures(info.context.session, row, architectures)
         return EngineVersion.from_row(row)
 
-    @strawberry.mutation(description="Declare that an engine version no longer serves these architectures.")
+    @strawberry.mutation(
+        description="Declare that an engine version no longer serves these architectures.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
     async def remove_compatibility(
         self,
         info: Info,
         engine_version_id: Annotated[strawberry.ID, strawberry.argument(description="The engine version.")],
         architectures: ArchitecturesArgument,
     ) -> EngineVersion:
-        info.context.require(Scope.WRITE)
         row = await row_to_change(info, db.EngineVersion, engine_version_id, field="engineVersionId")
         await service.remove_architectures(info.context.session, row, architectures)
         return EngineVersion.from_row(row)
 
-    @strawberry.mutation(description="Register a model architecture.")
+    @strawberry.mutation(description="Register a model architecture.", extensions=needs(ApiKeyScope.WRITE))
     async def create_model_architecture(
         self,
         info: Info,
         input: Annotated[CreateModelArchitectureInput, strawberry.argument(description="It.")],
     ) -> ModelArchitecture:
-        info.context.require(Scope.WRITE)
         values = changes_of(input, {"class_name": "class_name", **_ARCH_FIELDS})
         values["class_name"] = values["class_name"].strip()
         return ModelArchitecture.from_row(await service.create_architecture(info.context.session, values))
 
-    @strawberry.mutation(description="Change a model architecture; edited fields survive re-seeding.")
+    @strawberry.mutation(
+        description="Change a model architecture; edited fields survive re-seeding.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
     async def update_model_architecture(
         self,
         info: Info,
@@ -142,7 +147,6 @@ class CompatibilityMutations:
             UpdateModelArchitectureInput, strawberry.argument(description="The fields to change.")
         ],
     ) -> ModelArchitecture:
-        info.context.require(Scope.WRITE)
         row = await row_to_change(info, db.ModelArchitecture, id)
         changes = changes_of(
             input, _ARCH_FIELDS, frozenset({"supports_lora", "supports_pipeline_parallelism"})
@@ -151,20 +155,20 @@ class CompatibilityMutations:
             await service.update_architecture(info.context.session, row, changes)
         )
 
-    @strawberry.mutation(description="Add a parser rule to an engine.")
+    @strawberry.mutation(description="Add a parser rule to an engine.", extensions=needs(ApiKeyScope.WRITE))
     async def create_parser_rule(
         self,
         info: Info,
         input: Annotated[CreateParserRuleInput, strawberry.argument(description="The rule.")],
     ) -> ParserRule:
-        info.context.require(Scope.WRITE)
         values = changes_of(input, _RULE_FIELDS)
         values["engine_id"] = expect_global_id(input.engine_id, "Engine")
         values["rule_type"], values["match_type"] = stored(input.rule_type), stored(input.match_type)
         return ParserRule.from_row(await service.create_rule(info.context.session, values))
 
     @strawberry.mutation(
-        description="Change a parser rule (e.g. disable it); edited fields survive re-seeding."
+        description="Change a parser rule (e.g. disable it); edited fields survive re-seeding.",
+        extensions=needs(ApiKeyScope.WRITE),
     )
     async def update_parser_rule(
         self,
@@ -172,7 +176,6 @@ class CompatibilityMutations:
         id: IdArgument,
         input: Annotated[UpdateParserRuleInput, strawberry.argument(description="The fields to change.")],
     ) -> ParserRule:
-        info.context.require(Scope.WRITE)
         row = await row_to_change(info, db.ParserRule, id)
         changes = changes_of(input, _RULE_FIELDS, frozenset(_RULE_FIELDS) - {"notes"})
         return ParserRule.from_row(await service.update_rule(info.context.session, row, changes))

@@ -9,7 +9,8 @@ import strawberry
 from strawberry.types.unset import UNSET
 
 from budgraph import db
-from budgraph.db.enums import ApiKeyScope as Scope
+from budgraph.auth.permissions import needs
+from budgraph.db.enums import ApiKeyScope
 from budgraph.db.enums import EngineVersionStatus as StatusValue
 from budgraph.engines import service
 from budgraph.engines.types import Engine, EngineVersion
@@ -73,33 +74,36 @@ IdArgument = Annotated[strawberry.ID, strawberry.argument(description="Global id
 
 @strawberry.type
 class EngineMutations:
-    @strawberry.mutation(description="Register a new inference engine.")
+    @strawberry.mutation(description="Register a new inference engine.", extensions=needs(ApiKeyScope.WRITE))
     async def create_engine(
         self, info: Info, input: Annotated[CreateEngineInput, strawberry.argument(description="The engine.")]
     ) -> Engine:
-        info.context.require(Scope.WRITE)
         row = await service.create_engine(info.context.session, input.slug, input.name, input.homepage_url)
         return Engine.from_row(row)
 
-    @strawberry.mutation(description="Change an engine's fields; edited fields survive re-seeding.")
+    @strawberry.mutation(
+        description="Change an engine's fields; edited fields survive re-seeding.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
     async def update_engine(
         self,
         info: Info,
         id: IdArgument,
         input: Annotated[UpdateEngineInput, strawberry.argument(description="The fields to change.")],
     ) -> Engine:
-        info.context.require(Scope.WRITE)
         row = await row_to_change(info, db.Engine, id)
         changes = changes_of(input, {"name": "name", "homepage_url": "homepage_url"}, frozenset({"name"}))
         return Engine.from_row(await service.update_engine(info.context.session, row, changes))
 
-    @strawberry.mutation(description="Add a version (one build for one device) to an engine.")
+    @strawberry.mutation(
+        description="Add a version (one build for one device) to an engine.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
     async def create_engine_version(
         self,
         info: Info,
         input: Annotated[CreateEngineVersionInput, strawberry.argument(description="The version.")],
     ) -> EngineVersion:
-        info.context.require(Scope.WRITE)
         new = service.NewEngineVersion(
             engine_id=expect_global_id(input.engine_id, "Engine"),
             version=input.version,
@@ -115,14 +119,16 @@ class EngineMutations:
         )
         return EngineVersion.from_row(await service.create_version(info.context.session, new))
 
-    @strawberry.mutation(description="Change an engine version's fields; edited fields survive re-seeding.")
+    @strawberry.mutation(
+        description="Change an engine version's fields; edited fields survive re-seeding.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
     async def update_engine_version(
         self,
         info: Info,
         id: IdArgument,
         input: Annotated[UpdateEngineVersionInput, strawberry.argument(description="The fields to change.")],
     ) -> EngineVersion:
-        info.context.require(Scope.WRITE)
         row = await row_to_change(info, db.EngineVersion, id)
         names = [
             "container_image",
@@ -140,9 +146,11 @@ class EngineMutations:
         )
         return EngineVersion.from_row(await service.update_version(info.context.session, row, changes))
 
-    @strawberry.mutation(description="Mark an engine version deprecated: still listed, no longer the latest.")
+    @strawberry.mutation(
+        description="Mark an engine version deprecated: still listed, no longer the latest.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
     async def deprecate_engine_version(self, info: Info, id: IdArgument) -> EngineVersion:
-        info.context.require(Scope.WRITE)
         row = await row_to_change(info, db.EngineVersion, id)
         changes = {"status": StatusValue.DEPRECATED.value}
         return EngineVersion.from_row(await service.update_version(info.context.session, row, changes))

@@ -1,8 +1,19 @@
-"""What every resolver gets through ``info.context``."""
+"""What every resolver gets through ``info.context``.
+
+A ``Context`` lives as long as the HTTP request or the WebSocket connection: settings, the queue,
+the object store and the caller. Everything that belongs to one *operation* (its unit of work, its
+dataloaders) is an ``Operation`` held in a context variable, because one WebSocket connection runs
+several operations at once, each in its own task. ``info.context.uow`` / ``.session`` /
+``.loaders`` read the operation of the running task, so resolvers need not know the transport.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
@@ -13,29 +24,73 @@ from budgraph.jobs.queue import JobQueue
 from budgraph.kit.db import RequestSession
 from budgraph.kit.errors import Forbidden, Unauthenticated
 from budgraph.kit.loaders import LoaderCache
-from budgraph.kit.unit_of_work import UnitOfWork
+from budgraph.kit.unit_of_work import UnitOfWork, UnitOfWorkClosed
 from budgraph.settings import Settings
 from budgraph.storage import ObjectStore
 
 
 @dataclass
-class Context:
+class Operation:
+    """One GraphQL operation's unit of work and dataloaders."""
+
     uow: UnitOfWork
-    settings: Settings
-    queue: JobQueue
-    sessions: async_sessionmaker[RequestSession]
-    store: ObjectStore
-    principal: Principal | None = None
+    streaming: bool = False
     loaders: LoaderCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = LoaderCache(self.uow.session)
 
+    def forget_loaded(self) -> None:
+        """Drop cached rows (a subscription's next event must see the registry as it is then)."""
+        self.loaders = LoaderCache(self.uow.session)
+
+
+_current: ContextVar[Operation | None] = ContextVar("budgraph_operation", default=None)
+
+
+@contextmanager
+def running(operation: Operation) -> Iterator[Operation]:
+    """Make ``operation`` the current one for this task (and the tasks it starts)."""
+    token = _current.set(operation)
+    try:
+        yield operation
+    finally:
+        _current.reset(token)
+
+
+def current_operation() -> Operation:
+    operation = _current.get()
+    if operation is None:
+        raise UnitOfWorkClosed("no GraphQL operation is running in this task")
+    return operation
+
+
+@dataclass
+class Context:
+    settings: Settings
+    queue: JobQueue
+    sessions: async_sessionmaker[RequestSession]
+    store: ObjectStore
+    principal: Principal | None = None
+    client_address: str | None = None
+    authorization: str | None = None
+    connection_params: dict[str, Any] | None = None
+
+    @property
+    def operation(self) -> Operation:
+        return current_operation()
+
+    @property
+    def uow(self) -> UnitOfWork:
+        return current_operation().uow
+
     @property
     def session(self) -> RequestSession:
-        session = self.uow.session
-        assert isinstance(session, RequestSession)
-        return session
+        return current_operation().uow.session
+
+    @property
+    def loaders(self) -> LoaderCache:
+        return current_operation().loaders
 
     @property
     def actor(self) -> str:
@@ -50,7 +105,6 @@ class Context:
                 f"the API key {self.principal.key_name!r} has scope `{self.principal.scope.value}`;"
                 f" this operation needs `{scope.value}`"
             )
-        self.uow.actor = self.principal.key_name
         return self.principal
 
 

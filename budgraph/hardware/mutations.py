@@ -10,8 +10,8 @@ import strawberry
 from strawberry.types.unset import UNSET
 
 from budgraph import db
-from budgraph.db.enums import ApiKeyScope as Scope
-from budgraph.db.enums import DeviceArchitecture
+from budgraph.auth.permissions import needs
+from budgraph.db.enums import ApiKeyScope, DeviceArchitecture
 from budgraph.graphql.context import Info
 from budgraph.graphql.inputs import changes_of
 from budgraph.graphql.lookup import row_to_change
@@ -121,22 +121,23 @@ IdArgument = Annotated[strawberry.ID, strawberry.argument(description="Global id
 
 @strawberry.type
 class HardwareMutations:
-    @strawberry.mutation(description="Register a hardware SKU.")
+    @strawberry.mutation(description="Register a hardware SKU.", extensions=needs(ApiKeyScope.WRITE))
     async def create_hardware(
         self, info: Info, input: Annotated[CreateHardwareInput, strawberry.argument(description="The SKU.")]
     ) -> Hardware:
-        info.context.require(Scope.WRITE)
         new = service.NewHardware(**changes_of(input, {name: name for name in ["sku", *HARDWARE_FIELDS]}))
         return Hardware.from_row(await service.create_hardware(info.context.session, new))
 
-    @strawberry.mutation(description="Change a hardware SKU's specs; edited fields survive re-seeding.")
+    @strawberry.mutation(
+        description="Change a hardware SKU's specs; edited fields survive re-seeding.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
     async def update_hardware(
         self,
         info: Info,
         id: IdArgument,
         input: Annotated[UpdateHardwareInput, strawberry.argument(description="The fields to change.")],
     ) -> Hardware:
-        info.context.require(Scope.WRITE)
         row = await row_to_change(info, db.Hardware, id)
         changes = changes_of(
             input,
@@ -147,26 +148,28 @@ class HardwareMutations:
 
     @strawberry.mutation(
         description="Create or change the price of a SKU at a provider, region, instance type and date."
-        " A changed price is an operator edit: re-seeding keeps it."
+        " A changed price is an operator edit: re-seeding keeps it.",
+        extensions=needs(ApiKeyScope.WRITE),
     )
     async def set_hardware_price(
         self,
         info: Info,
         input: Annotated[SetHardwarePriceInput, strawberry.argument(description="The price.")],
     ) -> HardwarePrice:
-        info.context.require(Scope.WRITE)
         names = ["sku", "provider_slug", "region", "instance_type", "as_of", *PRICE_FIELDS]
         new = service.NewHardwarePrice(**changes_of(input, {name: name for name in names}))
         return HardwarePrice.from_row(await service.set_price(info.context.session, new))
 
-    @strawberry.mutation(description="Change a hardware price; edited fields survive re-seeding.")
+    @strawberry.mutation(
+        description="Change a hardware price; edited fields survive re-seeding.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
     async def update_hardware_price(
         self,
         info: Info,
         id: IdArgument,
         input: Annotated[UpdateHardwarePriceInput, strawberry.argument(description="The fields to change.")],
     ) -> HardwarePrice:
-        info.context.require(Scope.WRITE)
         row = await row_to_change(info, db.HardwarePrice, id)
         changes = changes_of(
             input,

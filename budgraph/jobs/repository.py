@@ -40,6 +40,14 @@ async def active_job(session: RequestSession, dedupe_key: str) -> db.Job | None:
     return result
 
 
+async def job_by_id(session: RequestSession, job_id: int) -> db.Job | None:
+    """The job row as it is now (no lock, no identity-map copy)."""
+    result: db.Job | None = await session.scalar(
+        select(db.Job).where(db.Job.id == job_id).execution_options(populate_existing=True)
+    )
+    return result
+
+
 async def job_for_update(session: RequestSession, job_id: int) -> db.Job | None:
     """The job row, locked until the end of the transaction (workers and cancelJob race on it)."""
     result: db.Job | None = await session.scalar(select(db.Job).where(db.Job.id == job_id).with_for_update())

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import strawberry
 
-from budgraph.db.enums import ApiKeyScope
 from budgraph.graphql.context import Info
 from budgraph.jobs import repository
 from budgraph.jobs.queue import ArqJobQueue, channel
@@ -18,13 +17,11 @@ from budgraph.kit.ids import expect_global_id
 
 
 async def _current(info: Info, job_id: int) -> Job:
-    async with info.context.sessions() as session:
-        row = await repository.job_for_update(session, job_id)
-        if row is None:
-            raise NotFound("no such job", field="id")
-        job = Job.from_row(row)
-        await session.rollback()
-    return job
+    # The operation's session; the WebSocket handler ends its transaction after each event.
+    row = await repository.job_by_id(info.context.session, job_id)
+    if row is None:
+        raise NotFound("no such job", field="id")
+    return Job.from_row(row)
 
 
 @strawberry.type
@@ -38,8 +35,6 @@ class JobSubscriptions:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The job's global id.")],
     ) -> AsyncGenerator[Job, None]:
-        if info.context.settings.require_api_key_for_reads:
-            info.context.require(ApiKeyScope.READ)
         job_id = expect_global_id(id, "Job")
         queue = info.context.queue
         assert isinstance(queue, ArqJobQueue)

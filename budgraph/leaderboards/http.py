@@ -53,16 +53,9 @@ def leaderboard_routes(sessions: async_sessionmaker[RequestSession], queue: JobQ
     async def enqueue(
         key: str, actor: str, sources: list[str] | None, force: bool, once: bool
     ) -> tuple[db.Job, bool]:
-        uow = UnitOfWork(sessions, actor=actor)
-        try:
+        async with UnitOfWork(sessions, actor=actor) as uow:
             job, created = await request_refresh(uow, queue, key, actor, sources, force, once)
-            await uow.commit()
-            return job, created
-        except BaseException:
-            await uow.rollback()
-            raise
-        finally:
-            await uow.close()
+        return job, created
 
     async def probe(_: Request) -> Response:
         return Response(status_code=200)
@@ -72,11 +65,11 @@ def leaderboard_routes(sessions: async_sessionmaker[RequestSession], queue: JobQ
         return JSONResponse(_job(job, created))
 
     async def trigger(request: Request) -> JSONResponse:
-        async with sessions() as session:
-            try:
-                principal = await authenticate(session, request.headers.get("authorization"))
-            except BudgraphError as error:
-                return _error(error, 401)
+        try:
+            async with UnitOfWork(sessions, actor="anonymous") as uow:
+                principal = await authenticate(uow.session, request.headers.get("authorization"))
+        except BudgraphError as error:
+            return _error(error, 401)
         if principal is None or not principal.allows(ApiKeyScope.WRITE):
             code = ErrorCode.UNAUTHENTICATED if principal is None else ErrorCode.FORBIDDEN
             return _error(BudgraphError("an API key with the `write` scope is required", code=code), 401)
@@ -99,7 +92,8 @@ def leaderboard_routes(sessions: async_sessionmaker[RequestSession], queue: JobQ
         return JSONResponse(_job(job, created), status_code=202)
 
     async def health(_: Request) -> JSONResponse:
-        async with sessions() as session:
+        async with UnitOfWork(sessions, actor="anonymous") as uow:
+            session = uow.session
             states = {row.key: row for row in (await session.scalars(select(db.LeaderboardSource))).all()}
             weekly: db.Job | None = await session.scalar(
                 select(db.Job)

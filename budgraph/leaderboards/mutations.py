@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from budgraph.auth.permissions import needs
 from budgraph.db.enums import ApiKeyScope
 from budgraph.graphql.context import Info
 from budgraph.jobs.types import Job
@@ -46,7 +47,8 @@ def checked_sources(sources: list[str] | None) -> list[str] | None:
 class LeaderboardMutations:
     @strawberry.mutation(
         description="Record that leaderboards call a model by another name, and link every stored entry"
-        " with that name to it. An alias of another model is a CONFLICT."
+        " with that name to it. An alias of another model is a CONFLICT.",
+        extensions=needs(ApiKeyScope.WRITE),
     )
     async def add_model_alias(
         self,
@@ -56,9 +58,8 @@ class LeaderboardMutations:
         ],
         model_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the model.")],
     ) -> AddModelAliasPayload:
-        principal = info.context.require(ApiKeyScope.WRITE)
         pk = expect_global_id(model_id, "Model")
-        row, relinked = await linking.add_alias(info.context.session, alias, pk, principal.key_name)
+        row, relinked = await linking.add_alias(info.context.session, alias, pk, info.context.actor)
         model = await info.context.loaders.get(ModelByIdLoader).load(row.model_id)
         assert model is not None
         return AddModelAliasPayload(alias=row.alias, model=Model.from_row(model), relinked_entries=relinked)
@@ -66,7 +67,8 @@ class LeaderboardMutations:
     @strawberry.mutation(
         description="Refresh leaderboard sources in the background. Without `force` only sources due by"
         " the 7-day rule are read. Returns the queued or running refresh for the same sources and"
-        " `force` if there is one."
+        " `force` if there is one.",
+        extensions=needs(ApiKeyScope.WRITE),
     )
     async def refresh_leaderboards(
         self,
@@ -79,13 +81,12 @@ class LeaderboardMutations:
             bool, strawberry.argument(description="Read the sources even if they are not due.")
         ] = False,
     ) -> Job:
-        principal = info.context.require(ApiKeyScope.WRITE)
         chosen = checked_sources(sources)
         job, _ = await schedule.request_refresh(
             info.context.uow,
             info.context.queue,
             schedule.manual_key(chosen, force),
-            principal.key_name,
+            info.context.actor,
             chosen,
             force,
             once=False,

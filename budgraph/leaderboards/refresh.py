@@ -19,6 +19,7 @@ from budgraph import db
 from budgraph.db.enums import SourceRunStatus
 from budgraph.kit.clock import now
 from budgraph.kit.db import RequestSession
+from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.leaderboards.linking import load_matcher
 from budgraph.leaderboards.sources import (
     SOURCES,
@@ -29,7 +30,6 @@ from budgraph.leaderboards.sources import (
     fetch_source,
     sample_payloads,
 )
-from budgraph.registry.recorder import record_changes
 
 REFRESH_INTERVAL = timedelta(days=7)
 Clock = Callable[[], datetime]
@@ -129,14 +129,17 @@ async def _store(
     return len(snapshot.entries)
 
 
+def _actor(source: LeaderboardSource) -> str:
+    return f"leaderboards:{source.key}"
+
+
 async def _record(
     sessions: async_sessionmaker[RequestSession], source: LeaderboardSource, clock: Clock, **values: object
 ) -> None:
-    async with sessions() as session:
-        state = await _state(session, source)
+    async with UnitOfWork(sessions, actor=_actor(source)) as uow:
+        state = await _state(uow.session, source)
         for name, value in {"last_finished_at": clock(), **values}.items():
             setattr(state, name, value)
-        await session.commit()
 
 
 async def refresh_source(
@@ -152,18 +155,17 @@ async def refresh_source(
 ) -> SourceOutcome:
     """Refresh one source if it is due (and enabled, unless ``named`` explicitly); ``client=None``
     reads its recorded sample (offline)."""
-    async with sessions() as session:
-        state = await _state(session, source)
+    async with UnitOfWork(sessions, actor=_actor(source)) as uow:
+        state = await _state(uow.session, source)
         started = clock()
         if not state.enabled and not named:
-            await session.rollback()
+            await uow.rollback()
             return SourceOutcome(source.key, "disabled")
         if not is_due(state, started, force):
-            await session.rollback()
+            await uow.rollback()
             return SourceOutcome(source.key, "not_due")
         state.last_started_at = started
         known = {url: CachedValidators(**v) for url, v in (state.validators or {}).items()}
-        await session.commit()
     try:
         if client is None:
             payloads, validators, changed = sample_payloads(source), known, True
@@ -181,14 +183,12 @@ async def refresh_source(
             )
             return SourceOutcome(source.key, "unchanged")
         snapshot = source.parse(payloads, started)
-        async with sessions() as session:
-            count = await _store(session, source, snapshot, started, job_id)
-            state = await _state(session, source)
+        async with UnitOfWork(sessions, actor=_actor(source)) as uow:
+            count = await _store(uow.session, source, snapshot, started, job_id)
+            state = await _state(uow.session, source)
             state.last_status, state.last_error = SourceRunStatus.SUCCEEDED.value, None
             state.last_success_started_at, state.last_finished_at = started, clock()
             state.validators = {url: asdict(v) for url, v in validators.items()}
-            await record_changes(session, f"leaderboards:{source.key}")
-            await session.commit()
         return SourceOutcome(source.key, "succeeded", entries=count)
     except Exception as error:  # each source fails on its own; the error is kept for operators
         message = f"{type(error).__name__}: {error}"

@@ -7,6 +7,7 @@ from typing import Annotated, cast
 import strawberry
 from strawberry.file_uploads import Upload
 
+from budgraph.auth.permissions import needs
 from budgraph.db.enums import ApiKeyScope, JobKind, ModelSource
 from budgraph.graphql.context import Info
 from budgraph.jobs import service as jobs
@@ -34,24 +35,25 @@ class RegisterModelPayload:
 class ModelMutations:
     @strawberry.mutation(
         description="Register a model and extract its facts in the background. Registering the same model"
-        " and revision again while its extraction runs returns the running job."
+        " and revision again while its extraction runs returns the running job.",
+        extensions=needs(ApiKeyScope.WRITE),
     )
     async def register_model(
         self, info: Info, input: Annotated[RegisterModelInput, strawberry.argument(description="The model.")]
     ) -> RegisterModelPayload:
-        principal = info.context.require(ApiKeyScope.WRITE)
         model = await service.register(
             info.context.session, input.uri, ModelSource(input.source), input.revision
         )
         job, _ = await jobs.request_job(
-            info.context.uow, info.context.queue, JobKind.EXTRACT, model, principal.key_name
+            info.context.uow, info.context.queue, JobKind.EXTRACT, model, info.context.actor
         )
         return RegisterModelPayload(model=Model.from_row(model), job=Job.from_row(job))
 
     @strawberry.mutation(
         description="Upload a tar or zip of a model's files (GraphQL multipart request), keep them in the"
         " object store, and extract the model's facts from them in the background. Archives with path"
-        " traversal, links, special files or suspicious compression are refused."
+        " traversal, links, special files or suspicious compression are refused.",
+        extensions=needs(ApiKeyScope.WRITE),
     )
     async def upload_model_archive(
         self,
@@ -62,7 +64,6 @@ class ModelMutations:
         uri: Annotated[str, strawberry.argument(description="A name for the model, `org/name`.")],
         revision: Annotated[str, strawberry.argument(description="A revision label.")] = "main",
     ) -> RegisterModelPayload:
-        principal = info.context.require(ApiKeyScope.WRITE)
         context = info.context
         # With the ASGI integration an Upload is Starlette's UploadFile.
         received = cast("uploads.UploadedFile", file)
@@ -70,6 +71,6 @@ class ModelMutations:
             context.session, context.store, received, uri, revision, context.settings.upload_max_bytes
         )
         job, _ = await jobs.request_job(
-            context.uow, context.queue, JobKind.EXTRACT, model, principal.key_name
+            context.uow, context.queue, JobKind.EXTRACT, model, info.context.actor
         )
         return RegisterModelPayload(model=Model.from_row(model), job=Job.from_row(job))

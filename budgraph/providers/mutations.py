@@ -10,8 +10,8 @@ import strawberry
 from strawberry.types.unset import UNSET
 
 from budgraph import db
-from budgraph.db.enums import ApiKeyScope as Scope
-from budgraph.db.enums import ProviderKind, ProviderModelMode
+from budgraph.auth.permissions import needs
+from budgraph.db.enums import ApiKeyScope, ProviderKind, ProviderModelMode
 from budgraph.graphql.context import Info
 from budgraph.graphql.inputs import changes_of, stored
 from budgraph.graphql.lookup import row_to_change
@@ -131,26 +131,27 @@ IdArgument = Annotated[strawberry.ID, strawberry.argument(description="Global id
 
 @strawberry.type
 class ProviderMutations:
-    @strawberry.mutation(description="Register a provider.")
+    @strawberry.mutation(description="Register a provider.", extensions=needs(ApiKeyScope.WRITE))
     async def create_provider(
         self,
         info: Info,
         input: Annotated[CreateProviderInput, strawberry.argument(description="The provider.")],
     ) -> Provider:
-        info.context.require(Scope.WRITE)
         row = await service.create_provider(
             info.context.session, input.slug, input.name, stored(input.kind), input.homepage_url
         )
         return Provider.from_row(row)
 
-    @strawberry.mutation(description="Change a provider's fields; edited fields survive re-seeding.")
+    @strawberry.mutation(
+        description="Change a provider's fields; edited fields survive re-seeding.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
     async def update_provider(
         self,
         info: Info,
         id: IdArgument,
         input: Annotated[UpdateProviderInput, strawberry.argument(description="The fields to change.")],
     ) -> Provider:
-        info.context.require(Scope.WRITE)
         row = await row_to_change(info, db.Provider, id)
         changes = changes_of(
             input,
@@ -159,25 +160,26 @@ class ProviderMutations:
         )
         return Provider.from_row(await service.update_provider(info.context.session, row, changes))
 
-    @strawberry.mutation(description="Add a model to a provider.")
+    @strawberry.mutation(description="Add a model to a provider.", extensions=needs(ApiKeyScope.WRITE))
     async def create_provider_model(
         self,
         info: Info,
         input: Annotated[CreateProviderModelInput, strawberry.argument(description="The model.")],
     ) -> ProviderModel:
-        info.context.require(Scope.WRITE)
         values = changes_of(input, {name: name for name in ["model_id", *MODEL_FIELDS]})
         new = service.NewProviderModel(provider_id=expect_global_id(input.provider_id, "Provider"), **values)
         return ProviderModel.from_row(await service.create_model(info.context.session, new))
 
-    @strawberry.mutation(description="Change a provider model's fields; edited fields survive re-seeding.")
+    @strawberry.mutation(
+        description="Change a provider model's fields; edited fields survive re-seeding.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
     async def update_provider_model(
         self,
         info: Info,
         id: IdArgument,
         input: Annotated[UpdateProviderModelInput, strawberry.argument(description="The fields to change.")],
     ) -> ProviderModel:
-        info.context.require(Scope.WRITE)
         row = await row_to_change(info, db.ProviderModel, id)
         changes = changes_of(input, {name: name for name in MODEL_FIELDS}, NOT_NULL_MODEL_FIELDS)
         return ProviderModel.from_row(await service.update_model(info.context.session, row, changes))

@@ -133,10 +133,7 @@ async def test_reseeding_keeps_operator_edits(
 
 
 async def test_seed_job_runs_in_a_unit_of_work(sessions: object) -> None:
-    uow = UnitOfWork(sessions, actor="seed")  # type: ignore[arg-type]
-    try:
+    async with UnitOfWork(sessions, actor="seed") as uow:  # type: ignore[arg-type]
         report = await seed(uow.session)
-        assert await uow.commit() == 1
-        assert report.created["Engine"] == 6
-    finally:
-        await uow.close()
+    assert uow.version == 1
+    assert report.created["Engine"] == 6

@@ -68,13 +68,11 @@ async def test_a_killed_worker_leaves_a_job_that_is_retried(
 ) -> None:
     run = uuid.uuid4().hex
     queue = ArqJobQueue(servers.redis_url, queue_name=f"budgraph:test:{run}", job_id_prefix=f"kill-{run}:")
-    uow = UnitOfWork(committed_sessions, actor="test")
-    model = db.Model(uri=URI, source_kind="huggingface", revision="main")
-    uow.session.add(model)
-    await uow.session.flush()
-    job, _ = await request_job(uow, queue, JobKind.EXTRACT, model, "test")
-    await uow.commit()
-    await uow.close()
+    async with UnitOfWork(committed_sessions, actor="test") as uow:
+        model = db.Model(uri=URI, source_kind="huggingface", revision="main")
+        uow.session.add(model)
+        await uow.session.flush()
+        job, _ = await request_job(uow, queue, JobKind.EXTRACT, model, "test")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("BUDGRAPH_")},
         "BUDGRAPH_DATABASE_URL": database_url,

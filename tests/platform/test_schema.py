@@ -12,7 +12,7 @@ from graphql import (
 )
 
 from budgraph.graphql.schema import schema
-from budgraph.kit.schema_file import SCHEMA_FILE, render_schema
+from budgraph.graphql.schema_file import SCHEMA_FILE, render_schema
 
 BUILT_IN = {"String", "Int", "Float", "Boolean", "ID"}
 
