@@ -20,7 +20,7 @@ from budgraph.db.enums import SourceRunStatus
 from budgraph.kit.clock import now
 from budgraph.kit.db import RequestSession
 from budgraph.kit.unit_of_work import UnitOfWork
-from budgraph.leaderboards.linking import load_matcher
+from budgraph.leaderboards.linking import load_matcher, lock_linking
 from budgraph.leaderboards.sources import (
     SOURCES,
     CachedValidators,
@@ -99,6 +99,7 @@ async def _store(
 ) -> int:
     benchmark_ids = await _benchmarks(session, source)
     state = await _state(session, source)
+    await lock_linking(session)  # a model or alias committed meanwhile is seen, never missed
     matcher = await load_matcher(session)
     row = db.LeaderboardSnapshot(
         source_id=state.id,
