@@ -263,6 +263,15 @@ class Model(Node, Tracked):
         return ModelArchitecture.from_row(row) if row else None
 
     @strawberry.field(
+        description="The names operators recorded for it with `addModelAlias` (as typed), by their"
+        " matching form; each can be undone with `removeModelAlias`."
+    )
+    async def leaderboard_aliases(self, info: Info) -> list[str]:
+        from budgraph.leaderboards.loaders import AliasesByModelLoader
+
+        return await info.context.loaders.get(AliasesByModelLoader).load(self.pk)
+
+    @strawberry.field(
         description="Its scores in current (latest) leaderboard snapshots: one per benchmark (the best"
         " when several leaderboard names link to it), by benchmark key."
     )

@@ -98,6 +98,7 @@ mutation ($alias: String!) { removeModelAlias(alias: $alias) { alias model { uri
 REGISTER = """
 mutation ($uri: String!) { registerModel(input: {uri: $uri}) { model { uri } } }
 """
+ALIASES = "{ models { nodes { uri leaderboardAliases } } }"
 REFRESH = """
 mutation ($sources: [String!], $force: Boolean) {
   refreshLeaderboards(sources: $sources, force: $force) { id kind status target requestedBy }
@@ -575,6 +576,8 @@ async def test_add_model_alias_links_existing_entries_and_keeps_the_alias_as_typ
         repeat = await client.data(ADD_ALIAS, {**variables, "alias": again}, token=writer_token)
         assert repeat == data
     assert await session.scalar(select(func.count()).select_from(db.ModelAlias)) == 1
+    listed = {m["uri"]: m["leaderboardAliases"] for m in (await client.data(ALIASES))["models"]["nodes"]}
+    assert listed == {"org/alpha-7b": [], "org/beta-13b": [], "org/gamma-70b": ["Mystery Model"]}
 
 
 async def test_an_alias_names_one_dated_snapshot_and_never_its_siblings(
@@ -628,6 +631,8 @@ async def test_remove_model_alias_links_again_what_it_linked(
     }
     unmatched = await client.data(UNMATCHED)
     assert [n["rawModelName"] for n in unmatched["unmatchedLeaderboardNames"]["nodes"]] == ["mystery-model"]
+    listed = {m["uri"]: m["leaderboardAliases"] for m in (await client.data(ALIASES))["models"]["nodes"]}
+    assert listed == {"org/alpha-7b": [], "org/beta-13b": ["zeta-1b"], "org/gamma-70b": []}
     # the other alias still links its name
     arena = await client.data(LEADERBOARD, {"benchmark": ARENA, "filter": {"search": "zeta"}})
     assert arena["leaderboard"]["nodes"][0]["model"] == {"uri": "org/beta-13b"}
