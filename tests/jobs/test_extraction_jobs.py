@@ -58,7 +58,7 @@ async def test_register_extract_and_read_the_facts(
         "registerModel"
     ]
     channel = (await queue.pool()).pubsub()
-    await channel.psubscribe("budgraph:job:*")
+    await channel.psubscribe(f"{queue.queue_name}:job:*")  # this test's queue only
 
     worker = await run_worker()
     assert (worker.jobs_complete, worker.jobs_failed, worker.jobs_retried) == (1, 0, 0)
