@@ -14,8 +14,12 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from budgraph import __version__
+from budgraph.graphql.context import Context
+from budgraph.graphql.endpoint import GraphQLEndpoint
+from budgraph.graphql.execution import Executor
+from budgraph.graphql.principals import Authenticator
 from budgraph.graphql.schema import schema
-from budgraph.graphql.view import BudgraphGraphQL
+from budgraph.graphql.websocket import GraphQLOverWebSocket
 from budgraph.jobs.queue import ArqJobQueue, JobQueue
 from budgraph.kit.db import RequestSession, create_engine, session_factory
 from budgraph.kit.unit_of_work import UnitOfWork
@@ -51,15 +55,11 @@ def create_app(
             raise RuntimeError("BUDGRAPH_REDIS_URL is not set and no embedded Redis was started")
         queue = ArqJobQueue(settings.redis_url, settings.queue_name)
     store = store or object_store(settings)
-    graphql = BudgraphGraphQL(
-        sessions,
-        settings,
-        queue,
-        store,
-        schema=schema,
-        graphql_ide="graphiql" if settings.playground else None,
-        multipart_uploads_enabled=True,
-    )
+    template = Context(settings=settings, queue=queue, sessions=sessions, store=store)
+    executor = Executor(schema, settings)
+    authenticator = Authenticator(sessions)
+    endpoint = GraphQLEndpoint(executor, authenticator, template)
+    websocket = GraphQLOverWebSocket(executor, authenticator, template)
 
     async def health(_: Request) -> JSONResponse:
         async with UnitOfWork(sessions, actor="health") as uow:
@@ -84,8 +84,8 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/healthz", health),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
+            Route("/graphql", endpoint.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+            WebSocketRoute("/graphql", websocket),
             *leaderboard_routes(sessions, queue),
             *assets,
         ],
