@@ -21,6 +21,7 @@ from budgraph.graphql.principals import Authenticator
 from budgraph.graphql.schema import schema
 from budgraph.graphql.websocket import GraphQLOverWebSocket
 from budgraph.jobs.queue import ArqJobQueue, JobQueue
+from budgraph.kit.availability import DatabaseAvailability
 from budgraph.kit.db import RequestSession, create_engine, session_factory
 from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.leaderboards.http import leaderboard_routes
@@ -48,7 +49,11 @@ def create_app(
 ) -> Starlette:
     """The app; tests pass ``sessions`` bound to a connection whose transaction they roll back."""
     settings = settings or get_settings()
-    engine = create_engine(settings) if sessions is None else None
+    engine = (
+        create_engine(settings, statement_timeout_ms=settings.db_statement_timeout_ms)
+        if sessions is None
+        else None
+    )
     sessions = sessions or session_factory(engine)  # type: ignore[arg-type]
     if queue is None:
         if not settings.redis_url:
@@ -56,8 +61,9 @@ def create_app(
         queue = ArqJobQueue(settings.redis_url, settings.queue_name)
     store = store or object_store(settings)
     template = Context(settings=settings, queue=queue, sessions=sessions, store=store)
-    executor = Executor(schema, settings)
-    authenticator = Authenticator(sessions)
+    availability = DatabaseAvailability()
+    executor = Executor(schema, settings, availability=availability)
+    authenticator = Authenticator(sessions, availability)
     endpoint = GraphQLEndpoint(executor, authenticator, template)
     websocket = GraphQLOverWebSocket(executor, authenticator, template)
 
@@ -86,11 +92,12 @@ def create_app(
             Route("/healthz", health),
             Route("/graphql", endpoint.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
             WebSocketRoute("/graphql", websocket),
-            *leaderboard_routes(sessions, queue),
+            *leaderboard_routes(sessions, queue, settings.dapr_app_api_token),
             *assets,
         ],
         lifespan=lifespan,
     )
     app.state.sessions = sessions
     app.state.engine = engine
+    app.state.settings = settings
     return app

@@ -92,11 +92,26 @@ class Settings(BaseSettings):
     leaderboards_offline: bool = Field(
         default=False, description="Read each source's recorded sample instead of the network (dev, air gap)."
     )
+    dapr_app_api_token: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("BUDGRAPH_DAPR_APP_API_TOKEN", "APP_API_TOKEN"),
+        description="The Dapr sidecar's APP_API_TOKEN: it arrives as the `dapr-api-token` header, and the"
+        " cron route accepts only it (or a write key).",
+    )
     leaderboard_scheduler: Literal["dapr", "arq"] = Field(
         default="arq", description="Who fires the weekly refresh: the Dapr cron binding, or an arq cron."
     )
     # Uploads and jobs.
-    upload_max_bytes: int = Field(default=2 * 1024**3, ge=1)
+    upload_max_bytes: int = Field(
+        default=2 * 1024**3, ge=1, description="Largest uploaded archive, in bytes."
+    )
+    archive_max_unpacked_bytes: int = Field(
+        default=256 * 1024**3, ge=1, description="Most bytes an uploaded archive may unpack to, in all."
+    )
+    archive_max_file_bytes: int = Field(
+        default=50 * 1024**3, ge=1, description="Largest file an uploaded archive may unpack to."
+    )
+    archive_max_files: int = Field(default=10_000, ge=1, description="Most entries in an uploaded archive.")
     queue_name: str = Field(default="budgraph:queue", description="The arq queue's Redis key.")
     job_max_attempts: int = Field(default=5, ge=1)
     job_timeout_seconds: int = Field(default=3600, ge=10)

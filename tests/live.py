@@ -23,6 +23,8 @@ import websockets
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+
+from budgraph.server import uvicorn_config
 from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
 
@@ -95,7 +97,8 @@ def serve(app: Starlette) -> Iterator[LiveServer]:
     """Serve ``app`` from a thread until the block ends."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="websockets-sansio", lifespan="on"))
+    config = uvicorn_config(app, app.state.settings, log_level="warning", ws="websockets-sansio")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -15,8 +15,6 @@ from __future__ import annotations
 import logging
 
 from graphql import OperationType
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 
@@ -186,14 +184,7 @@ class GraphQLEndpoint:
         )
 
     async def _principal(self, request: Request, address: str | None) -> Principal | None:
-        try:
-            return await self.authenticator.principal(request.headers.get("authorization"), address)
-        except (DBAPIError, PoolTimeout, OSError) as error:
-            log.error("authentication could not reach the database: %s: %s", type(error).__name__, error)
-            raise RequestRefused(
-                "the registry is temporarily unavailable; try again shortly",
-                code=ErrorCode.SERVICE_UNAVAILABLE,
-            ) from None
+        return await self.authenticator.principal(request.headers.get("authorization"), address)
 
     async def _operation(
         self, request: Request, media: str, graphql: GraphQLRequest, address: str | None, *, get: bool

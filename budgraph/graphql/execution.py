@@ -42,6 +42,7 @@ from budgraph.graphql.cost import CostRules, operation_cost
 from budgraph.graphql.errors import classify
 from budgraph.graphql.input_limits import check_inputs
 from budgraph.graphql.limits import DocumentPreparer, PreparedDocument, QueryLimits, QueryRefused
+from budgraph.kit.availability import DatabaseAvailability
 from budgraph.kit.errors import BudgraphError, ErrorCode, Forbidden, Unauthenticated, from_integrity_error
 from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.settings import Settings
@@ -127,8 +128,15 @@ def _root_fields(
 
 
 class Executor:
-    def __init__(self, schema: Any, settings: Settings, charge: Charge | None = None) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        settings: Settings,
+        charge: Charge | None = None,
+        availability: DatabaseAvailability | None = None,
+    ) -> None:
         self.schema = schema
+        self.availability = availability or DatabaseAvailability()
         self.graphql_schema: GraphQLSchema = schema._schema
         self.settings = settings
         self.limits = QueryLimits.from_settings(settings)
