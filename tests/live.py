@@ -23,10 +23,10 @@ import websockets
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
-
-from budgraph.server import uvicorn_config
 from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
+
+from budgraph.server import uvicorn_config
 
 # Everything a test may write; registry_state is reset rather than emptied.
 _KEEP = {"alembic_version", "registry_state"}
