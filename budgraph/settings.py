@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     max_document_bytes: int = Field(default=32 * 1024, ge=1024, description="Longest GraphQL document.")
     max_query_tokens: int = Field(default=4_000, ge=100, description="Most lexical tokens in a document.")
     max_query_depth: int = Field(
-        default=12, ge=2, description="Deepest nesting of fields (introspection aside)."
+        default=16, ge=2, description="Deepest nesting of fields (introspection aside)."
     )
     max_query_aliases: int = Field(default=30, ge=0, description="Most aliased fields in a document.")
     max_query_fields: int = Field(default=400, ge=10, description="Most field selections in a document.")

@@ -20,6 +20,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
@@ -98,12 +99,18 @@ class CostCalculator:
             return len(value) if isinstance(value, list) else None
         return None
 
-    def _page(self, field: FieldNode) -> int | None:
-        """The page size a field asks for with `first` / `last`, within the cap."""
-        arguments = {argument.name.value: argument.value for argument in field.arguments or ()}
-        if "first" not in arguments and "last" not in arguments:
+    def _page(self, field: FieldNode, definition: GraphQLField) -> int | None:
+        """The page size a field asks for with `first` / `last` (or their schema defaults), capped."""
+        if "first" not in definition.args and "last" not in definition.args:
             return None
-        sizes = [self._int(arguments.get(name)) for name in ("first", "last")]
+        arguments = {argument.name.value: argument.value for argument in field.arguments or ()}
+        sizes: list[int | None] = []
+        for name in ("first", "last"):
+            if name in arguments:
+                sizes.append(self._int(arguments[name]))
+            elif name in definition.args:
+                default = definition.args[name].default_value
+                sizes.append(default if isinstance(default, int) and not isinstance(default, bool) else None)
         given = [size for size in sizes if size is not None]
         size = max(given) if given else self.rules.default_page_size
         return max(0, min(size, self.rules.max_page_size))
@@ -157,7 +164,7 @@ class CostCalculator:
         listed, named = _unwrap(definition.type)
         if not isinstance(named, GraphQLObjectType | GraphQLInterfaceType) and node.selection_set is None:
             return 0
-        below = self._page(node)
+        below = self._page(node, definition)
         child_page = below if below is not None else self.rules.default_page_size
         each = 1 + self.selections(node.selection_set, named, child_page, expanding)
         count = self._list_length(node, page) if listed else 1
