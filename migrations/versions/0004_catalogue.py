@@ -43,7 +43,9 @@ def _rekey_versions() -> None:
 
 def upgrade() -> None:
     _rekey_versions()
-    op.drop_index(op.f("ix_engine_version_engine_id_version_device_architecture"), table_name="engine_version")
+    op.drop_index(
+        op.f("ix_engine_version_engine_id_version_device_architecture"), table_name="engine_version"
+    )
     op.create_index(
         op.f("ix_engine_version_engine_id_version_key_device_architecture"),
         "engine_version",
@@ -83,7 +85,9 @@ def downgrade() -> None:
     op.drop_column("hardware", "devices_per_package")
     op.alter_column("hardware", "memory_gb", new_column_name="memory_gib")
     op.drop_constraint(op.f("ck_provider_model_price_tiers_array"), "provider_model", type_="check")
-    op.drop_constraint(op.f("ck_provider_model_price_per_query_not_negative"), "provider_model", type_="check")
+    op.drop_constraint(
+        op.f("ck_provider_model_price_per_query_not_negative"), "provider_model", type_="check"
+    )
     op.drop_column("provider_model", "price_tiers")
     op.drop_column("provider_model", "price_per_query")
     op.drop_column("parser_rule", "chat_template")
