@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -185,13 +186,13 @@ class GraphQLClient:
     async def post(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
     ) -> httpx.Response:
-        headers = {}
+        headers = {"Content-Type": "application/json"}
         bearer = token or self.token
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
-        return await self.http.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-        )
+        # json.dumps escapes what UTF-8 cannot carry (a lone surrogate), as a JSON client would.
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        return await self.http.post("/graphql", content=body, headers=headers)
 
     async def execute(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
@@ -212,7 +213,9 @@ class GraphQLClient:
     async def error_codes(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
     ) -> list[str]:
-        body = await self.execute(query, variables, token)
+        """The codes of the errors of a request that failed (whatever its HTTP status)."""
+        response = await self.post(query, variables, token)
+        body = response.json()
         assert body.get("errors"), body
         return [error["extensions"]["code"] for error in body["errors"]]
 
@@ -247,6 +250,27 @@ async def client(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield GraphQLClient(http)
+
+
+@pytest.fixture
+async def client_with(
+    sessions: async_sessionmaker[RequestSession],
+    settings: Settings,
+    queue: ArqJobQueue,
+    store: LocalObjectStore,
+) -> AsyncIterator[Any]:
+    """``await client_with(max_query_cost=...)``: an in-process client of an app with other settings."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(**overrides: Any) -> GraphQLClient:
+        app = create_app(settings.model_copy(update=overrides), sessions=sessions, queue=queue, store=store)
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+        clients.append(http)
+        return GraphQLClient(http)
+
+    yield make
+    for http in clients:
+        await http.aclose()
 
 
 @pytest.fixture
