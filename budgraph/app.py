@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from budgraph import __version__
 from budgraph.graphql.schema import schema
 from budgraph.graphql.view import BudgraphGraphQL
+from budgraph.health.routes import health_routes
 from budgraph.jobs.queue import ArqJobQueue, JobQueue
 from budgraph.kit.db import RequestSession, create_engine, session_factory
 from budgraph.kit.unit_of_work import UnitOfWork
@@ -84,6 +85,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/healthz", health),
+            *health_routes(sessions, settings),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *leaderboard_routes(sessions, queue),
