@@ -28,6 +28,8 @@ from budgraph.settings import Settings, get_settings
 from budgraph.storage import LocalObjectStore
 from tests.live import LiveServer, serve
 
+pytest_plugins = ["tests.not_run"]
+
 TEST_DATABASE = "budgraph_test"
 
 
