@@ -137,7 +137,7 @@ def test_dev_command_on_embedded_servers(embedded_dir: Path, tmp_path: Path) -> 
             headers={"Authorization": f"Bearer {key}"},
             timeout=10,
         ).json()
-        assert answer == {"data": {"createEngine": {"slug": "dev-engine"}}}
+        assert answer["data"] == {"createEngine": {"slug": "dev-engine"}}
         ready = httpx.get(f"{running.url}/readyz", timeout=10)
         assert (ready.status_code, ready.json()["problems"]) == (200, [])
 
