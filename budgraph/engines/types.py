@@ -135,7 +135,7 @@ class Engine(Node, Tracked):
             loaders.VersionPagesByEngineLoader, page, query, order_key(order_by)
         )
         result = await loader.load(self.pk)
-        return build_connection(result.rows, result.start, result.total, EngineVersion.from_row)
+        return build_connection(result, EngineVersion.from_row)
 
     @strawberry.field(
         description="The highest active version of this engine (by version order, never by insertion"
