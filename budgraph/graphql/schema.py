@@ -18,7 +18,7 @@ from budgraph.engines.queries import EngineQueries
 from budgraph.graphql.common import SCALARS
 from budgraph.graphql.context import Info
 from budgraph.graphql.errors import ErrorCodes
-from budgraph.graphql.node import Node, load_node
+from budgraph.graphql.node import Node, load_node, node_types
 from budgraph.hardware.mutations import HardwareMutations
 from budgraph.hardware.queries import HardwareQueries
 from budgraph.jobs.mutations import JobMutations
@@ -106,6 +106,7 @@ schema = BudgraphSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
+    types=node_types(),
     extensions=[ErrorCodes, lambda: ValidationCache(maxsize=512)],
     config=StrawberryConfig(scalar_map=SCALARS),
 )

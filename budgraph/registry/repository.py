@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
+
+
+@dataclass(frozen=True)
+class RegistryPosition:
+    version: int
+    epoch: str
+
+
+async def current_position(session: AsyncSession) -> RegistryPosition:
+    state = db.RegistryState
+    row = (await session.execute(select(state.version, state.epoch))).one()
+    return RegistryPosition(version=int(row.version), epoch=str(row.epoch))
 
 
 async def current_version(session: AsyncSession) -> int:
