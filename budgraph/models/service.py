@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from budgraph import db
 from budgraph.db.base import Origin
 from budgraph.db.enums import ModelSource
 from budgraph.kit.db import RequestSession
+from budgraph.kit.deletes import delete_rows, lock, refuse_if_referenced
 from budgraph.kit.errors import BudgraphError
 from budgraph.kit.writes import flush
 from budgraph.models import repository
@@ -53,3 +55,14 @@ async def register(session: RequestSession, uri: str, source: ModelSource, revis
         model.revision = revision
     await flush(session, f"model {uri!r}")
     return model
+
+
+async def delete_model(session: RequestSession, model: db.Model) -> list[Any]:
+    """Delete a model with its jobs, files, scan results and aliases; its leaderboard entries stay,
+    unlinked. Refused while one of its jobs is queued or running."""
+    what = f"model {model.uri!r}"
+    await lock(session, model)
+    refuse_if_referenced(
+        what, await repository.active_jobs_of(session, model.id), "active jobs", "cancel them first"
+    )
+    return await delete_rows(session, [], model, what)

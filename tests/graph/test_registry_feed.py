@@ -254,6 +254,20 @@ async def test_the_audit_keeps_who_when_and_the_values_before_and_after(
     # the values are an audit trail: not for anonymous callers
     assert await client.error_codes(AUDIT, {"since": 0}) == ["UNAUTHENTICATED"]
 
+    # a creation has every value after, a deletion every value before
+    await client.data(
+        "mutation ($id: ID!) { deleteHardwarePrice(id: $id) { deletedId } }",
+        {"id": gid(price)},
+        token=writer_token,
+    )
+    deleted = (await client.data(AUDIT, {"since": 1}, token=reader))["changes"]["changes"][0]
+    values = {change["field"]: (change["before"], change["after"]) for change in deleted["fieldChanges"]}
+    assert deleted["operation"] == "DELETE"
+    assert values["on_demand_per_hour"] == ("0.81", None)
+    assert values["hardware_id"] == (gid(l4), None)
+    assert values["id"] == (gid(price), None)
+    assert values["as_of"] == ("2025-01-01", None)
+
 
 async def test_writes_in_one_transaction_fold_into_one_change_per_entity(
     sessions: Any, session: RequestSession, client: GraphQLClient
