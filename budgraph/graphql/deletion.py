@@ -17,7 +17,9 @@ from budgraph.kit.ids import to_global_id
 class Deletion:
     deleted_id: strawberry.ID = strawberry.field(description="Global id of the object deleted.")
     also_deleted_ids: list[strawberry.ID] = strawberry.field(
-        description="Global ids of the objects deleted with it (e.g. a hardware SKU's prices)."
+        description="Global ids of the registry objects deleted with it (e.g. a hardware SKU's prices),"
+        " each a tombstone in the change feed too. What is not a registry object (a model's jobs and"
+        " files) goes as the mutation says, without a tombstone."
     )
 
     @classmethod

@@ -216,6 +216,8 @@ async def fetch_page(
     Rows are the first column's values (one entity per row), or whole rows with ``whole_rows``.
     """
     keys = statement_sort_keys(stmt)
+    if not keys:
+        raise TypeError("a list of whole rows needs an ORDER BY that is total (ends with a unique key)")
     ordering = page.ordering(keys)
     window = await _count(session, stmt, keys, page)
     if window.taken == 0:

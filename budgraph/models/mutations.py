@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated, cast
 
 import strawberry
@@ -16,7 +15,7 @@ from budgraph.graphql.deletion import Deletion
 from budgraph.graphql.lookup import row_to_change
 from budgraph.jobs import service as jobs
 from budgraph.jobs.types import Job
-from budgraph.models import repository, service, uploads
+from budgraph.models import service, uploads
 from budgraph.models.types import Model
 
 
@@ -89,10 +88,5 @@ class ModelMutations:
     async def delete_model(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The model's id.")]
     ) -> Deletion:
-        context = info.context
         row = await row_to_change(info, db.Model, id)
-        revisions = await repository.stored_revisions(context.session, row.id)
-        deleted = await service.delete_model(context.session, row)
-        for revision in revisions:
-            context.uow.after_commit(functools.partial(context.store.delete_revision, row.id, revision))
-        return Deletion.of(deleted)
+        return Deletion.of(await service.delete_model(info.context.uow, info.context.store, row))
