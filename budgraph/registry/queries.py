@@ -42,9 +42,9 @@ def _checked_kinds(kinds: list[str] | None) -> list[str] | None:
     known = logged_kinds()
     unknown = sorted(set(kinds) - set(known))
     if unknown:
+        shown = ", ".join(repr(kind[:64]) for kind in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
         raise BudgraphError(
-            f"`kinds` names no entity kind of the feed: {', '.join(unknown)} (known: {', '.join(known)})",
-            field="kinds",
+            f"`kinds` names no entity kind of the feed: {shown} (known: {', '.join(known)})", field="kinds"
         )
     return kinds
 
@@ -112,7 +112,7 @@ class RegistryQueries:
         current = await repository.current_position(session)
         if epoch is not None and epoch != current.epoch:
             raise ResyncRequired(
-                f"`epoch` {epoch!r} is not this registry's epoch ({current.epoch}): it was reset since;"
+                f"`epoch` {epoch[:64]!r} is not this registry's epoch ({current.epoch}): it was reset since;"
                 " sync from scratch",
                 field="epoch",
                 version=current.version,

@@ -169,8 +169,14 @@ async def test_a_compatibility_change_is_an_engine_version_change(
     ]
     assert await client.error_codes(CHANGES, {"since": 0, "first": 101}) == ["PAGE_SIZE_EXCEEDED"]
     assert await client.error_codes(CHANGES, {"since": 0, "first": 1, "after": "zz"}) == ["INVALID_CURSOR"]
-    assert await client.error_codes(CHANGES, {"since": 0, "first": 1, "kinds": ["Compatibility"]}) == [
-        "BAD_USER_INPUT"
+    body = await client.execute(CHANGES, {"since": 0, "first": 1, "kinds": ["Compatibility"]})
+    assert [(e["extensions"], e["message"]) for e in body["errors"]] == [
+        (
+            {"code": "BAD_USER_INPUT", "field": "kinds"},
+            "`kinds` names no entity kind of the feed: 'Compatibility' (known: Benchmark, CompatibilityEdge,"
+            " Engine, EngineVersion, Hardware, HardwarePrice, License, Model, ModelArchitecture, ParserRule,"
+            " Provider, ProviderModel)",
+        )
     ]
 
 
