@@ -230,10 +230,12 @@ async def record_changes(session: AsyncSession, actor: str) -> int | None:
     """Bump the registry version and log the flushed changes; returns the new version, if any."""
     await session.flush()
     pending = _pending(session.sync_session)
-    if pending:
-        await _note_memberships(session, pending)
     if not pending:
         return None
+    # The version row lock first: what is read from here on includes every earlier commit, so a
+    # parent's list of members before and after this transaction is exact.
+    await session.execute(select(db.RegistryState.version).with_for_update())
+    await _note_memberships(session, pending)
     rows = [
         row
         for identity, change in sorted(pending.items(), key=lambda item: item[0])

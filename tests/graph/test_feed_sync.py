@@ -1,19 +1,25 @@
 """A runtime that keeps a copy of the registry by syncing the change feed ends with exactly the registry,
-even when writes, compatibility changes and deletions happen while it pages through the feed."""
+even when writes, compatibility changes and deletions happen while it pages through the feed; and
+concurrent writes leave a feed whose values before and after chain exactly."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
 from budgraph import db
+from budgraph.db.enums import ApiKeyScope
 from budgraph.kit.db import RequestSession
 from budgraph.kit.ids import to_global_id
 from budgraph.registry.snapshots import logged_kinds
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, live_key
+from tests.live import LiveServer
 
 FEED = """
 query ($since: BigInt!, $epoch: ID, $after: String) {
@@ -245,3 +251,46 @@ async def test_a_runtime_syncing_the_feed_ends_with_the_registry(
 
 async def _nothing() -> None:
     return None
+
+
+async def test_concurrent_compatibility_changes_chain_exactly(live: LiveServer, live_url: str) -> None:
+    # given a version (served for real) and twelve architectures
+    key = await live_key(live_url, "operator", ApiKeyScope.WRITE)
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=live.http, headers=headers, timeout=30) as http:
+
+        async def post(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+            body: dict[str, Any] = (
+                await http.post("/graphql", json={"query": query, "variables": variables})
+            ).json()
+            assert body.get("errors") is None, body
+            return body["data"]
+
+        engine = (await post('mutation { createEngine(input: {slug: "vllm", name: "vLLM"}) { id } }'))[
+            "createEngine"
+        ]
+        version = (await post(VERSION, {"engine": engine["id"], "version": "1.0.0", "archs": []}))[
+            "createEngineVersion"
+        ]["id"]
+        names = [f"Arch{i}ForCausalLM" for i in range(12)]
+        for name in names:
+            await post(
+                "mutation ($n: String!) { createModelArchitecture(input: {className: $n}) { id } }",
+                {"n": name},
+            )
+
+        # when twelve operators each add one architecture at the same time
+        add = "mutation ($id: ID!, $a: [String!]!) { addCompatibility(engineVersionId: $id, architectures: $a) { id } }"
+        await asyncio.gather(*(post(add, {"id": version, "a": [name]}) for name in names))
+
+        # then the version's changes chain: each starts where the one before it ended
+        audit = await post(
+            '{ changes(since: 0, kinds: ["EngineVersion"]) { changes { operation fieldChanges { field before after } } } }'
+        )
+    updates = [c["fieldChanges"][0] for c in audit["changes"]["changes"] if c["operation"] == "UPDATE"]
+    assert len(updates) == 12
+    assert updates[0]["before"] == []
+    for earlier, later in itertools.pairwise(updates):
+        assert later["before"] == earlier["after"]
+        assert len(later["after"]) == len(later["before"]) + 1
+    assert len(updates[-1]["after"]) == 12
