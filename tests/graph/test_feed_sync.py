@@ -294,3 +294,48 @@ async def test_concurrent_compatibility_changes_chain_exactly(live: LiveServer, 
         assert later["before"] == earlier["after"]
         assert len(later["after"]) == len(later["before"]) + 1
     assert len(updates[-1]["after"]) == 12
+
+
+async def test_concurrent_edits_of_one_row_lose_nothing_and_chain(live: LiveServer, live_url: str) -> None:
+    key = await live_key(live_url, "operator", ApiKeyScope.WRITE)
+    async with httpx.AsyncClient(
+        base_url=live.http, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    ) as http:
+
+        async def post(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+            body: dict[str, Any] = (
+                await http.post("/graphql", json={"query": query, "variables": variables})
+            ).json()
+            assert body.get("errors") is None, body
+            return body["data"]
+
+        engine = (await post('mutation { createEngine(input: {slug: "vllm", name: "vLLM"}) { id } }'))[
+            "createEngine"
+        ]
+
+        # when operators edit the name and the homepage of one engine at the same time
+        rename = "mutation ($id: ID!, $v: String!) { updateEngine(id: $id, input: {name: $v}) { id } }"
+        rehome = "mutation ($id: ID!, $v: String!) { updateEngine(id: $id, input: {homepageUrl: $v}) { id } }"
+        await asyncio.gather(
+            *(post(rename, {"id": engine["id"], "v": f"vLLM {i}"}) for i in range(6)),
+            *(post(rehome, {"id": engine["id"], "v": f"https://vllm.ai/{i}"}) for i in range(6)),
+        )
+        final = await post("query ($id: ID!) { engine(id: $id) { name homepageUrl editedFields } }", engine)
+        audit = await post(
+            '{ changes(since: 1, kinds: ["Engine"]) { changes { fieldChanges { field before after } } } }'
+        )
+
+    # then both edits are remembered (re-seeding keeps both), and each field's changes chain
+    assert final["engine"]["editedFields"] == ["homepage_url", "name"]
+    changes = [c["fieldChanges"] for c in audit["changes"]["changes"]]
+    assert len(changes) == 12
+    for name, first_before, last_after in (
+        ("name", "vLLM", final["engine"]["name"]),
+        ("homepage_url", None, final["engine"]["homepageUrl"]),
+    ):
+        chain = [change[0] for change in changes if change[0]["field"] == name]
+        assert len(chain) == 6
+        assert chain[0]["before"] == first_before
+        assert chain[-1]["after"] == last_after
+        for earlier, later in itertools.pairwise(chain):
+            assert later["before"] == earlier["after"]
