@@ -9,6 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
+from budgraph.db.enums import ACTIVE_JOB_STATUSES
 from budgraph.kit.search import escape_like
 
 
@@ -116,3 +117,24 @@ async def model_by_source_and_uri(session: AsyncSession, source_kind: str, uri: 
         select(db.Model).where(db.Model.source_kind == source_kind, db.Model.uri == uri)
     )
     return result
+
+
+async def active_jobs_of(session: AsyncSession, model_id: int) -> list[str]:
+    """``kind (status)`` of each queued or running job of a model."""
+    rows = await session.execute(
+        select(db.Job.kind, db.Job.status)
+        .where(db.Job.model_id == model_id, db.Job.status.in_([s.value for s in ACTIVE_JOB_STATUSES]))
+        .order_by(db.Job.id)
+    )
+    return [f"{kind} ({status})" for kind, status in rows.all()]
+
+
+async def stored_revisions(session: AsyncSession, model_id: int) -> list[str]:
+    """The revisions of a model that have files in the object store."""
+    rows = await session.scalars(
+        select(db.ModelFile.revision)
+        .where(db.ModelFile.model_id == model_id)
+        .distinct()
+        .order_by(db.ModelFile.revision)
+    )
+    return list(rows.all())
