@@ -14,13 +14,14 @@ from, and a row created and deleted again changed nothing.
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from budgraph import db
 from budgraph.db.base import ProvenanceMixin
@@ -35,6 +36,7 @@ from budgraph.registry.snapshots import (
 )
 
 _INFO_KEY = "registry_changes"
+_SAVEPOINTS_KEY = "registry_changes_at_savepoints"
 EntityKey = tuple[str, int]
 
 
@@ -139,9 +141,31 @@ def _note_delete(pending: dict[EntityKey, PendingChange], obj: Any) -> None:
     )
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_changes(session: Session) -> None:
-    session.info.pop(_INFO_KEY, None)
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    """Remember what was pending when a savepoint began: rolling it back restores exactly that."""
+    if transaction.nested:
+        marks: dict[int, dict[EntityKey, PendingChange]] = session.info.setdefault(_SAVEPOINTS_KEY, {})
+        marks[id(transaction)] = copy.deepcopy(_pending(session))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_changes(session: Session, previous_transaction: SessionTransaction) -> None:
+    marks: dict[int, dict[EntityKey, PendingChange]] = session.info.get(_SAVEPOINTS_KEY, {})
+    saved = marks.pop(id(previous_transaction), None)
+    if previous_transaction.nested:
+        # Only the savepoint's own changes are gone; the transaction's earlier ones stay.
+        if saved is not None:
+            session.info[_INFO_KEY] = saved
+    elif previous_transaction.parent is None:
+        session.info.pop(_INFO_KEY, None)
+        session.info.pop(_SAVEPOINTS_KEY, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_mark(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.get(_SAVEPOINTS_KEY, {}).pop(id(transaction), None)
 
 
 async def _note_memberships(session: AsyncSession, pending: dict[EntityKey, PendingChange]) -> None:
