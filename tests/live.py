@@ -38,7 +38,7 @@ def plain_dsn(url: str) -> str:
 
 
 async def empty_database(url: str) -> None:
-    """Remove every row a test may have committed, and set the registry version back to 0."""
+    """Remove every row a test may have committed, and reset the registry (version 0, a new epoch)."""
     connection = await asyncpg.connect(plain_dsn(url))
     try:
         tables = [
@@ -50,7 +50,7 @@ async def empty_database(url: str) -> None:
             await connection.execute(
                 "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
             )
-        await connection.execute("UPDATE registry_state SET version = 0")
+        await connection.execute("UPDATE registry_state SET version = 0, epoch = gen_random_uuid()")
     finally:
         await connection.close()
 

@@ -15,6 +15,7 @@ from budgraph.db.enums import ApiKeyScope
 from budgraph.engines.types import EngineVersion
 from budgraph.graphql.common import MatchType, ParserRuleType
 from budgraph.graphql.context import Info
+from budgraph.graphql.deletion import Deletion
 from budgraph.graphql.inputs import changes_of, stored
 from budgraph.graphql.lookup import row_to_change
 from budgraph.kit.ids import expect_global_id
@@ -182,3 +183,28 @@ class CompatibilityMutations:
         row = await row_to_change(info, db.ParserRule, id)
         changes = changes_of(input, _RULE_FIELDS, frozenset(_RULE_FIELDS) - {"notes", "chat_template"})
         return ParserRule.from_row(await service.update_rule(info.context.session, row, changes))
+
+    @strawberry.mutation(
+        description="Delete a model architecture. Refused (CONFLICT, naming them) while engine versions"
+        " serve it (remove that compatibility first) or registered models have it. A tombstone in the"
+        " change feed.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
+    async def delete_model_architecture(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The architecture's id.")],
+    ) -> Deletion:
+        row = await row_to_change(info, db.ModelArchitecture, id)
+        return Deletion.of(await service.delete_architecture(info.context.session, row))
+
+    @strawberry.mutation(
+        description="Delete a parser rule (to keep it but stop it choosing, disable it instead). A"
+        " tombstone in the change feed.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
+    async def delete_parser_rule(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The rule's id.")]
+    ) -> Deletion:
+        row = await row_to_change(info, db.ParserRule, id)
+        return Deletion.of(await service.delete_rule(info.context.session, row))

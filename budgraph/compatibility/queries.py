@@ -77,7 +77,7 @@ async def architectures_of_versions(
         loaders.ArchitecturePagesByEngineVersionLoader, page, architecture_query(filter), order
     )
     result = await loader.load(version_pk)
-    return build_connection(result.rows, result.start, result.total, ModelArchitecture.from_row)
+    return build_connection(result, ModelArchitecture.from_row)
 
 
 async def _target_architecture(
@@ -230,9 +230,9 @@ class CompatibilityQueries:
         stmt = versions_statement(query).order_by(
             db.EngineVersion.engine_id, *version_order("version", "desc")
         )
-        rows, start, total = await fetch_page(info.context.session, stmt, page)
+        found = await fetch_page(info.context.session, stmt, page)
         rule_loader = info.context.loaders.get(loaders.ParserRulesByEngineLoader)
-        rules = await rule_loader.load_many([row.engine_id for row in rows])
+        rules = await rule_loader.load_many([row.engine_id for row in found.rows])
         arch_type = ModelArchitecture.from_row(arch)
 
         def compatible(pair: tuple[db.EngineVersion, list[db.ParserRule]]) -> CompatibleEngineVersion:
@@ -254,4 +254,4 @@ class CompatibilityQueries:
                 supports_pipeline_parallelism=arch.supports_pipeline_parallelism,
             )
 
-        return build_connection(list(zip(rows, rules, strict=True)), start, total, compatible)
+        return build_connection(found.with_rows(list(zip(found.rows, rules, strict=True))), compatible)

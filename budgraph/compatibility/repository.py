@@ -158,3 +158,22 @@ def rules_statement(query: RuleQuery) -> Select[Any]:
     if query.search:
         stmt = stmt.where(rule.pattern.ilike(f"%{escape_like(query.search)}%"))
     return stmt
+
+
+async def versions_serving(session: AsyncSession, architecture_id: int) -> list[str]:
+    """``engine version (device)`` of each engine version that serves an architecture."""
+    rows = await session.execute(
+        select(db.Engine.slug, db.EngineVersion.version, db.EngineVersion.device_architecture)
+        .join(db.EngineVersion, db.EngineVersion.engine_id == db.Engine.id)
+        .join(db.CompatibilityEdge, db.CompatibilityEdge.engine_version_id == db.EngineVersion.id)
+        .where(db.CompatibilityEdge.architecture_id == architecture_id)
+        .order_by(db.Engine.slug, db.EngineVersion.version_key.desc(), db.EngineVersion.device_architecture)
+    )
+    return [f"{slug} {version} ({device})" for slug, version, device in rows.all()]
+
+
+async def models_of_architecture(session: AsyncSession, class_name: str) -> list[str]:
+    rows = await session.scalars(
+        select(db.Model.uri).where(db.Model.architecture == class_name).order_by(db.Model.uri)
+    )
+    return list(rows.all())

@@ -11,6 +11,7 @@ from budgraph import db
 from budgraph.compatibility import repository
 from budgraph.compatibility.parsers import validate_pattern
 from budgraph.kit.creates import create_once, lock_natural_key
+from budgraph.kit.deletes import delete_rows, lock, refuse_if_referenced
 from budgraph.kit.edits import apply_operator_edit
 from budgraph.kit.errors import BudgraphError, NotFound
 from budgraph.kit.writes import flush
@@ -126,3 +127,26 @@ async def update_rule(session: AsyncSession, row: db.ParserRule, changes: dict[s
     apply_operator_edit(row, changes)
     await flush(session, f"parser rule {row.pattern!r}")
     return row
+
+
+async def delete_architecture(session: AsyncSession, row: db.ModelArchitecture) -> list[Any]:
+    """Delete a model architecture; refused while engine versions serve it or models have it."""
+    what = f"model architecture {row.class_name!r}"
+    await lock(session, row)
+    advice = "remove its compatibility (`removeCompatibility`) first"
+    refuse_if_referenced(
+        what, await repository.versions_serving(session, row.id), "engine versions serving it", advice
+    )
+    refuse_if_referenced(
+        what,
+        await repository.models_of_architecture(session, row.class_name),
+        "models of this architecture",
+        "delete those models first",
+    )
+    return await delete_rows(session, [], row, what)
+
+
+async def delete_rule(session: AsyncSession, row: db.ParserRule) -> list[Any]:
+    """Delete a parser rule (nothing refers to one)."""
+    await lock(session, row)
+    return await delete_rows(session, [], row, f"parser rule {row.match_type} {row.pattern!r}")

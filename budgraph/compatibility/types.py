@@ -121,7 +121,7 @@ class ModelArchitecture(Node, Tracked):
             loaders.EngineVersionPagesByArchitectureLoader, page, version_query(filter), order
         )
         result = await loader.load(self.pk)
-        return build_connection(result.rows, result.start, result.total, EngineVersion.from_row)
+        return build_connection(result, EngineVersion.from_row)
 
 
 @strawberry.type(

@@ -33,6 +33,8 @@ class EngineVersion(IdMixin, TimestampMixin, ProvenanceMixin, Base):
         Index(None, "engine_id", "version_key", "device_architecture", unique=True),
         Index(None, "device_architecture", "status"),
     )
+    # What a runtime calls it in the change feed (the unique index is on the normalised key).
+    __natural_key__ = ("engine_id", "version", "device_architecture")
 
     engine_id: Mapped[int] = mapped_column(ForeignKey("engine.id", ondelete="RESTRICT"), nullable=False)
     version: Mapped[str] = mapped_column(Text, nullable=False)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Text, func, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Text, Uuid, func, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from budgraph.db.base import Base, enum_check
@@ -13,19 +15,28 @@ from budgraph.db.enums import ChangeOperation
 
 
 class RegistryState(Base):
-    """A single row holding the registry version, bumped once by every transaction that writes."""
+    """A single row holding the registry version, bumped once by every transaction that writes, and
+    the registry's epoch: a random id made with the registry, so a client can tell it was reset."""
 
     __tablename__ = "registry_state"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, server_default=text("1"))
     version: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
+    epoch: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, server_default=text("gen_random_uuid()"))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
 
 
 class ChangeLogEntry(Base):
+    """One change to one registry entity: who, when, what, its natural key, the values before and after.
+
+    ``entity_key`` is the entity's natural key (a deletion's tombstone); ``before`` holds the changed
+    fields' old values (all fields on delete, null on create), ``after`` their new values (all
+    fields on create, null on delete). References are global ids, decimals strings.
+    """
+
     __tablename__ = "change_log"
     __table_args__ = (
         CheckConstraint(enum_check("operation", ChangeOperation), name="operation"),
@@ -40,6 +51,9 @@ class ChangeLogEntry(Base):
     operation: Mapped[str] = mapped_column(Text, nullable=False)
     changed_fields: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, default=list)
     actor: Mapped[str] = mapped_column(Text, nullable=False)
+    entity_key: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     changed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )

@@ -16,6 +16,7 @@ from budgraph.engines import service
 from budgraph.engines.types import Engine, EngineVersion
 from budgraph.graphql.common import DeviceArchitecture, Endpoint, EngineVersionStatus
 from budgraph.graphql.context import Info
+from budgraph.graphql.deletion import Deletion
 from budgraph.graphql.inputs import changes_of, stored
 from budgraph.graphql.lookup import row_to_change
 from budgraph.kit.ids import expect_global_id
@@ -154,3 +155,27 @@ class EngineMutations:
         row = await row_to_change(info, db.EngineVersion, id)
         changes = {"status": StatusValue.DEPRECATED.value}
         return EngineVersion.from_row(await service.update_version(info.context.session, row, changes))
+
+    @strawberry.mutation(
+        description="Delete an engine, and its parser rules with it. Refused (CONFLICT, naming them) while"
+        " the engine has versions: delete those first. Each deleted object is a tombstone in the change"
+        " feed.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
+    async def delete_engine(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The engine's id.")]
+    ) -> Deletion:
+        row = await row_to_change(info, db.Engine, id)
+        return Deletion.of(await service.delete_engine(info.context.session, row))
+
+    @strawberry.mutation(
+        description="Delete an engine version, and its compatibility edges with it (the architectures it"
+        " served are kept). To keep a version listed but out of `latest`, deprecate it instead. Each"
+        " deleted object is a tombstone in the change feed.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
+    async def delete_engine_version(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The version's id.")]
+    ) -> Deletion:
+        row = await row_to_change(info, db.EngineVersion, id)
+        return Deletion.of(await service.delete_version(info.context.session, row))

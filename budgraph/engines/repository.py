@@ -116,3 +116,28 @@ async def latest_versions(
     if device_architecture is not None:
         stmt = stmt.where(db.EngineVersion.device_architecture == device_architecture)
     return {row.engine_id: row for row in (await session.scalars(stmt)).all()}
+
+
+async def versions_of_engine(session: AsyncSession, engine_id: int) -> list[db.EngineVersion]:
+    rows = await session.scalars(
+        select(db.EngineVersion)
+        .where(db.EngineVersion.engine_id == engine_id)
+        .order_by(db.EngineVersion.version_key.desc(), db.EngineVersion.device_architecture)
+    )
+    return list(rows.all())
+
+
+async def rules_of_engine(session: AsyncSession, engine_id: int) -> list[db.ParserRule]:
+    rows = await session.scalars(
+        select(db.ParserRule).where(db.ParserRule.engine_id == engine_id).order_by(db.ParserRule.id)
+    )
+    return list(rows.all())
+
+
+async def edges_of_version(session: AsyncSession, version_id: int) -> list[db.CompatibilityEdge]:
+    rows = await session.scalars(
+        select(db.CompatibilityEdge)
+        .where(db.CompatibilityEdge.engine_version_id == version_id)
+        .order_by(db.CompatibilityEdge.id)
+    )
+    return list(rows.all())

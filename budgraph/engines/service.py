@@ -14,6 +14,7 @@ from budgraph.db.base import Origin
 from budgraph.db.enums import EngineVersionStatus
 from budgraph.engines import repository
 from budgraph.kit.creates import create_once, first_difference, lock_natural_key, refuse_difference
+from budgraph.kit.deletes import delete_rows, lock, refuse_if_referenced
 from budgraph.kit.edits import apply_operator_edit
 from budgraph.kit.errors import BudgraphError, Conflict, NotFound
 from budgraph.kit.versions import InvalidVersionString, version_key
@@ -125,3 +126,25 @@ async def update_version(
     apply_operator_edit(row, changes)
     await flush(session, f"engine version {row.version}")
     return row
+
+
+async def delete_engine(session: AsyncSession, engine: db.Engine) -> list[Any]:
+    """Delete an engine with its parser rules; refused while it has versions."""
+    what = f"engine {engine.slug!r}"
+    await lock(session, engine)
+    versions = await repository.versions_of_engine(session, engine.id)
+    refuse_if_referenced(
+        what,
+        [f"{v.version} ({v.device_architecture})" for v in versions],
+        "engine versions",
+        "delete those versions first",
+    )
+    rules = await repository.rules_of_engine(session, engine.id)
+    return await delete_rows(session, rules, engine, what)
+
+
+async def delete_version(session: AsyncSession, version: db.EngineVersion) -> list[Any]:
+    """Delete an engine version with its compatibility edges."""
+    await lock(session, version)
+    edges = await repository.edges_of_version(session, version.id)
+    return await delete_rows(session, edges, version, f"engine version {version.version}")

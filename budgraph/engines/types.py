@@ -148,7 +148,7 @@ class Engine(Node, Tracked):
             loaders.VersionPagesByEngineLoader, page, query, order_key(order_by)
         )
         result = await loader.load(self.pk)
-        return build_connection(result.rows, result.start, result.total, EngineVersion.from_row)
+        return build_connection(result, EngineVersion.from_row)
 
     @strawberry.field(description=f"The latest active version of this engine: {LATEST_RULE}")
     async def latest_version(

@@ -7,9 +7,10 @@ with a default for every other string and list, so a new field is limited the da
 =====================================  ==============================
 name                                   limit
 =====================================  ==============================
+``after``, ``before`` (cursors)        checked by the cursor decoder
 ``slug``, ``*Slug(s)``, ``key``        64 characters
 ``name``, ``search``, ``family`` ...   200 characters
-ids, cursors, ``uri``, ``alias``       512 characters
+ids, ``uri``, ``alias``                512 characters
 ``pattern`` (parser rules)             500 characters
 ``*Url``, ``url``, ``homepage*``       2,048 characters, http or https
 ``description``, ``notes``             10,000 characters
@@ -62,6 +63,8 @@ from budgraph.kit.errors import BudgraphError, ErrorCode
 MAX_ERRORS = 20
 # Scalars whose own parsers refuse out-of-range values: their refusal is reported with the field path.
 _CHECKED_SCALARS = frozenset({"Decimal", "BigInt"})
+# Arguments whose own decoder refuses a bad value with a more precise error (INVALID_CURSOR).
+_SELF_CHECKED = frozenset({"after", "before"})
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -84,8 +87,6 @@ def string_limit(name: str) -> StringLimit:
     if lowered in (
         "id",
         "ids",
-        "after",
-        "before",
         "uri",
         "alias",
         "modelid",
@@ -253,6 +254,8 @@ class InputChecker:
 
     def string(self, value: str, path: list[str]) -> None:
         name = next((part for part in reversed(path) if not part.isdigit()), path[-1])
+        if name in _SELF_CHECKED:
+            return
         problem = _problem_with_string(value, string_limit(name))
         if problem is not None:
             self.fail(path, problem)

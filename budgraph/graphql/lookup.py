@@ -19,9 +19,13 @@ def _readable(type_name: str) -> str:
 
 
 async def row_to_change(info: Info, table: type[R], id: str, field: str = "id") -> R:
-    """The row a mutation changes. Its GraphQL type is named like its table class."""
+    """The row a mutation changes, locked until commit (concurrent changes of one row queue up, so
+    none is lost and each change's values before are the ones it replaced). Its GraphQL type is
+    named like its table class."""
     type_name = table.__name__
-    row: R | None = await info.context.session.get(table, expect_global_id(id, type_name))
+    row: R | None = await info.context.session.get(
+        table, expect_global_id(id, type_name), with_for_update=True, populate_existing=True
+    )
     if row is None:
         raise NotFound(f"no {_readable(type_name)} with id {id!r}", field=field)
     return row

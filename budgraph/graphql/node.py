@@ -26,12 +26,25 @@ class NodeKind:
     loader: type[RowByIdLoader[Any]]
     convert: Callable[[Any], Node]
 
+    @property
+    def graphql_type(self) -> type[Node] | None:
+        """The Strawberry type ``convert`` makes (``SomeType.from_row`` is bound to it)."""
+        owner = getattr(self.convert, "__self__", None)
+        return owner if isinstance(owner, type) and issubclass(owner, Node) else None
+
 
 NODE_KINDS: dict[str, NodeKind] = {}
 
 
 def register_node(type_name: str, loader: type[RowByIdLoader[Any]], convert: Callable[[Any], Node]) -> None:
     NODE_KINDS[type_name] = NodeKind(loader=loader, convert=convert)
+
+
+def node_types() -> list[type[Node]]:
+    """Every registered node type: the schema lists them all, so ``node(id:)`` can return any of them
+    even when no field of the graph returns that type (e.g. ``CompatibilityEdge``)."""
+    found = (kind.graphql_type for kind in NODE_KINDS.values())
+    return [graphql_type for graphql_type in found if graphql_type is not None]
 
 
 async def load_node(info: Info, global_id: str) -> Node | None:

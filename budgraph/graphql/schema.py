@@ -17,7 +17,7 @@ from budgraph.engines.queries import EngineQueries
 from budgraph.graphql.common import SCALARS
 from budgraph.graphql.context import Info
 from budgraph.graphql.errors import ErrorCodes
-from budgraph.graphql.node import Node, load_node
+from budgraph.graphql.node import Node, load_node, node_types
 from budgraph.graphql.prepared import PreparedDocumentExtension
 from budgraph.hardware.mutations import HardwareMutations
 from budgraph.hardware.queries import HardwareQueries
@@ -106,6 +106,7 @@ schema = BudgraphSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
+    types=node_types(),
     # The document arrives parsed and validated by the executor (budgraph/graphql/execution.py).
     extensions=[PreparedDocumentExtension, ErrorCodes],
     config=StrawberryConfig(scalar_map=SCALARS),

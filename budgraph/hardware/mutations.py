@@ -13,6 +13,7 @@ from budgraph import db
 from budgraph.auth.permissions import needs
 from budgraph.db.enums import ApiKeyScope, DeviceArchitecture
 from budgraph.graphql.context import Info
+from budgraph.graphql.deletion import Deletion
 from budgraph.graphql.inputs import changes_of
 from budgraph.graphql.lookup import row_to_change
 from budgraph.hardware import service
@@ -180,3 +181,24 @@ class HardwareMutations:
             frozenset({"on_demand_per_hour", "devices_per_instance", "currency"}),
         )
         return HardwarePrice.from_row(await service.update_price(info.context.session, row, changes))
+
+    @strawberry.mutation(
+        description="Delete a hardware SKU, and its prices with it. Each deleted object is a tombstone in"
+        " the change feed.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
+    async def delete_hardware(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The SKU's id.")]
+    ) -> Deletion:
+        row = await row_to_change(info, db.Hardware, id)
+        return Deletion.of(await service.delete_hardware(info.context.session, row))
+
+    @strawberry.mutation(
+        description="Delete one hardware price (a mistaken offer or date). A tombstone in the change feed.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
+    async def delete_hardware_price(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The price's id.")]
+    ) -> Deletion:
+        row = await row_to_change(info, db.HardwarePrice, id)
+        return Deletion.of(await service.delete_price(info.context.session, row))

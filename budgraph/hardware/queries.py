@@ -49,7 +49,7 @@ async def prices_of_provider(
         loaders.PricePagesByProviderLoader, page, price_query(filter), price_order_key(order_by)
     )
     result = await loader.load(provider_pk)
-    return build_connection(result.rows, result.start, result.total, HardwarePrice.from_row)
+    return build_connection(result, HardwarePrice.from_row)
 
 
 @strawberry.type

@@ -192,3 +192,12 @@ async def cheapest_prices(
         .order_by(offer.hardware_id, offer.on_demand_per_hour.asc(), offer.as_of.desc(), offer.id.asc())
     )
     return {row.hardware_id: row for row in (await session.scalars(stmt)).all()}
+
+
+async def prices_of_hardware(session: AsyncSession, hardware_id: int) -> list[db.HardwarePrice]:
+    rows = await session.scalars(
+        select(db.HardwarePrice)
+        .where(db.HardwarePrice.hardware_id == hardware_id)
+        .order_by(db.HardwarePrice.id)
+    )
+    return list(rows.all())

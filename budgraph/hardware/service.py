@@ -17,6 +17,7 @@ from budgraph.hardware import repository
 from budgraph.kit.clock import today
 from budgraph.kit.creates import create_once, lock_natural_key
 from budgraph.kit.decimals import checked_amount
+from budgraph.kit.deletes import delete_rows, lock
 from budgraph.kit.edits import apply_operator_edit
 from budgraph.kit.errors import BudgraphError, NotFound
 from budgraph.kit.writes import flush, required_text
@@ -201,3 +202,16 @@ async def update_price(
     apply_operator_edit(row, _checked_price_values(changes))
     await flush(session, f"price {row.id}")
     return row
+
+
+async def delete_hardware(session: AsyncSession, row: db.Hardware) -> list[Any]:
+    """Delete a hardware SKU with its prices."""
+    await lock(session, row)
+    prices = await repository.prices_of_hardware(session, row.id)
+    return await delete_rows(session, prices, row, f"hardware {row.sku!r}")
+
+
+async def delete_price(session: AsyncSession, row: db.HardwarePrice) -> list[Any]:
+    """Delete one hardware price (nothing refers to one)."""
+    await lock(session, row)
+    return await delete_rows(session, [], row, f"hardware price of {row.instance_type} in {row.region}")

@@ -251,7 +251,7 @@ class Hardware(Node, Tracked):
             loaders.PricePagesByHardwareLoader, page, price_query(filter), price_order_key(order_by)
         )
         result = await loader.load(self.pk)
-        return build_connection(result.rows, result.start, result.total, HardwarePrice.from_row)
+        return build_connection(result, HardwarePrice.from_row)
 
     @strawberry.field(
         description="The lowest on-demand price per device-hour among the current offers for this SKU (an"

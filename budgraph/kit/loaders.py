@@ -9,7 +9,8 @@ from aiodataloader import DataLoader
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from budgraph.kit.pagination import ChildPage, PageRequest, ParentKey, fetch_child_pages
+from budgraph.kit.child_pages import ParentKey, fetch_child_pages
+from budgraph.kit.pagination import Page, PageRequest
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -45,7 +46,7 @@ class RowByIdLoader(SessionLoader[int, R | None], Generic[R]):
         return [by_id.get(key) for key in keys]
 
 
-class ChildPageLoader(SessionLoader[int, ChildPage[R]], Generic[R]):
+class ChildPageLoader(SessionLoader[int, Page[R]], Generic[R]):
     """One page of children per parent id. ``args[0]`` is the ``PageRequest``."""
 
     entity: type[R]
@@ -54,7 +55,7 @@ class ChildPageLoader(SessionLoader[int, ChildPage[R]], Generic[R]):
         """The children query, the parent-key column, and the order of children."""
         raise NotImplementedError
 
-    async def load_many_keys(self, keys: list[int]) -> list[ChildPage[R]]:
+    async def load_many_keys(self, keys: list[int]) -> list[Page[R]]:
         page = self.args[0]
         assert isinstance(page, PageRequest)
         stmt, parent_key, order_by = self.statement()

@@ -1,31 +1,31 @@
-"""Relay cursor connections with a hard page cap, computed in SQL.
+"""Relay cursor connections with a hard page cap and keyset cursors, computed in SQL.
 
-Cursors are opaque offsets into the ordered list. Top-level lists run two statements (count and
-page); nested lists (engine -> versions, ...) are paged for all parents at once with window
-functions, so a page of parents costs the same number of statements whatever its size.
+A cursor holds the sort-key values of its row (see ``kit/cursors.py``), so the next page starts
+after that row's position whatever was inserted or deleted meanwhile. A list's sort order is its
+statement's ORDER BY, made total by the entity's primary key. A root list runs two statements (its
+counts, and its page); nested lists (engine -> versions, ...) are paged for all parents at once
+(``kit/child_pages.py``), so a page of parents costs the same statements whatever its size.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
-from sqlalchemy.sql.elements import ColumnElement
 
+from budgraph.kit import keyset
+from budgraph.kit.cursors import Cursor, CursorValue, check_fits, decode_cursor, encode_cursor
 from budgraph.kit.errors import BudgraphError, ErrorCode
+from budgraph.kit.ordering import SortKey, ordering_id, statement_sort_keys
 from budgraph.settings import get_settings
 
 T = TypeVar("T")
-ParentKey = ColumnElement[Any] | InstrumentedAttribute[Any]
 R = TypeVar("R")
-K = TypeVar("K", bound=Hashable)
+S = TypeVar("S")
 
 First = Annotated[
     int | None,
@@ -49,7 +49,11 @@ class PageInfo:
 
 @strawberry.type(description="An item of a page, with its cursor.")
 class Edge(Generic[T]):
-    cursor: str = strawberry.field(description="Opaque cursor of this item, for `after` / `before`.")
+    cursor: str = strawberry.field(
+        description="Opaque cursor of this item, for `after` / `before`: it marks this item's place in"
+        " the list's order, so pages stay put when items are added or removed. Valid only for the same"
+        " list in the same order."
+    )
     node: T = strawberry.field(description="The item.")
 
 
@@ -64,29 +68,23 @@ class Connection(Generic[T]):
         return [edge.node for edge in self.edges]
 
 
-def encode_cursor(index: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{index}".encode()).decode()
+@dataclass(frozen=True)
+class Position:
+    """A cursor a client gave, with the argument it came in (for error messages)."""
 
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        kind, _, raw = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        index = int(raw) if len(raw) <= 20 else -1
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        index, kind = -1, ""
-    if kind != "offset" or not 0 <= index < 2**31:
-        raise BudgraphError(f"{cursor!r} is not a valid cursor", code=ErrorCode.INVALID_CURSOR)
-    return index
+    cursor: Cursor
+    text: str
+    field: str
 
 
 @dataclass(frozen=True)
 class PageRequest:
-    """Validated paging arguments."""
+    """Validated paging arguments; cursors are checked against the list's order when it is known."""
 
     first: int | None = None
-    after: int | None = None
+    after: Position | None = None
     last: int | None = None
-    before: int | None = None
+    before: Position | None = None
 
     @classmethod
     def parse(
@@ -114,51 +112,176 @@ class PageRequest:
             first = settings.default_page_size
         return cls(
             first=first,
-            after=decode_cursor(after) if after is not None else None,
+            after=Position(decode_cursor(after, "after"), after, "after") if after is not None else None,
             last=last,
-            before=decode_cursor(before) if before is not None else None,
+            before=Position(decode_cursor(before, "before"), before, "before")
+            if before is not None
+            else None,
         )
 
-    def bounds(self, total: int) -> tuple[int, int]:
-        start = self.after + 1 if self.after is not None else 0
-        end = min(self.before, total) if self.before is not None else total
-        start = min(start, end)
-        if self.first is not None:
-            end = min(end, start + self.first)
-        if self.last is not None:
-            start = max(start, end - self.last)
-        return start, end
+    @property
+    def backward(self) -> bool:
+        return self.last is not None
+
+    @property
+    def size(self) -> int:
+        size = self.last if self.last is not None else self.first
+        assert size is not None
+        return size
+
+    def ordering(self, keys: Sequence[SortKey]) -> str:
+        """The id of the order of ``keys``, after checking that the cursors given belong to it."""
+        ordering = ordering_id(keys)
+        for position in (self.after, self.before):
+            if position is not None:
+                check_fits(position.cursor, ordering, keys, position.text, position.field)
+        return ordering
+
+    def bounds(self, keys: Sequence[SortKey]) -> Bounds:
+        """The cursors' conditions on ``keys`` (checked against the order with ``ordering`` first)."""
+        return Bounds(
+            after=keyset.after(keys, self.after.cursor.values) if self.after is not None else None,
+            before=keyset.before(keys, self.before.cursor.values) if self.before is not None else None,
+        )
 
 
-def build_connection(rows: Sequence[R], start: int, total: int, convert: Callable[[R], T]) -> Connection[T]:
-    edges = [Edge(cursor=encode_cursor(start + i), node=convert(row)) for i, row in enumerate(rows)]
-    end = start + len(rows)
+@dataclass(frozen=True)
+class Bounds:
+    """Conditions of the rows after the ``after`` cursor and before the ``before`` cursor."""
+
+    after: ColumnElement[bool] | None
+    before: ColumnElement[bool] | None
+
+    @property
+    def window(self) -> ColumnElement[bool] | None:
+        if self.after is None and self.before is None:
+            return None
+        return keyset.both(self.after, self.before)
+
+
+@dataclass(frozen=True)
+class Page(Generic[R]):
+    """One page of a list: its rows with their cursors, and where it sits."""
+
+    rows: list[R]
+    cursors: list[str]
+    total: int
+    has_previous: bool
+    has_next: bool
+
+    def with_rows(self, rows: list[S]) -> Page[S]:
+        """The same page with each row replaced (e.g. joined with what a loader found for it)."""
+        return Page(rows, self.cursors, self.total, self.has_previous, self.has_next)
+
+
+def page_of(
+    rows: list[R], keys_of_rows: Sequence[Sequence[CursorValue]], ordering: str, window: keyset.Window
+) -> Page[R]:
+    if window.backward:
+        rows, keys_of_rows = rows[::-1], keys_of_rows[::-1]
+    return Page(
+        rows=rows,
+        cursors=[encode_cursor(ordering, values) for values in keys_of_rows],
+        total=window.total,
+        has_previous=window.has_previous,
+        has_next=window.has_next,
+    )
+
+
+def build_connection(page: Page[R], convert: Callable[[R], T]) -> Connection[T]:
+    edges = [
+        Edge(cursor=cursor, node=convert(row)) for row, cursor in zip(page.rows, page.cursors, strict=True)
+    ]
     return Connection(
         edges=edges,
-        total_count=total,
+        total_count=page.total,
         page_info=PageInfo(
-            has_next_page=end < total,
-            has_previous_page=start > 0,
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
     )
 
 
+def _key_label(index: int) -> str:
+    return f"keyset_{index}"
+
+
 async def fetch_page(
     session: AsyncSession, stmt: Select[Any], page: PageRequest, *, whole_rows: bool = False
-) -> tuple[list[Any], int, int]:
-    """Rows of one page of an ordered statement, the page's start offset, and the total count.
+) -> Page[Any]:
+    """One page of an ordered statement (its ORDER BY is the list's order).
 
     Rows are the first column's values (one entity per row), or whole rows with ``whole_rows``.
     """
-    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    start, end = page.bounds(total)
-    if end <= start:
-        return [], start, total
-    window = stmt.offset(start).limit(end - start)
-    result = (await session.execute(window)).all() if whole_rows else (await session.scalars(window)).all()
-    return list(result), start, total
+    keys = statement_sort_keys(stmt)
+    if not keys:
+        raise TypeError("a list of whole rows needs an ORDER BY that is total (ends with a unique key)")
+    ordering = page.ordering(keys)
+    window = await _count(session, stmt, keys, page)
+    if window.taken == 0:
+        return page_of([], [], ordering, window)
+    bounds = page.bounds(keys)
+    direction = [key.reversed() if page.backward else key for key in keys]
+    listed = _with_keys(stmt, keys)
+    if bounds.window is not None:
+        listed = listed.having(bounds.window) if stmt._group_by_clauses else listed.where(bounds.window)
+    listed = listed.order_by(*(key.term() for key in direction)).limit(window.taken)
+    result = (await session.execute(listed)).all()
+    count = len(keys)
+    rows = [_without_keys(row, count) if whole_rows else row[0] for row in result]
+    return page_of(rows, [tuple(row[-count:]) for row in result], ordering, window)
+
+
+def _with_keys(stmt: Select[Any], keys: Sequence[SortKey]) -> Select[Any]:
+    """The statement, unordered, with its sort keys as extra (labelled) columns."""
+    return stmt.order_by(None).add_columns(
+        *(key.expression.label(_key_label(i)) for i, key in enumerate(keys))
+    )
+
+
+async def _count(
+    session: AsyncSession, stmt: Select[Any], keys: Sequence[SortKey], page: PageRequest
+) -> keyset.Window:
+    """The list's total, the rows after the ``after`` cursor and between the cursors, in one statement."""
+    inner = _with_keys(stmt, keys).subquery()
+    inner_bounds = page.bounds([key.on(inner.c[_key_label(i)]) for i, key in enumerate(keys)])
+    counts: list[ColumnElement[Any]] = [func.count()]
+    if inner_bounds.after is not None:
+        counts.append(func.count().filter(inner_bounds.after))
+    if inner_bounds.window is not None:
+        counts.append(func.count().filter(inner_bounds.window))
+    found = (await session.execute(select(*counts).select_from(inner))).one()
+    total = int(found[0])
+    after_count = int(found[1]) if inner_bounds.after is not None else total
+    inside = int(found[-1]) if inner_bounds.window is not None else total
+    return keyset.Window(
+        total=total,
+        skipped=total - after_count,
+        inside=inside,
+        taken=min(page.size, inside),
+        backward=page.backward,
+    )
+
+
+class TrimmedRow(tuple[Any, ...]):
+    """A whole row without the sort-key columns added for its cursor: it unpacks as the row did,
+    and reads named columns from it."""
+
+    _row: Any
+
+    def __new__(cls, row: Any, count: int) -> TrimmedRow:
+        trimmed = super().__new__(cls, tuple(row)[:-count])
+        trimmed._row = row
+        return trimmed
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
+
+
+def _without_keys(row: Any, count: int) -> TrimmedRow:
+    return TrimmedRow(row, count)
 
 
 async def paginate(
@@ -171,70 +294,5 @@ async def paginate(
     before: str | None,
 ) -> Connection[T]:
     """One page of an ordered statement as a connection (the common body of a root list field)."""
-    rows, start, total = await fetch_page(session, stmt, PageRequest.parse(first, after, last, before))
-    return build_connection(rows, start, total, convert)
-
-
-@dataclass(frozen=True)
-class ChildPage(Generic[R]):
-    rows: list[R]
-    start: int
-    total: int
-
-
-async def fetch_child_pages(
-    session: AsyncSession,
-    stmt: Select[Any],
-    entity: type[R],
-    parent_key: ParentKey,
-    order_by: Sequence[ColumnElement[Any]],
-    keys: Sequence[K],
-    page: PageRequest,
-) -> list[ChildPage[R]]:
-    """One page of children for each parent key, in key order, in one statement."""
-    inner = (
-        stmt.where(parent_key.in_(list(set(keys))))
-        .add_columns(
-            parent_key.label("parent_key"),
-            func.row_number().over(partition_by=parent_key, order_by=list(order_by)).label("position"),
-            func.count().over(partition_by=parent_key).label("total"),
-        )
-        .subquery()
-    )
-    child = aliased(entity, inner)
-    position, total = inner.c.position - 1, inner.c.total
-    start = position >= (page.after + 1 if page.after is not None else 0)
-    end_bound = func.least(page.before, total) if page.before is not None else total
-    conditions = [start, position < end_bound]
-    if page.first is not None:
-        first_start = (page.after + 1) if page.after is not None else 0
-        conditions.append(position < first_start + page.first)
-    if page.last is not None:
-        conditions.append(position >= end_bound - page.last)
-    result = await session.execute(
-        select(child, inner.c.parent_key, position.label("index"), total)
-        .where(*conditions)
-        .order_by(inner.c.parent_key, inner.c.position)
-    )
-    found: dict[Any, ChildPage[R]] = {}
-    totals: dict[Any, int] = {}
-    for row, key, index, count in result.all():
-        found.setdefault(key, ChildPage(rows=[], start=index, total=count)).rows.append(row)
-    missing_totals = [key for key in keys if key not in found]
-    if missing_totals:
-        # Parents whose page is empty still need their total (non-zero if the page was past the end).
-        count_rows = await session.execute(
-            stmt.with_only_columns(parent_key, func.count())
-            .where(parent_key.in_(missing_totals))
-            .group_by(parent_key)
-            .order_by(None)
-        )
-        totals = {key: count for key, count in count_rows.all()}
-    pages: list[ChildPage[R]] = []
-    for key in keys:
-        if key in found:
-            pages.append(found[key])
-        else:
-            count = totals.get(key, 0)
-            pages.append(ChildPage(rows=[], start=page.bounds(count)[0], total=count))
-    return pages
+    page = await fetch_page(session, stmt, PageRequest.parse(first, after, last, before))
+    return build_connection(page, convert)

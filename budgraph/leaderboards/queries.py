@@ -179,8 +179,8 @@ class LeaderboardQueries:
             ),
         )
         stmt = repository.leaderboard_statement(row.id, query)
-        rows, start, total = await fetch_page(info.context.session, stmt, page, whole_rows=True)
-        return build_connection(rows, start, total, lambda r: LeaderboardEntry.from_ranked(to_ranked(r)))
+        found = await fetch_page(info.context.session, stmt, page, whole_rows=True)
+        return build_connection(found, lambda r: LeaderboardEntry.from_ranked(to_ranked(r)))
 
     @strawberry.field(
         description="Models side by side on current leaderboard scores, with each model's mean"
@@ -222,11 +222,9 @@ class LeaderboardQueries:
     ) -> Connection[UnmatchedLeaderboardName]:
         page = PageRequest.parse(first, after, last, before)
         stmt = repository.unmatched_names_statement(source)
-        rows, start, total = await fetch_page(info.context.session, stmt, page, whole_rows=True)
+        found = await fetch_page(info.context.session, stmt, page, whole_rows=True)
         return build_connection(
-            rows,
-            start,
-            total,
+            found,
             lambda row: UnmatchedLeaderboardName(
                 raw_model_name=row.raw_model_name,
                 normalised_name=normalise(row.raw_model_name),

@@ -7,9 +7,12 @@ from typing import Annotated, cast
 import strawberry
 from strawberry.file_uploads import Upload
 
+from budgraph import db
 from budgraph.auth.permissions import needs
 from budgraph.db.enums import ApiKeyScope, JobKind, ModelSource
 from budgraph.graphql.context import Info
+from budgraph.graphql.deletion import Deletion
+from budgraph.graphql.lookup import row_to_change
 from budgraph.jobs import service as jobs
 from budgraph.jobs.types import Job
 from budgraph.models import service, uploads
@@ -81,3 +84,16 @@ class ModelMutations:
             context.uow, context.queue, JobKind.EXTRACT, model, info.context.actor
         )
         return RegisterModelPayload(model=Model.from_row(model), job=Job.from_row(job))
+
+    @strawberry.mutation(
+        description="Delete a model, and with it its jobs, stored files (also removed from the object"
+        " store), scan results and leaderboard aliases; its leaderboard entries are kept, unlinked. Refused"
+        " (CONFLICT, naming them) while one of its jobs is queued or running: cancel it first. A tombstone"
+        " in the change feed.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
+    async def delete_model(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The model's id.")]
+    ) -> Deletion:
+        row = await row_to_change(info, db.Model, id)
+        return Deletion.of(await service.delete_model(info.context.uow, info.context.store, row))

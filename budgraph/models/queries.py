@@ -77,7 +77,7 @@ async def models_served_by_version(
         loaders.ModelPagesByEngineVersionLoader, page, model_query(filter), order
     )
     result = await loader.load(version_pk)
-    return build_connection(result.rows, result.start, result.total, Model.from_row)
+    return build_connection(result, Model.from_row)
 
 
 @strawberry.type

@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
-from budgraph.db.enums import ModelSource
+from budgraph.db.enums import ACTIVE_JOB_STATUSES, ModelSource
 from budgraph.kit.search import escape_like
 
 
@@ -124,3 +124,24 @@ async def registered_model(session: AsyncSession, source: ModelSource, uri: str)
         .execution_options(populate_existing=True)
     )
     return result
+
+
+async def active_jobs_of(session: AsyncSession, model_id: int) -> list[str]:
+    """``kind (status)`` of each queued or running job of a model."""
+    rows = await session.execute(
+        select(db.Job.kind, db.Job.status)
+        .where(db.Job.model_id == model_id, db.Job.status.in_([s.value for s in ACTIVE_JOB_STATUSES]))
+        .order_by(db.Job.id)
+    )
+    return [f"{kind} ({status})" for kind, status in rows.all()]
+
+
+async def stored_revisions(session: AsyncSession, model_id: int) -> list[str]:
+    """The revisions of a model that have files in the object store."""
+    rows = await session.scalars(
+        select(db.ModelFile.revision)
+        .where(db.ModelFile.model_id == model_id)
+        .distinct()
+        .order_by(db.ModelFile.revision)
+    )
+    return list(rows.all())

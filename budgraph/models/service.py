@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -10,10 +12,13 @@ from budgraph import db
 from budgraph.db.base import Origin
 from budgraph.db.enums import ModelSource
 from budgraph.kit.db import RequestSession
+from budgraph.kit.deletes import delete_rows, lock, refuse_if_referenced
 from budgraph.kit.errors import BudgraphError, Conflict, from_integrity_error
+from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.kit.writes import flush
 from budgraph.leaderboards import linking
 from budgraph.models import repository
+from budgraph.storage import ObjectStore
 
 HUB_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")
@@ -81,3 +86,20 @@ async def _create(session: RequestSession, uri: str, source: ModelSource, revisi
             raise from_integrity_error(error, f"model {uri!r}") from None
         return None
     return model
+
+
+async def delete_model(uow: UnitOfWork, store: ObjectStore, model: db.Model) -> list[Any]:
+    """Delete a model with its jobs, files, scan results and aliases; its leaderboard entries stay,
+    linked again to whatever they match without it (often nothing), and its files leave the object
+    store once the deletion is committed. Refused while one of its jobs is queued or running."""
+    session, what = uow.session, f"model {model.uri!r}"
+    await lock(session, model)
+    refuse_if_referenced(
+        what, await repository.active_jobs_of(session, model.id), "active jobs", "cancel them first"
+    )
+    revisions = await repository.stored_revisions(session, model.id)
+    deleted = await delete_rows(session, [], model, what)
+    await linking.relink(session)  # names it tied with another model, or its aliases, link anew
+    for revision in revisions:
+        uow.after_commit(functools.partial(store.delete_revision, model.id, revision))
+    return deleted

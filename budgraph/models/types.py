@@ -219,7 +219,7 @@ class Model(Node, Tracked):
 
         page = PageRequest.parse(first, after, last, before)
         result = await info.context.loaders.get(JobPagesByModelLoader, page, JobQuery()).load(self.pk)
-        return build_connection(result.rows, result.start, result.total, Job.from_row)
+        return build_connection(result, Job.from_row)
 
     @strawberry.field(description="Files of the current revision kept in the object store (uploaded models).")
     async def files(
@@ -230,7 +230,7 @@ class Model(Node, Tracked):
 
         page = PageRequest.parse(first, after, last, before)
         result = await info.context.loaders.get(FilePagesByModelLoader, page).load(self.pk)
-        return build_connection(result.rows, result.start, result.total, ModelFile.from_row)
+        return build_connection(result, ModelFile.from_row)
 
     @strawberry.field(description="Per-file, per-scanner results of the latest scan, worst first.")
     async def scan_results(
@@ -241,7 +241,7 @@ class Model(Node, Tracked):
 
         page = PageRequest.parse(first, after, last, before)
         result = await info.context.loaders.get(ScanResultPagesByModelLoader, page).load(self.pk)
-        return build_connection(result.rows, result.start, result.total, ScanResult.from_row)
+        return build_connection(result, ScanResult.from_row)
 
     @strawberry.field(description="Its license, when known.")
     async def license(self, info: Info) -> License | None:

@@ -13,6 +13,7 @@ from budgraph import db
 from budgraph.auth.permissions import needs
 from budgraph.db.enums import ApiKeyScope, ProviderKind, ProviderModelMode
 from budgraph.graphql.context import Info
+from budgraph.graphql.deletion import Deletion
 from budgraph.graphql.inputs import changes_of, stored
 from budgraph.graphql.lookup import row_to_change
 from budgraph.kit.ids import expect_global_id
@@ -234,3 +235,25 @@ class ProviderMutations:
         row = await row_to_change(info, db.ProviderModel, id)
         changes = _with_tiers(changes_of(input, {name: name for name in MODEL_FIELDS}, NOT_NULL_MODEL_FIELDS))
         return ProviderModel.from_row(await service.update_model(info.context.session, row, changes))
+
+    @strawberry.mutation(
+        description="Delete a provider, and the models it serves with it. Refused (CONFLICT, naming them)"
+        " while hardware prices are recorded at the provider: delete those first. Each deleted object is a"
+        " tombstone in the change feed.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
+    async def delete_provider(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The provider's id.")]
+    ) -> Deletion:
+        row = await row_to_change(info, db.Provider, id)
+        return Deletion.of(await service.delete_provider(info.context.session, row))
+
+    @strawberry.mutation(
+        description="Delete a model a provider serves. A tombstone in the change feed.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
+    async def delete_provider_model(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The model's id.")]
+    ) -> Deletion:
+        row = await row_to_change(info, db.ProviderModel, id)
+        return Deletion.of(await service.delete_model(info.context.session, row))

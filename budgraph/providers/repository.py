@@ -120,3 +120,24 @@ async def provider_model_by_natural_key(
         )
     )
     return result
+
+
+async def models_of_provider(session: AsyncSession, provider_id: int) -> list[db.ProviderModel]:
+    rows = await session.scalars(
+        select(db.ProviderModel)
+        .where(db.ProviderModel.provider_id == provider_id)
+        .order_by(db.ProviderModel.id)
+    )
+    return list(rows.all())
+
+
+async def hardware_prices_at(session: AsyncSession, provider_id: int) -> list[str]:
+    """``sku region instance (as of)`` of each hardware price at a provider."""
+    price = db.HardwarePrice
+    rows = await session.execute(
+        select(db.Hardware.sku, price.region, price.instance_type, price.as_of)
+        .join(db.Hardware, db.Hardware.id == price.hardware_id)
+        .where(price.provider_id == provider_id)
+        .order_by(db.Hardware.sku, price.region, price.instance_type, price.as_of)
+    )
+    return [f"{sku} {region} {instance} ({as_of})" for sku, region, instance, as_of in rows.all()]

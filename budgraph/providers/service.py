@@ -14,6 +14,7 @@ from strawberry.utils.str_converters import to_camel_case
 from budgraph import db
 from budgraph.kit.creates import create_once
 from budgraph.kit.decimals import checked_amount
+from budgraph.kit.deletes import delete_rows, lock, refuse_if_referenced
 from budgraph.kit.edits import apply_operator_edit
 from budgraph.kit.errors import BudgraphError, NotFound
 from budgraph.kit.writes import checked_url, flush, required_text
@@ -140,3 +141,23 @@ async def update_model(
     apply_operator_edit(row, _checked_model_values(changes))
     await flush(session, f"provider model {row.model_id!r}")
     return row
+
+
+async def delete_provider(session: AsyncSession, row: db.Provider) -> list[Any]:
+    """Delete a provider with the models it serves; refused while hardware prices name it."""
+    what = f"provider {row.slug!r}"
+    await lock(session, row)
+    refuse_if_referenced(
+        what,
+        await repository.hardware_prices_at(session, row.id),
+        "hardware prices",
+        "delete those prices first",
+    )
+    models = await repository.models_of_provider(session, row.id)
+    return await delete_rows(session, models, row, what)
+
+
+async def delete_model(session: AsyncSession, row: db.ProviderModel) -> list[Any]:
+    """Delete a model a provider serves (nothing refers to one)."""
+    await lock(session, row)
+    return await delete_rows(session, [], row, f"provider model {row.model_id!r}")

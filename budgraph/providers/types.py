@@ -183,7 +183,7 @@ class Provider(Node, Tracked):
             loaders.ModelPagesByProviderLoader, page, model_query(filter), model_order_key(order_by)
         )
         result = await loader.load(self.pk)
-        return build_connection(result.rows, result.start, result.total, ProviderModel.from_row)
+        return build_connection(result, ProviderModel.from_row)
 
     @strawberry.field(
         description="What hardware costs at this provider, cheapest on-demand price first by default."

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
+from budgraph.db.base import Origin
+from budgraph.db.enums import ChangeOperation
+from budgraph.registry.snapshots import as_json_snapshot, natural_key_columns
+
+
+@dataclass(frozen=True)
+class RegistryPosition:
+    version: int
+    epoch: str
+
+
+async def current_position(session: AsyncSession) -> RegistryPosition:
+    state = db.RegistryState
+    row = (await session.execute(select(state.version, state.epoch))).one()
+    return RegistryPosition(version=int(row.version), epoch=str(row.epoch))
 
 
 async def current_version(session: AsyncSession) -> int:
@@ -26,3 +44,23 @@ async def changes_since(
         stmt = stmt.where(entry.entity_kind.in_(kinds))
     stmt = stmt.order_by(entry.registry_version, entry.id).limit(limit)
     return list((await session.scalars(stmt)).all())
+
+
+def natural_key_of(entity: type[Any], values: Mapping[str, Any]) -> str:
+    """The natural key of an ``entity`` row with these (raw) values, as the change log writes it."""
+    key = {name: values[name] for name in natural_key_columns(entity)}
+    return json.dumps(as_json_snapshot(entity, key), sort_keys=True)
+
+
+async def deleted_by_operators(session: AsyncSession, entity: type[Any]) -> set[str]:
+    """The natural keys (as ``natural_key_of`` writes them) of ``entity`` rows someone other than
+    the seed deleted: the seed must not bring them back."""
+    entry = db.ChangeLogEntry
+    keys = await session.scalars(
+        select(entry.entity_key).where(
+            entry.entity_kind == entity.__name__,
+            entry.operation == ChangeOperation.DELETE.value,
+            entry.actor != Origin.SEED.value,
+        )
+    )
+    return {json.dumps(key, sort_keys=True) for key in keys.all()}

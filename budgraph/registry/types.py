@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
+from strawberry.scalars import JSON
 
 from budgraph import db
+from budgraph.auth.permissions import needs
+from budgraph.db.enums import ApiKeyScope
 from budgraph.db.enums import ChangeOperation as ChangeOperationValue
 from budgraph.graphql.common import BigInt, ChangeOperation
 from budgraph.kit.ids import to_global_id
 
 
-@strawberry.type(description="One change to one entity, numbered by the registry version that made it.")
+@strawberry.type(description="One field of a change, with its value before and after (the audit trail).")
+class FieldChange:
+    field: str = strawberry.field(description="The field (as in `changedFields`).")
+    before: JSON | None = strawberry.field(
+        description="Its value before the change; null on create. References to other objects are global"
+        " ids, exact decimals strings, dates ISO 8601."
+    )
+    after: JSON | None = strawberry.field(description="Its value after the change; null on delete.")
+
+
+@strawberry.type(
+    description="One change to one entity, numbered by the registry version that made it. A deletion is a"
+    " tombstone: `entityKey` names what disappeared."
+)
 class RegistryChange:
     registry_version: BigInt = strawberry.field(description="The registry version this change belongs to.")
     entity_kind: str = strawberry.field(
@@ -22,10 +39,31 @@ class RegistryChange:
         description="Global id of the changed entity; fetch its current state with `node(id:)` (null if"
         " deleted)."
     )
+    entity_key: JSON = strawberry.field(
+        description="The entity's natural key, the fields that identify it (references to other objects as"
+        ' global ids), e.g. `{"slug": "vllm"}`; on a deletion it says what disappeared.'
+    )
     operation: ChangeOperation = strawberry.field(description="Created, updated or deleted.")
-    changed_fields: list[str] = strawberry.field(description="Columns that changed (all of them on create).")
+    changed_fields: list[str] = strawberry.field(
+        description="Fields that changed (all of them on create and delete). A change to an engine"
+        " version's compatibility edges also changes the version's `architectures`."
+    )
     actor: str = strawberry.field(description="Who made the change: an API key name, `seed`, or a worker.")
     changed_at: datetime = strawberry.field(description="When the change was committed.")
+    before: strawberry.Private[dict[str, Any] | None]
+    after: strawberry.Private[dict[str, Any] | None]
+
+    @strawberry.field(
+        description="The value before and after of each changed field: who changed what from what to what."
+        " Needs an API key (any scope).",
+        extensions=needs(ApiKeyScope.READ),
+    )
+    def field_changes(self) -> list[FieldChange]:
+        before, after = self.before or {}, self.after or {}
+        return [
+            FieldChange(field=name, before=before.get(name), after=after.get(name))
+            for name in self.changed_fields
+        ]
 
     @classmethod
     def from_row(cls, row: db.ChangeLogEntry) -> RegistryChange:
@@ -33,10 +71,13 @@ class RegistryChange:
             registry_version=BigInt(row.registry_version),
             entity_kind=row.entity_kind,
             entity_id=strawberry.ID(to_global_id(row.entity_kind, row.entity_id)),
+            entity_key=JSON(row.entity_key),
             operation=ChangeOperationValue(row.operation),
             changed_fields=list(row.changed_fields),
             actor=row.actor,
             changed_at=row.changed_at,
+            before=row.before,
+            after=row.after,
         )
 
 
@@ -46,6 +87,10 @@ class RegistryChanges:
     registry_version: BigInt = strawberry.field(
         description="The registry version when the query started. Once `hasMore` is false, store it and"
         " pass it as `since` next time."
+    )
+    registry_epoch: strawberry.ID = strawberry.field(
+        description="The registry's epoch: store it with `registryVersion` and pass it as `epoch` next"
+        " time; a registry that was reset has a new one."
     )
     end_cursor: str | None = strawberry.field(
         description="Pass as `after` (with the same `since`) to fetch the changes that follow this slice."

@@ -2,8 +2,9 @@
 
 Rows are matched on their natural keys. New rows are inserted with origin ``seed``; existing rows get
 the seeded values except for the fields an operator edited (``edited_fields``). An engine version
-whose compatibility an operator changed keeps its edges. Nothing is ever deleted. Seeding twice
-changes nothing, so it does not bump the registry version.
+whose compatibility an operator changed keeps its edges. Nothing is ever deleted, and a row an
+operator deleted (a tombstone in the change log) is not created again, nor are the rows that
+would refer to it. Seeding twice changes nothing, so it does not bump the registry version.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from budgraph.db.base import Origin, ProvenanceMixin
 from budgraph.kit.edits import apply_seed
 from budgraph.kit.versions import version_key
 from budgraph.providers.tiers import PriceTier, checked_tiers
+from budgraph.registry.repository import deleted_by_operators, natural_key_of
 from budgraph.seeds.files import DATA_DIR, Record, date_or_none, decimal_or_none, origin_of, records
 
 T = TypeVar("T", bound=ProvenanceMixin)
@@ -32,6 +34,7 @@ class SeedReport:
     created: Counter[str] = field(default_factory=Counter)
     updated: Counter[str] = field(default_factory=Counter)
     kept_edits: Counter[str] = field(default_factory=Counter)
+    kept_deletions: Counter[str] = field(default_factory=Counter)
 
     def lines(self) -> list[str]:
         kinds = sorted(set(self.created) | set(self.updated) | set(self.kept_edits))
@@ -39,6 +42,9 @@ class SeedReport:
             f"{kind}: {self.created[kind]} created, {self.updated[kind]} updated,"
             f" {self.kept_edits[kind]} operator-edited kept"
             for kind in kinds
+        ] + [
+            f"{kind}: {count} deleted by an operator, not created again"
+            for kind, count in sorted(self.kept_deletions.items())
         ]
 
 
@@ -46,14 +52,23 @@ class Upserter:
     def __init__(self, session: AsyncSession, report: SeedReport) -> None:
         self.session = session
         self.report = report
+        self.deleted: dict[str, set[str]] = {}
 
     async def existing(self, table: type[T], key: Callable[[T], Hashable]) -> dict[Hashable, T]:
         rows = (await self.session.scalars(select(table))).all()
+        self.deleted[table.__name__] = await deleted_by_operators(self.session, table)
         return {key(row): row for row in rows}
 
-    def upsert(self, table: type[T], found: dict[Hashable, T], key: Hashable, values: dict[str, Any]) -> T:
+    def upsert(
+        self, table: type[T], found: dict[Hashable, T], key: Hashable, values: dict[str, Any]
+    ) -> T | None:
+        """The row with these values, or None if an operator deleted it (rows that refer to it are
+        then skipped too)."""
         kind = table.__name__
         row = found.get(key)
+        if row is None and natural_key_of(table, values) in self.deleted.get(kind, set()):
+            self.report.kept_deletions[kind] += 1
+            return None
         if row is None:
             row = table(**{**values, "origin": Origin.SEED.value})
             self.session.add(row)
@@ -132,6 +147,8 @@ async def _engines(
         values = {"slug": record["slug"], "name": record["name"], "homepage_url": record["homepage_url"]}
         engine = up.upsert(db.Engine, engines, record["slug"], {**values, **origin_of(record)})
         await up.session.flush()
+        if engine is None:
+            continue
         for item in record["versions"]:
             key_of_version = version_key(item["version"])
             key = (engine.id, key_of_version, item["device_architecture"])
@@ -151,12 +168,14 @@ async def _engines(
             }
             version = up.upsert(db.EngineVersion, versions, key, version_values)
             await up.session.flush()
+            if version is None:
+                continue
             if "architectures" in version.edited_fields:
                 up.report.kept_edits["CompatibilityEdge"] += 1
                 continue
             for class_name in item["architectures"]:
-                arch = architectures[class_name]
-                if (version.id, arch.id) not in edges:
+                arch = architectures.get(class_name)
+                if arch is not None and (version.id, arch.id) not in edges:
                     up.session.add(
                         db.CompatibilityEdge(
                             engine_version_id=version.id,
@@ -175,7 +194,9 @@ async def _parser_rules(up: Upserter, data_dir: Path, engines: dict[Hashable, db
         db.ParserRule, lambda row: (row.engine_id, row.rule_type, row.match_type, row.pattern)
     )
     for record in records("parser_rules", data_dir):
-        engine = engines[record["engine"]]
+        engine = engines.get(record["engine"])
+        if engine is None:
+            continue
         key = (engine.id, record["rule_type"], record["match_type"], record["pattern"])
         values = {
             "engine_id": engine.id,
@@ -219,7 +240,9 @@ async def _provider_models(up: Upserter, data_dir: Path, providers: dict[Hashabl
         "supports_response_schema",
     )
     for record in records("provider_models", data_dir):
-        provider = providers[record["provider"]]
+        provider = providers.get(record["provider"])
+        if provider is None:
+            continue
         values: Record = {
             "provider_id": provider.id,
             **{name: record[name] for name in plain},
@@ -268,7 +291,9 @@ async def _hardware_prices(
         lambda row: (row.hardware_id, row.provider_id, row.region, row.instance_type, row.as_of),
     )
     for record in records("hardware_prices", data_dir):
-        sku, provider = hardware[record["sku"]], providers[record["provider"]]
+        sku, provider = hardware.get(record["sku"]), providers.get(record["provider"])
+        if sku is None or provider is None:
+            continue
         as_of = date_or_none(record["as_of"])
         values = {
             "hardware_id": sku.id,

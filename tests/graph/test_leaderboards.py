@@ -887,3 +887,25 @@ async def test_statement_count_is_the_same_for_5_and_50_models(
     assert with_5 == with_50
     # one statement per list, count or loader batch (and a savepoint pair per request), whatever the rows
     assert with_5 <= 25, statements.statements
+
+
+async def test_deleting_a_model_links_again_the_names_it_tied_with_another(
+    session: RequestSession, client: GraphQLClient, writer_token: str
+) -> None:
+    ours = await factories.model(session, "org/twin-7b")
+    theirs = await factories.model(session, "other/twin-7b")
+    source = await _source(session, "lmarena")
+    arena = await _benchmark(session, ARENA, "elo", True, "Elo")
+    await _snapshot(session, source, CURRENT, [(arena, "twin-7b", "1300", None, None)])
+    await session.commit()
+    # two models share the name: the matcher does not guess
+    names = (await client.data(UNMATCHED))["unmatchedLeaderboardNames"]["nodes"]
+    assert [n["rawModelName"] for n in names] == ["twin-7b"]
+
+    delete = "mutation ($id: ID!) { deleteModel(id: $id) { deletedId } }"
+    await client.data(delete, {"id": _id(theirs)}, token=writer_token)
+
+    assert (await client.data(UNMATCHED))["unmatchedLeaderboardNames"]["nodes"] == []
+    scores = await client.data(SCORES, {"uri": "org/twin-7b", "benchmarks": [ARENA]})
+    assert [s["rawModelName"] for s in scores["model"]["scores"]] == ["twin-7b"]
+    del ours

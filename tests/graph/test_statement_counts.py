@@ -104,3 +104,42 @@ async def test_statement_count_is_the_same_for_5_and_500_rows(
     assert with_5 == with_500
     # one statement per list / count / loader batch, whatever the rows: a small fixed number
     assert with_5 <= 20, statements.statements
+
+
+PAGED = """
+query ($models: String, $versions: String, $last: Int) {
+  models(first: 20, after: $models) { pageInfo { endCursor } nodes { uri license { key } } }
+  engines(first: 5) {
+    nodes {
+      versions(first: 3, after: $versions) { totalCount pageInfo { endCursor } nodes { version } }
+      backward: versions(last: $last, before: $versions) { nodes { version } }
+    }
+  }
+}
+"""
+
+
+async def _paged_statements(client: GraphQLClient, statements: StatementCounter, rows: int) -> int:
+    first = await client.data(PAGED, {"last": 2})
+    variables = {
+        "models": first["models"]["pageInfo"]["endCursor"],
+        "versions": first["engines"]["nodes"][0]["versions"]["pageInfo"]["endCursor"],
+        "last": 2,
+    }
+    statements.reset()
+    data = await client.data(PAGED, variables)
+    assert sum(engine["versions"]["totalCount"] for engine in data["engines"]["nodes"]) == rows
+    assert len(data["models"]["nodes"]) == min(20, max(rows - 20, 0))
+    return statements.count
+
+
+async def test_statement_count_with_cursors_is_the_same_for_5_and_500_rows(
+    session: RequestSession, client: GraphQLClient, statements: StatementCounter
+) -> None:
+    base = await _base(session)
+    await _grow(session, base, 0, 5)
+    with_5 = await _paged_statements(client, statements, 5)
+    await _grow(session, base, 5, 500)
+    with_500 = await _paged_statements(client, statements, 500)
+    assert with_5 == with_500
+    assert with_5 <= 10, statements.statements

@@ -68,7 +68,10 @@ async def test_heavy_documents_do_not_starve_a_cheap_query(small: LiveServer) ->
         answers = await asyncio.gather(*heavy)
     assert all(body["data"] == {"registryVersion": 0} for body in cheap)
     assert unfinished >= 30
-    assert all(answer.status_code == 200 and "errors" not in answer.json() for answer in answers)
+    # Each heavy document ran (or ran into the 1.5 s deadline of this app: 199 counts each).
+    for answer in answers:
+        codes = {e["extensions"]["code"] for e in answer.json().get("errors", [])}
+        assert (answer.status_code, codes) in ((200, set()), (504, {"TIMEOUT"})), answer.text[:300]
 
 
 async def test_megabyte_documents_are_refused_at_once(small: LiveServer) -> None:
