@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -29,6 +33,8 @@ from budgraph.leaderboards.http import leaderboard_routes
 from budgraph.playground import ASSETS_MOUNT, STATIC_PACKAGE
 from budgraph.settings import Settings, get_settings
 from budgraph.storage import ObjectStore, object_store_from_settings
+
+log = logging.getLogger("budgraph.app")
 
 
 def object_store(settings: Settings) -> ObjectStore:
@@ -69,9 +75,32 @@ def create_app(
     websocket = GraphQLOverWebSocket(executor, authenticator, template)
 
     async def health(_: Request) -> JSONResponse:
-        async with UnitOfWork(sessions, actor="health") as uow:
-            await uow.session.execute(text("SELECT 1"))
+        """Liveness: the process answers and reaches its database (readiness is /readyz)."""
+        if not availability.admit():
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        try:
+            async with UnitOfWork(sessions, actor="health") as uow:
+                await uow.session.execute(text("SELECT 1"))
+        except (DBAPIError, PoolTimeout, OSError):
+            availability.failed()
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        availability.succeeded()
         return JSONResponse({"status": "ok", "version": __version__})
+
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        """The last net: an error no route expected is a JSON 500 with a request id, never a page."""
+        request_id = uuid.uuid4().hex
+        log.error("unexpected error %s on %s %s: %s: %s", request_id, request.method, request.url.path,
+                  type(error).__name__, str(error)[:200], exc_info=error)  # fmt: skip
+        body = {
+            "errors": [
+                {
+                    "message": f"internal server error (request id {request_id})",
+                    "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+                }
+            ]
+        }
+        return JSONResponse(body, status_code=500)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -98,6 +127,7 @@ def create_app(
             *assets,
         ],
         lifespan=lifespan,
+        exception_handlers={Exception: unexpected},
     )
     app.state.sessions = sessions
     app.state.engine = engine

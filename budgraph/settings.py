@@ -58,10 +58,13 @@ class Settings(BaseSettings):
         default=3.0, gt=0, description="How long a request waits for a free database connection before 503."
     )
     db_connect_timeout_seconds: float = Field(
-        default=5.0, gt=0, description="How long opening a database connection may take."
+        default=3.0, gt=0, description="How long opening a database connection may take."
     )
     db_statement_timeout_ms: int = Field(
-        default=10_000, ge=100, description="PostgreSQL statement_timeout of the API's sessions."
+        default=5_000,
+        ge=100,
+        description="PostgreSQL statement_timeout of the API's sessions (the client gives up a second"
+        " later: a stalled database is then answered 503).",
     )
     # Limits of one GraphQL operation, checked before it runs (see budgraph/graphql/limits.py).
     max_document_bytes: int = Field(default=32 * 1024, ge=1024, description="Longest GraphQL document.")
