@@ -13,7 +13,7 @@ from budgraph import db
 from budgraph.auth.service import create_key
 from budgraph.db.enums import ApiKeyScope
 from budgraph.kit import clock
-from budgraph.kit.db import RequestSession
+from budgraph.kit.db import RequestSession, StatementCounter
 from tests.conftest import GraphQLClient
 
 KEY_FIELDS = (
@@ -271,3 +271,21 @@ async def test_bad_input_is_a_typed_error_and_changes_nothing(
 async def test_events_with_unknown_or_impossible_names_are_empty(client: GraphQLClient, admin: str) -> None:
     data = await client.data(EVENTS, {"filter": {"keyNames": ["nobody", "nul\u0000"]}}, token=admin)
     assert data == {"apiKeyEvents": {"totalCount": 0, "nodes": []}}
+
+
+async def test_listing_events_costs_the_same_statements_for_3_and_30_keys(
+    session: RequestSession, client: GraphQLClient, admin: str, statements: StatementCounter
+) -> None:
+    async def cost() -> int:
+        await client.data(API_KEYS, token=admin)  # the admin's use is recorded before counting
+        statements.reset()
+        data = await client.data(EVENTS, {"filter": {"kinds": ["CREATED"]}}, token=admin)
+        assert all(node["apiKey"]["name"] for node in data["apiKeyEvents"]["nodes"])
+        return statements.count
+
+    for index in range(2):
+        await create_key(session, f"fleet-{index}", ApiKeyScope.READ)
+    with_3 = await cost()
+    for index in range(2, 29):
+        await create_key(session, f"fleet-{index}", ApiKeyScope.READ)
+    assert await cost() == with_3
