@@ -14,9 +14,14 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from budgraph import __version__
+from budgraph.graphql.context import Context
+from budgraph.graphql.endpoint import GraphQLEndpoint
+from budgraph.graphql.execution import Executor
+from budgraph.graphql.principals import Authenticator
 from budgraph.graphql.schema import schema
-from budgraph.graphql.view import BudgraphGraphQL
+from budgraph.graphql.websocket import GraphQLOverWebSocket
 from budgraph.jobs.queue import ArqJobQueue, JobQueue
+from budgraph.kit.availability import DatabaseAvailability
 from budgraph.kit.db import RequestSession, create_engine, session_factory
 from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.leaderboards.http import leaderboard_routes
@@ -44,22 +49,23 @@ def create_app(
 ) -> Starlette:
     """The app; tests pass ``sessions`` bound to a connection whose transaction they roll back."""
     settings = settings or get_settings()
-    engine = create_engine(settings) if sessions is None else None
+    engine = (
+        create_engine(settings, statement_timeout_ms=settings.db_statement_timeout_ms)
+        if sessions is None
+        else None
+    )
     sessions = sessions or session_factory(engine)  # type: ignore[arg-type]
     if queue is None:
         if not settings.redis_url:
             raise RuntimeError("BUDGRAPH_REDIS_URL is not set and no embedded Redis was started")
         queue = ArqJobQueue(settings.redis_url, settings.queue_name)
     store = store or object_store(settings)
-    graphql = BudgraphGraphQL(
-        sessions,
-        settings,
-        queue,
-        store,
-        schema=schema,
-        graphql_ide="graphiql" if settings.playground else None,
-        multipart_uploads_enabled=True,
-    )
+    template = Context(settings=settings, queue=queue, sessions=sessions, store=store)
+    availability = DatabaseAvailability()
+    executor = Executor(schema, settings, availability=availability)
+    authenticator = Authenticator(sessions, availability)
+    endpoint = GraphQLEndpoint(executor, authenticator, template)
+    websocket = GraphQLOverWebSocket(executor, authenticator, template)
 
     async def health(_: Request) -> JSONResponse:
         async with UnitOfWork(sessions, actor="health") as uow:
@@ -84,13 +90,14 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/healthz", health),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-            *leaderboard_routes(sessions, queue),
+            Route("/graphql", endpoint.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+            WebSocketRoute("/graphql", websocket),
+            *leaderboard_routes(sessions, queue, settings.dapr_app_api_token),
             *assets,
         ],
         lifespan=lifespan,
     )
     app.state.sessions = sessions
     app.state.engine = engine
+    app.state.settings = settings
     return app

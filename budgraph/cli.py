@@ -78,13 +78,14 @@ def serve(
     import uvicorn
 
     from budgraph.app import create_app
+    from budgraph.server import uvicorn_config
 
     settings = get_settings()
     _configured(settings)
     if not settings.redis_url:
         typer.echo("BUDGRAPH_REDIS_URL is not set (use `budgraph dev` for embedded servers)", err=True)
         raise typer.Exit(2)
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    uvicorn.Server(uvicorn_config(create_app(settings), settings, host, port)).run()
 
 
 @app.command()

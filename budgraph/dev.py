@@ -24,10 +24,11 @@ async def _serve_and_work(settings: Settings) -> None:
     from arq.worker import create_worker
 
     from budgraph.app import create_app
+    from budgraph.server import uvicorn_config
     from workers.main import WorkerSettings
 
     assert settings.redis_url is not None
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=settings.port))
+    server = uvicorn.Server(uvicorn_config(create_app(settings), settings))
     worker = create_worker(
         WorkerSettings,  # type: ignore[arg-type]
         redis_settings=RedisSettings.from_dsn(settings.redis_url),

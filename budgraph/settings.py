@@ -29,6 +29,46 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1, le=1000)
     playground: bool = True
     db_pool_size: int = Field(default=10, ge=1)
+    db_pool_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="How long a request waits for a free database connection before 503."
+    )
+    db_connect_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="How long opening a database connection may take."
+    )
+    db_statement_timeout_ms: int = Field(
+        default=10_000, ge=100, description="PostgreSQL statement_timeout of the API's sessions."
+    )
+    # Limits of one GraphQL operation, checked before it runs (see budgraph/graphql/limits.py).
+    max_document_bytes: int = Field(default=32 * 1024, ge=1024, description="Longest GraphQL document.")
+    max_query_tokens: int = Field(default=4_000, ge=100, description="Most lexical tokens in a document.")
+    max_query_depth: int = Field(
+        default=16, ge=2, description="Deepest nesting of fields (introspection aside)."
+    )
+    max_query_aliases: int = Field(default=30, ge=0, description="Most aliased fields in a document.")
+    max_query_fields: int = Field(default=400, ge=10, description="Most field selections in a document.")
+    max_query_cost: int = Field(
+        default=25_000,
+        ge=100,
+        description="Highest query cost: the number of objects an answer could hold (connection sizes"
+        " multiply; an absent `first` counts as the default page size).",
+    )
+    max_response_bytes: int = Field(default=8 * 1024**2, ge=1024, description="Largest answer, encoded.")
+    request_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="Execution deadline of one operation; the work stops when it passes."
+    )
+    # Request bodies.
+    max_json_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="Largest JSON request body (document and variables)."
+    )
+    body_read_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Deadline for receiving a JSON request body."
+    )
+    upload_idle_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="An upload that sends nothing for this long is dropped."
+    )
+    ws_max_message_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest WebSocket message (graphql-transport-ws)."
+    )
     # Object store: MinIO / S3 when an endpoint is set, else a folder (the embedded default).
     minio_endpoint: str | None = None
     minio_access_key: str | None = None
@@ -52,11 +92,26 @@ class Settings(BaseSettings):
     leaderboards_offline: bool = Field(
         default=False, description="Read each source's recorded sample instead of the network (dev, air gap)."
     )
+    dapr_app_api_token: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("BUDGRAPH_DAPR_APP_API_TOKEN", "APP_API_TOKEN"),
+        description="The Dapr sidecar's APP_API_TOKEN: it arrives as the `dapr-api-token` header, and the"
+        " cron route accepts only it (or a write key).",
+    )
     leaderboard_scheduler: Literal["dapr", "arq"] = Field(
         default="arq", description="Who fires the weekly refresh: the Dapr cron binding, or an arq cron."
     )
     # Uploads and jobs.
-    upload_max_bytes: int = Field(default=2 * 1024**3, ge=1)
+    upload_max_bytes: int = Field(
+        default=2 * 1024**3, ge=1, description="Largest uploaded archive, in bytes."
+    )
+    archive_max_unpacked_bytes: int = Field(
+        default=256 * 1024**3, ge=1, description="Most bytes an uploaded archive may unpack to, in all."
+    )
+    archive_max_file_bytes: int = Field(
+        default=50 * 1024**3, ge=1, description="Largest file an uploaded archive may unpack to."
+    )
+    archive_max_files: int = Field(default=10_000, ge=1, description="Most entries in an uploaded archive.")
     queue_name: str = Field(default="budgraph:queue", description="The arq queue's Redis key.")
     job_max_attempts: int = Field(default=5, ge=1)
     job_timeout_seconds: int = Field(default=3600, ge=10)

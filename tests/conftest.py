@@ -212,7 +212,9 @@ class GraphQLClient:
     async def error_codes(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
     ) -> list[str]:
-        body = await self.execute(query, variables, token)
+        """The codes of the errors of a request that failed (whatever its HTTP status)."""
+        response = await self.post(query, variables, token)
+        body = response.json()
         assert body.get("errors"), body
         return [error["extensions"]["code"] for error in body["errors"]]
 
@@ -247,6 +249,27 @@ async def client(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield GraphQLClient(http)
+
+
+@pytest.fixture
+async def client_with(
+    sessions: async_sessionmaker[RequestSession],
+    settings: Settings,
+    queue: ArqJobQueue,
+    store: LocalObjectStore,
+) -> AsyncIterator[Any]:
+    """``await client_with(max_query_cost=...)``: an in-process client of an app with other settings."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(**overrides: Any) -> GraphQLClient:
+        app = create_app(settings.model_copy(update=overrides), sessions=sessions, queue=queue, store=store)
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+        clients.append(http)
+        return GraphQLClient(http)
+
+    yield make
+    for http in clients:
+        await http.aclose()
 
 
 @pytest.fixture

@@ -26,6 +26,8 @@ from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
 
+from budgraph.server import uvicorn_config
+
 # Everything a test may write; registry_state is reset rather than emptied.
 _KEEP = {"alembic_version", "registry_state"}
 
@@ -95,7 +97,8 @@ def serve(app: Starlette) -> Iterator[LiveServer]:
     """Serve ``app`` from a thread until the block ends."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="websockets-sansio", lifespan="on"))
+    config = uvicorn_config(app, app.state.settings, log_level="warning", ws="websockets-sansio")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -74,12 +74,50 @@ def _serialize_decimal(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+MAX_DECIMAL_DIGITS = 30
+# Exponents outside this range are not prices or specs; they would also overflow PostgreSQL NUMERIC.
+MAX_DECIMAL_EXPONENT = 30
+
+
 def _parse_decimal(value: object) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError('a Decimal is written as a string, e.g. "0.15"')
+    text = str(value).strip()
+    if len(text) > 2 * MAX_DECIMAL_DIGITS:
+        raise ValueError(f"a Decimal has at most {MAX_DECIMAL_DIGITS} digits")
     try:
-        parsed = Decimal(str(value))
+        parsed = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a decimal number") from None
+        raise ValueError(f"{text[:40]!r} is not a decimal number") from None
+    if not parsed.is_finite():
+        raise ValueError("a Decimal must be a finite number (no NaN or Infinity)")
+    digits = parsed.as_tuple()
+    exponent = int(digits.exponent)  # finite, so an int
+    if (
+        len(digits.digits) > MAX_DECIMAL_DIGITS
+        or not -MAX_DECIMAL_EXPONENT <= exponent <= MAX_DECIMAL_EXPONENT
+    ):
+        raise ValueError(f"a Decimal has at most {MAX_DECIMAL_DIGITS} digits")
     return parsed
+
+
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+
+
+def _parse_bigint(value: object) -> int:
+    if isinstance(value, bool):
+        raise ValueError("a BigInt is an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("a BigInt is an integer")
+        value = int(value)
+    if isinstance(value, str):
+        if not value.strip().lstrip("-").isdigit() or len(value) > 20:
+            raise ValueError("a BigInt is an integer")
+        value = int(value)
+    if not isinstance(value, int) or not BIGINT_MIN <= value <= BIGINT_MAX:
+        raise ValueError("a BigInt fits in 64 bits")
+    return value
 
 
 SCALARS: dict[object, ScalarDefinition] = {
@@ -93,7 +131,7 @@ SCALARS: dict[object, ScalarDefinition] = {
     BigInt: strawberry.scalar(
         name="BigInt",
         serialize=int,
-        parse_value=int,
+        parse_value=_parse_bigint,
         description="An integer that may exceed 32 bits (parameter counts, byte sizes), as a JSON number.",
     ),
 }

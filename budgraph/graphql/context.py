@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphql import DocumentNode
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
@@ -35,6 +36,7 @@ class Operation:
 
     uow: UnitOfWork
     streaming: bool = False
+    document: DocumentNode | None = None  # parsed and validated before execution
     loaders: LoaderCache = field(init=False)
 
     def __post_init__(self) -> None:

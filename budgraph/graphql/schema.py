@@ -7,7 +7,6 @@ from typing import Annotated
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -21,6 +20,7 @@ from budgraph.graphql.common import SCALARS
 from budgraph.graphql.context import Info
 from budgraph.graphql.errors import ErrorCodes
 from budgraph.graphql.node import Node, load_node
+from budgraph.graphql.prepared import PreparedDocumentExtension
 from budgraph.hardware.mutations import HardwareMutations
 from budgraph.hardware.queries import HardwareQueries
 from budgraph.jobs.mutations import JobMutations
@@ -111,6 +111,7 @@ schema = BudgraphSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    extensions=[ErrorCodes, lambda: ValidationCache(maxsize=512)],
+    # The document arrives parsed and validated by the executor (budgraph/graphql/execution.py).
+    extensions=[PreparedDocumentExtension, ErrorCodes],
     config=StrawberryConfig(scalar_map=SCALARS),
 )

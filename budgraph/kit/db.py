@@ -41,12 +41,28 @@ class RequestSession(AsyncSession):
             await super().refresh(*args, **kwargs)
 
 
-def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
+# A transaction left open by a bug cannot hold its connection (and its locks) for ever.
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
+
+
+def create_engine(
+    settings: Settings, url: str | None = None, *, statement_timeout_ms: int | None = None
+) -> AsyncEngine:
+    """The engine of a process. The API passes its ``statement_timeout``; workers and the CLI,
+    whose statements may legitimately run long (a refresh, a seed), do not."""
     database_url = url or settings.database_url
     if not database_url:
         raise RuntimeError("BUDGRAPH_DATABASE_URL is not set and no embedded database was started")
+    server_settings = {"idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_TIMEOUT_MS)}
+    if statement_timeout_ms is not None:
+        server_settings["statement_timeout"] = str(statement_timeout_ms)
     engine = create_async_engine(
-        database_url, pool_size=settings.db_pool_size, pool_pre_ping=True, echo=settings.sql_echo
+        database_url,
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_pre_ping=True,
+        echo=settings.sql_echo,
+        connect_args={"timeout": settings.db_connect_timeout_seconds, "server_settings": server_settings},
     )
     return engine
 

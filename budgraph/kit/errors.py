@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+
+log = logging.getLogger("budgraph.errors")
 
 
 class ErrorCode(StrEnum):
@@ -23,6 +26,36 @@ class ErrorCode(StrEnum):
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # Refusals of the HTTP request itself, before any GraphQL is read.
+    BAD_REQUEST = "BAD_REQUEST"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
+    # Refusals of an operation before it runs, and a deadline while it runs.
+    QUERY_LIMIT_EXCEEDED = "QUERY_LIMIT_EXCEEDED"
+    RATE_LIMITED = "RATE_LIMITED"
+    TIMEOUT = "TIMEOUT"
+    RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
+
+
+# The HTTP status of a request refused for one of these reasons (anything else that fails before
+# execution is a GraphQL request error: 400 for application/graphql-response+json, 200 for JSON).
+HTTP_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.NOT_ACCEPTABLE: 406,
+    ErrorCode.REQUEST_TIMEOUT: 408,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
+    ErrorCode.TIMEOUT: 504,
+}
 
 
 class BudgraphError(Exception):
@@ -30,7 +63,14 @@ class BudgraphError(Exception):
 
     code: ErrorCode = ErrorCode.BAD_USER_INPUT
 
-    def __init__(self, message: str, *, code: ErrorCode | None = None, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: ErrorCode | None = None,
+        field: str | None = None,
+        **details: Any,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -38,6 +78,7 @@ class BudgraphError(Exception):
         self.extensions: dict[str, Any] = {"code": self.code.value}
         if field is not None:
             self.extensions["field"] = field
+        self.extensions.update(details)
 
 
 class NotFound(BudgraphError):
@@ -69,10 +110,13 @@ _CONSTRAINT_MESSAGES = {
 
 
 def from_integrity_error(error: IntegrityError, what: str) -> BudgraphError:
-    """Turn a database constraint violation into a typed error naming the constraint."""
+    """Turn a database constraint violation into a typed error in the domain's words.
+
+    The constraint's name stays in the log (it is the database's vocabulary, not the client's).
+    """
     original = error.orig
     sqlstate = str(getattr(original, "sqlstate", "") or getattr(original, "pgcode", ""))
     constraint = getattr(getattr(original, "__cause__", None), "constraint_name", None)
     code, phrase = _CONSTRAINT_MESSAGES.get(sqlstate, (ErrorCode.CONSTRAINT_VIOLATION, "was rejected"))
-    detail = f" (constraint {constraint})" if constraint else ""
-    return BudgraphError(f"{what} {phrase}{detail}", code=code)
+    log.info("constraint %s refused %s (sqlstate %s)", constraint, what, sqlstate)
+    return BudgraphError(f"{what} {phrase}", code=code)

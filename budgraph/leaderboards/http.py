@@ -2,7 +2,8 @@
 
 - ``OPTIONS /leaderboard/extraction-cron``: Dapr's probe that the app takes the input binding.
 - ``POST /leaderboard/extraction-cron``: the weekly cron. It only enqueues, with one job per ISO week,
-  so several replicas firing, or Dapr retrying, still run one refresh.
+  so several replicas firing, or Dapr retrying, still run one refresh. Only the Dapr sidecar (its app
+  API token, the ``dapr-api-token`` header) or an operator's write key may call it.
 - ``GET /leaderboard/extraction-cron/health``: last run per source, next due, errors.
 - ``POST /leaderboard/extraction-cron/trigger``: an operator's refresh (write scope), optionally
   ``{"sources": [...], "force": true}``.
@@ -10,6 +11,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -21,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from budgraph import db
+from budgraph.auth.keys import Principal
 from budgraph.auth.service import authenticate
 from budgraph.db.enums import ApiKeyScope
 from budgraph.jobs.queue import JobQueue
@@ -49,7 +52,30 @@ def _error(error: BudgraphError, status: int) -> JSONResponse:
     return JSONResponse({"error": error.message, "code": error.code.value}, status_code=status)
 
 
-def leaderboard_routes(sessions: async_sessionmaker[RequestSession], queue: JobQueue) -> list[Route]:
+def _dapr_sidecar(request: Request, token: str | None) -> bool:
+    """Whether the request carries the Dapr sidecar's app API token (compared in constant time)."""
+    given = request.headers.get("dapr-api-token")
+    return token is not None and given is not None and hmac.compare_digest(given.encode(), token.encode())
+
+
+def leaderboard_routes(
+    sessions: async_sessionmaker[RequestSession], queue: JobQueue, dapr_token: str | None = None
+) -> list[Route]:
+    async def caller(request: Request, needed: ApiKeyScope) -> Principal | JSONResponse:
+        """The API key of the request, which must hold ``needed``; or the refusal to answer with."""
+        try:
+            async with UnitOfWork(sessions, actor="anonymous") as uow:
+                principal = await authenticate(uow.session, request.headers.get("authorization"))
+        except BudgraphError as error:
+            return _error(error, 401)
+        if principal is None:
+            message = f"an API key with the `{needed.value}` scope is required"
+            return _error(BudgraphError(message, code=ErrorCode.UNAUTHENTICATED), 401)
+        if not principal.allows(needed):
+            message = f"the API key {principal.key_name!r} does not have the `{needed.value}` scope"
+            return _error(BudgraphError(message, code=ErrorCode.FORBIDDEN), 403)
+        return principal
+
     async def enqueue(
         key: str, actor: str, sources: list[str] | None, force: bool, once: bool
     ) -> tuple[db.Job, bool]:
@@ -60,19 +86,21 @@ def leaderboard_routes(sessions: async_sessionmaker[RequestSession], queue: JobQ
     async def probe(_: Request) -> Response:
         return Response(status_code=200)
 
-    async def cron(_: Request) -> JSONResponse:
-        job, created = await enqueue(week_key(now()), "dapr:cron", None, False, once=True)
+    async def cron(request: Request) -> JSONResponse:
+        # The Dapr sidecar (by its app API token), or an operator with a write key; nobody else.
+        actor = "dapr:cron"
+        if not _dapr_sidecar(request, dapr_token):
+            principal = await caller(request, ApiKeyScope.WRITE)
+            if isinstance(principal, JSONResponse):
+                return principal
+            actor = principal.key_name
+        job, created = await enqueue(week_key(now()), actor, None, False, once=True)
         return JSONResponse(_job(job, created))
 
     async def trigger(request: Request) -> JSONResponse:
-        try:
-            async with UnitOfWork(sessions, actor="anonymous") as uow:
-                principal = await authenticate(uow.session, request.headers.get("authorization"))
-        except BudgraphError as error:
-            return _error(error, 401)
-        if principal is None or not principal.allows(ApiKeyScope.WRITE):
-            code = ErrorCode.UNAUTHENTICATED if principal is None else ErrorCode.FORBIDDEN
-            return _error(BudgraphError("an API key with the `write` scope is required", code=code), 401)
+        principal = await caller(request, ApiKeyScope.WRITE)
+        if isinstance(principal, JSONResponse):
+            return principal
         try:
             body = json.loads(await request.body() or b"{}")
             sources = body.get("sources")

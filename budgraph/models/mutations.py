@@ -14,6 +14,7 @@ from budgraph.jobs import service as jobs
 from budgraph.jobs.types import Job
 from budgraph.models import service, uploads
 from budgraph.models.types import Model
+from budgraph.storage.archive_types import ArchiveLimits
 
 
 @strawberry.input(description="A model to register: where its files are, and which revision.")
@@ -67,8 +68,14 @@ class ModelMutations:
         context = info.context
         # With the ASGI integration an Upload is Starlette's UploadFile.
         received = cast("uploads.UploadedFile", file)
+        settings = context.settings
+        limits = ArchiveLimits(
+            max_files=settings.archive_max_files,
+            max_file_bytes=settings.archive_max_file_bytes,
+            max_total_bytes=settings.archive_max_unpacked_bytes,
+        )
         model = await uploads.store_archive(
-            context.session, context.store, received, uri, revision, context.settings.upload_max_bytes
+            context.session, context.store, received, uri, revision, settings.upload_max_bytes, limits
         )
         job, _ = await jobs.request_job(
             context.uow, context.queue, JobKind.EXTRACT, model, info.context.actor

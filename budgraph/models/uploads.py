@@ -53,7 +53,13 @@ def _unsafe(error: UnsafeArchive) -> BudgraphError:
 
 
 async def store_archive(
-    session: RequestSession, store: ObjectStore, upload: UploadedFile, uri: str, revision: str, max_bytes: int
+    session: RequestSession,
+    store: ObjectStore,
+    upload: UploadedFile,
+    uri: str,
+    revision: str,
+    max_bytes: int,
+    limits: ArchiveLimits,
 ) -> db.Model:
     """Register ``uri`` as an uploaded model whose files at ``revision`` are the archive's contents."""
     uri, revision = service.check_uri(uri, ModelSource.UPLOAD), service.check_revision(revision)
@@ -62,9 +68,6 @@ async def store_archive(
     with tempfile.TemporaryDirectory(prefix="budgraph-upload-") as workdir:
         archive, unpacked = Path(workdir) / "archive", Path(workdir) / "files"
         await _receive(upload, archive, max_bytes)
-        limits = ArchiveLimits(
-            max_total_bytes=max(max_bytes * 200, 1), max_file_bytes=max(max_bytes * 200, 1)
-        )
         try:
             files = await asyncio.to_thread(safe_extract, archive, unpacked, limits)
         except UnsafeArchive as error:

@@ -19,8 +19,12 @@ async def test_writes_need_a_write_key(session: RequestSession, client: GraphQLC
     writer = await create_key(session, "operator-ann", ApiKeyScope.WRITE)
     await session.commit()
 
-    assert await client.error_codes(CREATE_ENGINE) == ["UNAUTHENTICATED"]
-    assert await client.error_codes(CREATE_ENGINE, token=reader) == ["FORBIDDEN"]
+    anonymous = await client.post(CREATE_ENGINE)
+    assert anonymous.status_code == 401
+    assert [e["extensions"]["code"] for e in anonymous.json()["errors"]] == ["UNAUTHENTICATED"]
+    read_only = await client.post(CREATE_ENGINE, token=reader)
+    assert read_only.status_code == 403
+    assert [e["extensions"]["code"] for e in read_only.json()["errors"]] == ["FORBIDDEN"]
     data = await client.data(CREATE_ENGINE, token=writer)
     assert data == {"createEngine": {"slug": "sglang", "name": "SGLang", "origin": "API"}}
     changes = await client.data(LAST_CHANGE)

@@ -90,7 +90,7 @@ def tar_gz(folder: Path, destination: Path, top: str = "model") -> Path:
     return destination
 
 
-async def upload(client: Any, token: str, archive: Path, uri: str) -> dict[str, Any]:
+async def upload(client: Any, token: str, archive: Path, uri: str, status: int = 200) -> dict[str, Any]:
     """POST a GraphQL multipart request (the spec's operations / map / file parts)."""
     import json
 
@@ -105,6 +105,6 @@ async def upload(client: Any, token: str, archive: Path, uri: str) -> dict[str, 
         files={"0": (archive.name, archive.read_bytes(), "application/gzip")},
         headers={"Authorization": f"Bearer {token}"},
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
     return body

@@ -205,7 +205,9 @@ async def test_playground_runs_a_query_offline(
             # then the result pane shows what the database holds
             result = page.locator(RESULT)
             await expect(result).to_contain_text(f'"registryVersion": {expected}', timeout=15_000)
-            assert json.loads(await _editor_value(page, RESULT)) == {"data": {"registryVersion": expected}}
+            answer = json.loads(await _editor_value(page, RESULT))
+            assert answer["data"] == {"registryVersion": expected}
+            assert answer["extensions"]["cost"] == {"requested": 0, "maximum": 25_000}
             await page.screenshot(path=tmp_path / "playground.png", full_page=True)
         finally:
             await browser.close()

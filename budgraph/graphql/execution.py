@@ -1,0 +1,328 @@
+"""Running one GraphQL operation, whatever carried it (HTTP or the WebSocket).
+
+``Executor.run`` is the one path from a request to an answer:
+
+1. prepare the document (bounded parse, shape limits, validation; ``limits.py``);
+2. pick the operation and refuse what this transport may not run;
+3. check every input against its limits (``input_limits.py``);
+4. check the caller's scope for the root fields (declared with ``needs(...)``);
+5. compute the cost (``cost.py``) and refuse what is over the maximum;
+6. charge the cost to the caller's rate-limit budget;
+7. execute in a unit of work, under a deadline that cancels the work when it passes;
+8. encode the answer (refusing one over the size cap) and commit before it leaves.
+
+A refusal before execution changes nothing; so does any failed execution (rolled back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from budgraph.auth.permissions import scope_needed
+from budgraph.graphql.context import Context, Operation, running
+from budgraph.graphql.cost import CostRules, operation_cost
+from budgraph.graphql.errors import classify
+from budgraph.graphql.input_limits import check_inputs
+from budgraph.graphql.limits import DocumentPreparer, PreparedDocument, QueryLimits, QueryRefused
+from budgraph.kit.availability import DatabaseAvailability
+from budgraph.kit.errors import BudgraphError, ErrorCode, Forbidden, Unauthenticated, from_integrity_error
+from budgraph.kit.unit_of_work import UnitOfWork
+from budgraph.settings import Settings
+
+log = logging.getLogger("budgraph.execution")
+
+UNAVAILABLE = "the registry is temporarily unavailable; try again shortly"
+
+
+@dataclass(frozen=True)
+class GraphQLRequest:
+    query: str
+    variables: dict[str, Any] | None = None
+    operation_name: str | None = None
+
+
+@dataclass
+class Outcome:
+    """An answer: its JSON body, and whether it was refused before execution (and why)."""
+
+    body: dict[str, Any]
+    encoded: bytes | None = None
+    refused: BudgraphError | None = None  # a refusal before or instead of execution
+    request_error: bool = False  # a GraphQL request error (parse, validation): no `data`
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encode(self) -> bytes:
+        if self.encoded is None:
+            self.encoded = encode(self.body)
+        return self.encoded
+
+
+def encode(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, default=str, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def error_body(errors: list[GraphQLError], extensions: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"errors": [classify(error).formatted for error in errors]}
+    if extensions:
+        body["extensions"] = extensions
+    return body
+
+
+def as_graphql(error: BudgraphError) -> GraphQLError:
+    return GraphQLError(error.message, extensions=error.extensions, original_error=error)
+
+
+def refused(error: BudgraphError, extensions: dict[str, Any] | None = None) -> Outcome:
+    return Outcome(body=error_body([as_graphql(error)], extensions), refused=error)
+
+
+# A hook that charges an operation's cost and says what the caller has left: (identity, cost) ->
+# (allowed, headers, extensions). The rate limiter provides it; None means no limit.
+Charge = Callable[[Context, int], Awaitable[tuple[BudgraphError | None, dict[str, str], dict[str, Any]]]]
+
+
+@dataclass(frozen=True)
+class Admission:
+    """An operation that passed every check before execution."""
+
+    request: GraphQLRequest
+    prepared: PreparedDocument
+    operation: OperationDefinitionNode
+    extensions: dict[str, Any]
+    headers: dict[str, str]
+
+
+def _root_fields(
+    selection_set: SelectionSetNode, prepared: PreparedDocument, seen: frozenset[str] = frozenset()
+) -> list[FieldNode]:
+    fields: list[FieldNode] = []
+    fragments = prepared.fragments()
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            fields.append(selection)
+        elif isinstance(selection, InlineFragmentNode):
+            fields.extend(_root_fields(selection.selection_set, prepared, seen))
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                fields.extend(_root_fields(fragment.selection_set, prepared, seen | {selection.name.value}))
+    return fields
+
+
+class Executor:
+    def __init__(
+        self,
+        schema: Any,
+        settings: Settings,
+        charge: Charge | None = None,
+        availability: DatabaseAvailability | None = None,
+    ) -> None:
+        self.schema = schema
+        self.availability = availability or DatabaseAvailability()
+        self.graphql_schema: GraphQLSchema = schema._schema
+        self.settings = settings
+        self.limits = QueryLimits.from_settings(settings)
+        self.preparer = DocumentPreparer(self.graphql_schema, self.limits)
+        self.cost_rules = CostRules(settings.default_page_size, settings.max_page_size)
+        self.charge = charge
+
+    def _scope_refusal(
+        self, context: Context, operation: OperationDefinitionNode, prepared: PreparedDocument
+    ) -> BudgraphError | None:
+        root = {
+            OperationType.QUERY: self.graphql_schema.query_type,
+            OperationType.MUTATION: self.graphql_schema.mutation_type,
+            OperationType.SUBSCRIPTION: self.graphql_schema.subscription_type,
+        }[operation.operation]
+        if root is None:
+            return None
+        for node in _root_fields(operation.selection_set, prepared):
+            definition = root.fields.get(node.name.value)
+            strawberry_field = (
+                (definition.extensions or {}).get("strawberry-definition") if definition else None
+            )
+            scope = scope_needed(list(getattr(strawberry_field, "extensions", []) or []))
+            if scope is None:
+                continue
+            try:
+                context.require(scope)
+            except (Unauthenticated, Forbidden) as error:
+                return error
+        return None
+
+    async def admit(
+        self,
+        context: Context,
+        request: GraphQLRequest,
+        allowed: frozenset[OperationType] = frozenset(OperationType),
+        refuse_other: Callable[[OperationType], BudgraphError] | None = None,
+    ) -> Admission | Outcome:
+        """Everything before execution: an ``Admission`` to run, or the ``Outcome`` that refuses it."""
+        prepared = await self.preparer.prepare(request.query)
+        operation = prepared.operation(request.operation_name)
+        if operation is not None and prepared.document is not None:
+            # Inputs first (the walk is defensive, so an invalid document is fine): a bad value gets
+            # a BAD_USER_INPUT naming its field, not a generic validation message.
+            fragments = prepared.fragments()
+            bad = check_inputs(self.graphql_schema, operation, fragments, request.variables)
+            if bad:
+                return Outcome(
+                    body=error_body([as_graphql(e) for e in bad]), refused=bad[0], request_error=True
+                )
+        if prepared.errors:
+            outcome = Outcome(body=error_body(list(prepared.errors)), request_error=True)
+            first = prepared.errors[0].original_error
+            if isinstance(first, BudgraphError):
+                outcome.refused = first
+            return outcome
+        if operation is None:
+            name = request.operation_name
+            message = (
+                f"the document has no operation named {name!r}"
+                if name
+                else "the document has several operations: say which with `operationName`"
+            )
+            return refused(BudgraphError(message, code=ErrorCode.BAD_REQUEST, field="operationName"))
+        if operation.operation not in allowed:
+            assert refuse_other is not None
+            return refused(refuse_other(operation.operation))
+        fragments = prepared.fragments()
+        input_errors = check_inputs(self.graphql_schema, operation, fragments, request.variables)
+        if input_errors:
+            errors = [
+                GraphQLError(e.message, extensions=e.extensions, original_error=e) for e in input_errors
+            ]
+            return Outcome(body=error_body(errors), refused=input_errors[0], request_error=True)
+        scope_error = self._scope_refusal(context, operation, prepared)
+        if scope_error is not None:
+            return refused(scope_error)
+        cost = operation_cost(self.graphql_schema, operation, fragments, request.variables, self.cost_rules)
+        extensions: dict[str, Any] = {"cost": {"requested": cost, "maximum": self.limits.max_cost}}
+        if cost > self.limits.max_cost:
+            error = QueryRefused(
+                f"the query could return {cost} objects; at most {self.limits.max_cost} are allowed"
+                " (ask for smaller pages, or fewer nested lists)",
+                "cost",
+                cost,
+                self.limits.max_cost,
+            )
+            outcome = refused(error, extensions)
+            outcome.request_error = True
+            return outcome
+        headers: dict[str, str] = {}
+        if self.charge is not None:
+            limited, headers, budget = await self.charge(context, cost)
+            extensions["rateLimit"] = budget
+            if limited is not None:
+                outcome = refused(limited, extensions)
+                outcome.headers = headers
+                return outcome
+        return Admission(request, prepared, operation, extensions, headers)
+
+    async def run(
+        self,
+        context: Context,
+        request: GraphQLRequest,
+        allowed: frozenset[OperationType] = frozenset(OperationType),
+        refuse_other: Callable[[OperationType], BudgraphError] | None = None,
+    ) -> Outcome:
+        """Admit and execute one query or mutation."""
+        admission = await self.admit(context, request, allowed, refuse_other)
+        if isinstance(admission, Outcome):
+            return admission
+        return await self.perform(context, admission)
+
+    async def perform(self, context: Context, admission: Admission) -> Outcome:
+        """Execute an admitted query or mutation."""
+        outcome = await self._execute(context, admission.request, admission.prepared, admission.extensions)
+        outcome.headers.update(admission.headers)
+        return outcome
+
+    async def _execute(
+        self,
+        context: Context,
+        request: GraphQLRequest,
+        prepared: PreparedDocument,
+        extensions: dict[str, Any],
+    ) -> Outcome:
+        deadline = self.settings.request_timeout_seconds
+        try:
+            async with UnitOfWork(context.sessions, actor=context.actor) as uow:
+                with running(Operation(uow, document=prepared.document)):
+                    try:
+                        async with asyncio.timeout(deadline):
+                            result = await self.schema.execute(
+                                request.query,
+                                variable_values=request.variables,
+                                context_value=context,
+                                operation_name=request.operation_name,
+                            )
+                    except TimeoutError:
+                        await uow.rollback()
+                        error = BudgraphError(
+                            f"the operation did not finish within {deadline:g} s and was stopped",
+                            code=ErrorCode.TIMEOUT,
+                        )
+                        return refused(error, extensions)
+                body: dict[str, Any] = {"data": result.data}
+                if result.errors:
+                    body["errors"] = [error.formatted for error in result.errors]
+                body["extensions"] = {**(result.extensions or {}), **extensions}
+                outcome = Outcome(body=body)
+                encoded = outcome.encode()
+                if len(encoded) > self.settings.max_response_bytes:
+                    await uow.rollback()
+                    error = BudgraphError(
+                        f"the answer is {len(encoded)} bytes; at most {self.settings.max_response_bytes} are"
+                        " sent (ask for fewer or smaller pages)",
+                        code=ErrorCode.RESPONSE_TOO_LARGE,
+                        size=len(encoded),
+                        maximum=self.settings.max_response_bytes,
+                    )
+                    return refused(error, extensions)
+                failure = await finish(uow, bool(result.errors))
+        except (DBAPIError, PoolTimeout, OSError) as error:
+            # The database is unreachable (or stalled past the pool's timeout): retryable.
+            log.error("the database failed during an operation: %s: %s", type(error).__name__, error)
+            return refused(BudgraphError(UNAVAILABLE, code=ErrorCode.SERVICE_UNAVAILABLE), extensions)
+        if failure is not None:
+            return refused(failure, extensions)
+        return outcome
+
+
+async def finish(uow: UnitOfWork, failed: bool) -> BudgraphError | None:
+    """Commit an operation's unit of work, or roll it back if the operation failed.
+
+    Returns the typed error that replaces the answer when the commit itself fails.
+    """
+    if failed:
+        await uow.rollback()
+        return None
+    try:
+        await uow.commit()
+    except BudgraphError as error:
+        return error
+    except IntegrityError as error:
+        return from_integrity_error(error, "the change")
+    except (DBAPIError, PoolTimeout, OSError) as error:
+        log.error("commit failed: %s: %s", type(error).__name__, error)
+        return BudgraphError(UNAVAILABLE, code=ErrorCode.SERVICE_UNAVAILABLE)
+    return None
