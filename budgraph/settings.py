@@ -122,17 +122,24 @@ class Settings(BaseSettings):
         default=60, ge=1, le=86_400, description="Length of a rate-limit window, in seconds."
     )
     rate_limit_anonymous_budget: int = Field(
-        default=5_000,
+        default=20_000,
         ge=1,
         le=2**31 - 1,
         description="Query cost one client address may spend per window without an API key.",
     )
     rate_limit_key_budget: int = Field(
-        default=50_000,
+        default=200_000,
         ge=1,
         le=2**31 - 1,
         description="Query cost one API key may spend per window, unless an admin gave the key a budget"
         " of its own.",
+    )
+    rate_limit_request_cost: int = Field(
+        default=10,
+        ge=0,
+        le=1_000_000,
+        description="What every operation costs at least: a query of scalars returns no objects, but a"
+        " flood of them is still load.",
     )
     rate_limit_when_redis_down: Literal["open", "closed"] = Field(
         default="open",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from budgraph.auth import repository, rules, service
+from budgraph.auth import repository, service
 from budgraph.auth.permissions import needs
 from budgraph.auth.types import ApiKey, ApiKeyEvent, ApiKeyEventFilter, ApiKeyFilter
 from budgraph.db.enums import ApiKeyScope
@@ -25,20 +25,11 @@ def _moment(value: datetime | None, field: str) -> datetime | None:
     return value
 
 
-def _names(names: list[str] | None, info: Info) -> list[str] | None:
-    if names is None:
-        return None
-    cap = info.context.settings.max_page_size
-    if len(names) > cap:
-        raise BudgraphError(f"{len(names)} key names given; at most {cap}", field="filter.keyNames")
-    return [name for name in names if rules.lookable_name(name)]
-
-
-def event_query(filter: ApiKeyEventFilter | None, info: Info) -> repository.ApiKeyEventQuery:
+def event_query(filter: ApiKeyEventFilter | None) -> repository.ApiKeyEventQuery:
     if filter is None:
         return repository.ApiKeyEventQuery()
     return repository.ApiKeyEventQuery(
-        key_names=_names(filter.key_names, info),
+        key_names=filter.key_names,
         kinds=filter.kinds,
         occurred_after=_moment(filter.occurred_after, "filter.occurredAfter"),
         occurred_before=_moment(filter.occurred_before, "filter.occurredBefore"),
@@ -94,5 +85,5 @@ class ApiKeyQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[ApiKeyEvent]:
-        stmt = repository.events_statement(event_query(filter, info))
+        stmt = repository.events_statement(event_query(filter))
         return await paginate(info.context.session, stmt, ApiKeyEvent.from_row, first, after, last, before)

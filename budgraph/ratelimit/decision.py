@@ -14,10 +14,16 @@ from typing import Any
 from budgraph.kit.errors import BudgraphError, ErrorCode
 
 
-class RateLimited(BudgraphError):
-    """Over budget: HTTP 429."""
+class RateLimitRefusal(BudgraphError):
+    """A request the limiter refused: over budget (RATE_LIMITED, HTTP 429), or not countable while
+    Redis is down and the limiter fails closed (SERVICE_UNAVAILABLE, 503). ``headers`` are the
+    response header fields to send with it."""
 
     code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None, headers: dict[str, str]) -> None:
+        super().__init__(message, code=code)
+        self.headers = headers
 
 
 class RatePolicy(StrEnum):
@@ -71,15 +77,17 @@ class RateDecision:
             "cost": self.cost,
         }
 
-    def refusal(self) -> BudgraphError:
+    def refusal(self) -> RateLimitRefusal:
         """The typed error of a refused request (RATE_LIMITED, or SERVICE_UNAVAILABLE)."""
         if self.allowed:
             raise ValueError("an allowed request has no refusal")
         retry = self.retry_after
+        headers = rate_limit_headers(self)
         if not self.enforced:
-            error = BudgraphError(
+            error = RateLimitRefusal(
                 f"{self.policy} cannot be counted right now; retry in {retry} s",
                 code=ErrorCode.SERVICE_UNAVAILABLE,
+                headers=headers,
             )
             error.extensions["retryAfter"] = retry
             return error
@@ -98,7 +106,7 @@ class RateDecision:
                 f"over the rate limit: {self.remaining} of {self.limit} left in this {self.window_seconds} s"
                 f" window and this request costs {self.cost}; retry in {retry} s"
             )
-        limited = RateLimited(message)
+        limited = RateLimitRefusal(message, headers=headers)
         limited.extensions.update(
             {
                 "limit": self.limit,

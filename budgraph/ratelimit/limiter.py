@@ -84,10 +84,11 @@ class RateLimiter:
     async def charge_caller(
         self, principal: Principal | None, address: str | None, cost: int
     ) -> RateDecision:
-        """Charge the caller: its API key (with the key's own budget, if an admin set one), else its
-        client address."""
+        """Charge one operation to its caller: its API key (with the key's own budget, if an admin
+        set one), else its client address. An operation costs at least ``rate_limit_request_cost``."""
         limit = principal.rate_limit if principal is not None else None
-        return await self.charge(caller_identity(principal, address), cost, limit)
+        spent = max(cost, self._settings.rate_limit_request_cost)
+        return await self.charge(caller_identity(principal, address), spent, limit)
 
     async def close(self) -> None:
         await self._counters.close()

@@ -33,7 +33,7 @@ async def test_apikey_create_and_revoke(live: LiveServer, live_url: str) -> None
     assert key.startswith("bgk_")
     async with httpx.AsyncClient(base_url=live.http, timeout=30) as http:
         answer = await http.post("/graphql", json={"query": CREATE_ENGINE}, headers=_bearer(key))
-        assert answer.json() == {"data": {"createEngine": {"slug": "cli-engine"}}}
+        assert answer.json()["data"] == {"createEngine": {"slug": "cli-engine"}}
 
         again = _budgraph(live_url, "apikey", "create", name)
         assert again.returncode == 1
@@ -72,7 +72,7 @@ async def test_apikey_expiry_budgets_and_list(live: LiveServer, live_url: str) -
         "1200",
     ]
     reset = _budgraph(live_url, "apikey", "set-rate-limit", name, "default")
-    assert reset.stdout.strip() == f"{name}: the default (50000) per 60 s"
+    assert reset.stdout.strip() == f"{name}: the default (200000) per 60 s"
     assert created.stdout.strip() not in listed.stdout
 
     events = await _events(live_url, name)

@@ -61,6 +61,7 @@ def limit_settings(**values: object) -> Settings:
         "rate_limit_window_seconds": 60,
         "rate_limit_anonymous_budget": 100,
         "rate_limit_key_budget": 1_000,
+        "rate_limit_request_cost": 1,
         "auth_failure_limit": 5,
         "auth_failure_window_seconds": 300,
     }

@@ -12,7 +12,7 @@ from budgraph.auth.service import authenticate, create_key
 from budgraph.db.enums import ApiKeyScope
 from budgraph.kit.db import RequestSession, StatementCounter
 from budgraph.kit.errors import BudgraphError, ErrorCode, Unauthenticated
-from budgraph.ratelimit import AuthFailureThrottle, RateLimited, rate_limit_headers
+from budgraph.ratelimit import AuthFailureThrottle, RateLimitRefusal, rate_limit_headers
 from tests.ratelimit.conftest import FakeClock, limit_settings
 
 
@@ -48,7 +48,7 @@ async def test_an_address_is_refused_before_any_lookup_after_n_failures(
         with pytest.raises(Unauthenticated):
             await guarded(throttle, session, address, guess)
     statements.reset()
-    with pytest.raises(RateLimited) as refused:
+    with pytest.raises(RateLimitRefusal) as refused:
         await guarded(throttle, session, address, f"Bearer {good}")  # even the right key
     assert statements.count == 0
     assert (

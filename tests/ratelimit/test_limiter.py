@@ -86,6 +86,17 @@ async def test_a_key_budget_set_by_an_admin_applies(limiter: RateLimiter) -> Non
     assert (anonymous.limit, anonymous.remaining) == (100, 99)
 
 
+async def test_every_operation_costs_at_least_the_request_cost(redis_url: str, clock: FakeClock) -> None:
+    limiter = RateLimiter(redis_url, limit_settings(rate_limit_request_cost=10), clock=clock)
+    try:
+        cheap = await limiter.charge_caller(None, fresh_address(), 0)
+        dear = await limiter.charge_caller(None, fresh_address(), 25)
+    finally:
+        await limiter.close()
+    assert (cheap.cost, cheap.remaining) == (10, 90)
+    assert (dear.cost, dear.remaining) == (25, 75)
+
+
 async def test_two_hundred_concurrent_charges_never_overspend(redis_url: str, clock: FakeClock) -> None:
     # Two limiters with their own connections, as two API processes would be.
     limiters = [
