@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -185,13 +186,13 @@ class GraphQLClient:
     async def post(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
     ) -> httpx.Response:
-        headers = {}
+        headers = {"Content-Type": "application/json"}
         bearer = token or self.token
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
-        return await self.http.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-        )
+        # json.dumps escapes what UTF-8 cannot carry (a lone surrogate), as a JSON client would.
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        return await self.http.post("/graphql", content=body, headers=headers)
 
     async def execute(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None

@@ -10,7 +10,7 @@ from strawberry.types.unset import UNSET
 from budgraph import db
 from budgraph.auth.permissions import needs
 from budgraph.compatibility import service
-from budgraph.compatibility.types import ModelArchitecture, ParserRule
+from budgraph.compatibility.types import CHAT_TEMPLATE_HELP, ModelArchitecture, ParserRule
 from budgraph.db.enums import ApiKeyScope
 from budgraph.engines.types import EngineVersion
 from budgraph.graphql.common import MatchType, ParserRuleType
@@ -34,6 +34,7 @@ _RULE_FIELDS = {
     "priority": "priority",
     "enabled": "enabled",
     "notes": "notes",
+    "chat_template": "chat_template",
 }
 
 
@@ -76,6 +77,7 @@ class CreateParserRuleInput:
     priority: int = strawberry.field(default=0, description="Higher wins.")
     enabled: bool = strawberry.field(default=True, description="Disabled rules are ignored.")
     notes: str = strawberry.field(default="", description="Why the rule exists.")
+    chat_template: str | None = strawberry.field(default=None, description=CHAT_TEMPLATE_HELP)
 
 
 @strawberry.input(description="Fields of a parser rule to change; omitted fields stay as they are.")
@@ -87,6 +89,7 @@ class UpdateParserRuleInput:
     priority: int | None = strawberry.field(default=UNSET, description="Higher wins.")
     enabled: bool | None = strawberry.field(default=UNSET, description="Disabled rules are ignored.")
     notes: str | None = strawberry.field(default=UNSET, description="Why the rule exists.")
+    chat_template: str | None = strawberry.field(default=UNSET, description=CHAT_TEMPLATE_HELP)
 
 
 IdArgument = Annotated[strawberry.ID, strawberry.argument(description="Global id of the object to change.")]
@@ -177,5 +180,5 @@ class CompatibilityMutations:
         input: Annotated[UpdateParserRuleInput, strawberry.argument(description="The fields to change.")],
     ) -> ParserRule:
         row = await row_to_change(info, db.ParserRule, id)
-        changes = changes_of(input, _RULE_FIELDS, frozenset(_RULE_FIELDS) - {"notes"})
+        changes = changes_of(input, _RULE_FIELDS, frozenset(_RULE_FIELDS) - {"notes", "chat_template"})
         return ParserRule.from_row(await service.update_rule(info.context.session, row, changes))

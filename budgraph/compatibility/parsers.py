@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from budgraph import db
+from budgraph.compatibility.patterns import UnusablePattern, compiled, full_match
 from budgraph.db.enums import MatchType
 
 _SPECIFICITY = {MatchType.EXACT.value: 2, MatchType.PREFIX.value: 1, MatchType.REGEX.value: 0}
 
 
 def rule_matches(rule: db.ParserRule, model_id: str) -> bool:
-    """Exact and prefix rules compare case-insensitively (Hub ids are); regex must match the whole id."""
+    """Exact and prefix rules compare case-insensitively (Hub ids are); regex must match the whole id
+    (also case-insensitively), by RE2 in linear time."""
     subject = model_id.casefold()
     if rule.match_type == MatchType.EXACT.value:
         return subject == rule.pattern.casefold()
     if rule.match_type == MatchType.PREFIX.value:
         return subject.startswith(rule.pattern.casefold())
-    return re.fullmatch(rule.pattern, model_id, flags=re.IGNORECASE) is not None
+    try:
+        return full_match(rule.pattern, model_id)
+    except UnusablePattern:
+        return False  # written before patterns were checked with RE2: it matches nothing
+
+
+@dataclass(frozen=True)
+class ParserChoice:
+    """The parser chosen for a model, and the chat template its rule names (if a rule chose it)."""
+
+    parser: str | None
+    chat_template: str | None = None
 
 
 def choose_parser(
@@ -27,7 +40,7 @@ def choose_parser(
     model_id: str | None,
     shipped: Sequence[str],
     fallback: str | None,
-) -> str | None:
+) -> ParserChoice:
     """The parser for ``model_id``: the best matching enabled rule, else the architecture's default.
 
     Best = highest priority, then exact over prefix over regex, then the longest pattern. A parser the
@@ -50,17 +63,20 @@ def choose_parser(
             best = max(
                 candidates, key=lambda r: (r.priority, _SPECIFICITY[r.match_type], len(r.pattern), -r.id)
             )
-            return best.parser
-    return fallback if usable(fallback) else None
+            return ParserChoice(best.parser, best.chat_template)
+    return ParserChoice(fallback if usable(fallback) else None)
 
 
 def validate_pattern(match_type: str, pattern: str) -> str | None:
     """An error message if ``pattern`` is unusable for ``match_type``, else ``None``."""
     if not pattern.strip():
-        return "the pattern must not be empty"
+        return "`pattern` must not be empty"
     if match_type == MatchType.REGEX.value:
         try:
-            re.compile(pattern)
-        except re.error as error:
-            return f"the pattern is not a valid regular expression: {error}"
+            compiled(pattern)
+        except UnusablePattern as error:
+            return (
+                "`pattern` is not a regular expression RE2 can match in linear time (no"
+                f" backreferences or lookaround): {error}"
+            )
     return None

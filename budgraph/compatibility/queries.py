@@ -22,6 +22,7 @@ from budgraph.compatibility.types import (
 from budgraph.db.enums import EngineVersionStatus as StatusValue
 from budgraph.engines.loaders import version_order
 from budgraph.engines.repository import VersionQuery, versions_statement
+from budgraph.engines.service import checked_version_key
 from budgraph.engines.types import EngineVersion
 from budgraph.graphql.common import DeviceArchitecture, Endpoint, EngineVersionStatus
 from budgraph.graphql.context import Info
@@ -200,7 +201,10 @@ class CompatibilityQueries:
             DeviceArchitecture | None, strawberry.argument(description="Only builds for this device.")
         ] = None,
         engine: Annotated[str | None, strawberry.argument(description="Only this engine (slug).")] = None,
-        version: Annotated[str | None, strawberry.argument(description="Only this exact version.")] = None,
+        version: Annotated[
+            str | None,
+            strawberry.argument(description="Only this version (by version order, `0.10` is `0.10.0`)."),
+        ] = None,
         endpoints: Annotated[
             list[Endpoint] | None, strawberry.argument(description="Only versions serving all of these.")
         ] = None,
@@ -221,7 +225,7 @@ class CompatibilityQueries:
             statuses=tuple(s.value for s in statuses) if statuses else (StatusValue.ACTIVE.value,),
             endpoints=tuple(e.value for e in endpoints) if endpoints else None,
             architecture=arch.class_name,
-            version=version,
+            version_key=checked_version_key(version) if version is not None else None,
         )
         stmt = versions_statement(query).order_by(
             db.EngineVersion.engine_id, *version_order("version", "desc")
@@ -233,16 +237,19 @@ class CompatibilityQueries:
 
         def compatible(pair: tuple[db.EngineVersion, list[db.ParserRule]]) -> CompatibleEngineVersion:
             row, engine_rules = pair
+            tool = choose_parser(
+                engine_rules, "tool", model_id, row.tool_call_parsers, arch.default_tool_call_parser
+            )
+            reasoning = choose_parser(
+                engine_rules, "reasoning", model_id, row.reasoning_parsers, arch.default_reasoning_parser
+            )
             return CompatibleEngineVersion(
                 engine_version=EngineVersion.from_row(row),
                 architecture=arch_type,
                 container_image=row.container_image,
-                tool_call_parser=choose_parser(
-                    engine_rules, "tool", model_id, row.tool_call_parsers, arch.default_tool_call_parser
-                ),
-                reasoning_parser=choose_parser(
-                    engine_rules, "reasoning", model_id, row.reasoning_parsers, arch.default_reasoning_parser
-                ),
+                tool_call_parser=tool.parser,
+                tool_chat_template=tool.chat_template,
+                reasoning_parser=reasoning.parser,
                 supports_lora=arch.supports_lora,
                 supports_pipeline_parallelism=arch.supports_pipeline_parallelism,
             )

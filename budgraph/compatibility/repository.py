@@ -53,6 +53,38 @@ async def architectures_by_class_names(
     return list(rows.all())
 
 
+async def architecture_by_class_name(session: AsyncSession, class_name: str) -> db.ModelArchitecture | None:
+    result: db.ModelArchitecture | None = await session.scalar(
+        select(db.ModelArchitecture).where(db.ModelArchitecture.class_name == class_name)
+    )
+    return result
+
+
+async def class_names_of_version(session: AsyncSession, engine_version_id: int) -> list[str]:
+    rows = await session.scalars(
+        select(db.ModelArchitecture.class_name)
+        .join(db.CompatibilityEdge, db.CompatibilityEdge.architecture_id == db.ModelArchitecture.id)
+        .where(db.CompatibilityEdge.engine_version_id == engine_version_id)
+        .order_by(db.ModelArchitecture.class_name)
+    )
+    return list(rows.all())
+
+
+async def rule_by_natural_key(
+    session: AsyncSession, engine_id: int, rule_type: str, match_type: str, pattern: str
+) -> db.ParserRule | None:
+    rule = db.ParserRule
+    result: db.ParserRule | None = await session.scalar(
+        select(rule).where(
+            rule.engine_id == engine_id,
+            rule.rule_type == rule_type,
+            rule.match_type == match_type,
+            rule.pattern == pattern,
+        )
+    )
+    return result
+
+
 async def add_edges(
     session: AsyncSession, engine_version_id: int, architecture_ids: Sequence[int]
 ) -> list[int]:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from budgraph import db
 from budgraph.compatibility import repository
 from budgraph.compatibility.parsers import validate_pattern
-from budgraph.db.base import Origin
+from budgraph.kit.creates import create_once, lock_natural_key
 from budgraph.kit.edits import apply_operator_edit
 from budgraph.kit.errors import BudgraphError, NotFound
 from budgraph.kit.writes import flush
@@ -31,11 +31,21 @@ def _mark_edited(version: db.EngineVersion) -> None:
         version.edited_fields = sorted({*version.edited_fields, "architectures"})
 
 
+async def class_names_of(session: AsyncSession, version_id: int) -> list[str]:
+    """The architectures an engine version serves, sorted."""
+    return await repository.class_names_of_version(session, version_id)
+
+
 async def add_architectures(
     session: AsyncSession, version: db.EngineVersion, class_names: Sequence[str]
 ) -> int:
-    """Declare that a version serves these architectures; returns how many edges were new."""
+    """Declare that a version serves these architectures; returns how many edges were new.
+
+    Concurrent declarations about one version are serialized (a lock on the version's edges), so
+    identical repeats all succeed and add each edge once.
+    """
     rows = await _architectures(session, class_names)
+    await lock_natural_key(session, db.CompatibilityEdge.__tablename__, [version.id])
     added = await repository.add_edges(session, version.id, [row.id for row in rows])
     _mark_edited(version)
     await session.flush()
@@ -46,6 +56,7 @@ async def remove_architectures(
     session: AsyncSession, version: db.EngineVersion, class_names: Sequence[str]
 ) -> int:
     rows = await _architectures(session, class_names)
+    await lock_natural_key(session, db.CompatibilityEdge.__tablename__, [version.id])
     edges = await repository.edges_for(session, version.id, [row.id for row in rows])
     for edge in edges:
         await session.delete(edge)
@@ -55,11 +66,18 @@ async def remove_architectures(
 
 
 async def create_architecture(session: AsyncSession, values: dict[str, Any]) -> db.ModelArchitecture:
-    if not str(values.get("class_name", "")).strip():
+    """A new architecture; an identical repeat answers the existing one."""
+    class_name = str(values.pop("class_name", "")).strip()
+    if not class_name:
         raise BudgraphError("`className` must not be empty", field="className")
-    row = db.ModelArchitecture(**values, origin=Origin.API.value)
-    session.add(row)
-    await flush(session, f"model architecture {values['class_name']!r}")
+    row, _ = await create_once(
+        session,
+        db.ModelArchitecture,
+        {"class_name": class_name},
+        values,
+        f"model architecture {class_name!r}",
+        lambda: repository.architecture_by_class_name(session, class_name),
+    )
     return row
 
 
@@ -79,13 +97,23 @@ def _check_rule(match_type: str, pattern: str, parser: str) -> None:
         raise BudgraphError("`parser` must not be empty", field="parser")
 
 
+RULE_KEY = ("engine_id", "rule_type", "match_type", "pattern")
+
+
 async def create_rule(session: AsyncSession, values: dict[str, Any]) -> db.ParserRule:
+    """A new parser rule; an identical repeat answers the existing one."""
     _check_rule(values["match_type"], values["pattern"], values["parser"])
     if await session.get(db.Engine, values["engine_id"]) is None:
         raise NotFound("no engine with that id", field="engineId")
-    row = db.ParserRule(**values, origin=Origin.API.value)
-    session.add(row)
-    await flush(session, f"parser rule {values['match_type']} {values['pattern']!r}")
+    key = {name: values.pop(name) for name in RULE_KEY}
+    row, _ = await create_once(
+        session,
+        db.ParserRule,
+        key,
+        values,
+        f"the {key['rule_type']} rule {key['match_type']} {key['pattern']!r} of this engine",
+        lambda: repository.rule_by_natural_key(session, **key),
+    )
     return row
 
 

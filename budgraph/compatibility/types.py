@@ -18,6 +18,11 @@ from budgraph.graphql.node import Node, register_node
 from budgraph.kit.ids import to_global_id
 from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
 
+CHAT_TEMPLATE_HELP = (
+    "The chat template the engine needs with this parser, as a path the engine ships (e.g. vLLM's"
+    " `examples/tool_chat_template_llama3.1_json.jinja`); null when the model's own template works."
+)
+
 
 @strawberry.input(description="Which model architectures to list; all given conditions must hold.")
 class ModelArchitectureFilter:
@@ -183,6 +188,7 @@ class ParserRule(Node, Tracked):
     priority: int = strawberry.field(description="Higher wins.")
     enabled: bool = strawberry.field(description="Disabled rules are ignored.")
     notes: str = strawberry.field(description="Why the rule exists.")
+    chat_template: str | None = strawberry.field(description=CHAT_TEMPLATE_HELP)
 
     @classmethod
     def from_row(cls, row: db.ParserRule) -> ParserRule:
@@ -196,6 +202,7 @@ class ParserRule(Node, Tracked):
             priority=row.priority,
             enabled=row.enabled,
             notes=row.notes,
+            chat_template=row.chat_template,
             **tracked_fields(row),
         )
 
@@ -219,6 +226,10 @@ class CompatibleEngineVersion:
     tool_call_parser: str | None = strawberry.field(
         description="The tool-call parser for this model: from the parser rules, else the architecture"
         " default."
+    )
+    tool_chat_template: str | None = strawberry.field(
+        description="The chat template to start the engine with for the chosen tool-call parser, when the"
+        " rule that chose it names one (a path the engine ships)."
     )
     reasoning_parser: str | None = strawberry.field(
         description="The reasoning parser for this model: from the parser rules, else the architecture"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ARRAY, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from budgraph.db.base import Base, IdMixin, ProvenanceMixin, TimestampMixin, enum_check
@@ -28,7 +29,8 @@ class EngineVersion(IdMixin, TimestampMixin, ProvenanceMixin, Base):
         CheckConstraint(enum_check("device_architecture", DeviceArchitecture), name="device_architecture"),
         CheckConstraint(enum_check("status", EngineVersionStatus), name="status"),
         CheckConstraint(f"endpoints <@ ARRAY[{ENDPOINT_VALUES}]::text[]", name="endpoints"),
-        Index(None, "engine_id", "version", "device_architecture", unique=True),
+        # Equal versions (`0.10`, `0.10.0`, `v0.10.0`) share a key, so they are one version.
+        Index(None, "engine_id", "version_key", "device_architecture", unique=True),
         Index(None, "device_architecture", "status"),
     )
 
@@ -93,3 +95,6 @@ class ParserRule(IdMixin, TimestampMixin, ProvenanceMixin, Base):
     priority: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     notes: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # The chat template the engine needs with this parser (a path the engine ships, e.g. vLLM's
+    # `examples/tool_chat_template_llama3.1_json.jinja`).
+    chat_template: Mapped[str | None] = mapped_column(Text)

@@ -22,10 +22,11 @@ class Hardware(IdMixin, TimestampMixin, ProvenanceMixin, Base):
             name="compute_capability_format",
         ),
         CheckConstraint(
-            "coalesce(memory_gib, 0) >= 0 AND coalesce(memory_bandwidth_gbps, 0) >= 0"
+            "coalesce(memory_gb, 0) >= 0 AND coalesce(memory_bandwidth_gbps, 0) >= 0"
             " AND coalesce(peak_bf16_tflops, 0) >= 0 AND coalesce(peak_fp8_tflops, 0) >= 0",
             name="specs_not_negative",
         ),
+        CheckConstraint("devices_per_package > 0", name="devices_per_package_positive"),
         Index(None, "device_architecture"),
         Index(None, "vendor"),
     )
@@ -34,11 +35,14 @@ class Hardware(IdMixin, TimestampMixin, ProvenanceMixin, Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     vendor: Mapped[str] = mapped_column(Text, nullable=False)
     device_architecture: Mapped[str] = mapped_column(Text, nullable=False)
-    memory_gib: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    # Specs are per device as software sees it; a package (card, module) may hold several devices.
+    # Memory is the vendor's nominal figure in GB (the H100's "80 GB"; the device reports 79.6 GiB).
+    memory_gb: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     memory_bandwidth_gbps: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     peak_bf16_tflops: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     peak_fp8_tflops: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     compute_capability: Mapped[str | None] = mapped_column(Text)
+    devices_per_package: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1", default=1)
     tdp_watts: Mapped[int | None] = mapped_column(Integer)
     release_year: Mapped[int | None] = mapped_column(Integer)
 

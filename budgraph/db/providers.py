@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from budgraph.db.base import Base, IdMixin, ProvenanceMixin, TimestampMixin, enum_check
@@ -38,6 +40,8 @@ class ProviderModel(IdMixin, TimestampMixin, ProvenanceMixin, Base):
             " AND coalesce(cache_read_per_million, 0) >= 0 AND coalesce(cache_write_per_million, 0) >= 0",
             name="prices_not_negative",
         ),
+        CheckConstraint("coalesce(price_per_query, 0) >= 0", name="price_per_query_not_negative"),
+        CheckConstraint("jsonb_typeof(price_tiers) = 'array'", name="price_tiers_array"),
         Index(None, "provider_id", "model_id", unique=True),
         Index(None, "input_per_million"),
     )
@@ -49,6 +53,13 @@ class ProviderModel(IdMixin, TimestampMixin, ProvenanceMixin, Base):
     output_per_million: Mapped[Decimal | None] = mapped_column(PRICE)
     cache_read_per_million: Mapped[Decimal | None] = mapped_column(PRICE)
     cache_write_per_million: Mapped[Decimal | None] = mapped_column(PRICE)
+    # Rerank (and search) models are priced per query, not per token.
+    price_per_query: Mapped[Decimal | None] = mapped_column(PRICE)
+    # Prices for long prompts: [{"above_input_tokens": 200000, "input_per_million": "6", ...}], by
+    # threshold; decimals as strings so that they stay exact. See providers/tiers.py.
+    price_tiers: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb"), default=list
+    )
     max_input_tokens: Mapped[int | None] = mapped_column(Integer)
     max_output_tokens: Mapped[int | None] = mapped_column(Integer)
     supports_function_calling: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

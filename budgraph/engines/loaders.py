@@ -53,10 +53,14 @@ class VersionPagesByEngineLoader(ChildPageLoader[db.EngineVersion]):
 
 
 class LatestVersionByEngineLoader(SessionLoader[int, db.EngineVersion | None]):
-    """The highest active version per engine id. Args: device architecture or None."""
+    """The latest active version per engine id (see ``repository.latest_versions``).
+
+    Args: device architecture or None, whether pre-releases count.
+    """
 
     async def load_many_keys(self, keys: list[int]) -> list[db.EngineVersion | None]:
-        device = self.args[0]
+        device, include_prereleases = self.args
         assert device is None or isinstance(device, str)
-        latest = await repository.latest_versions(self.session, keys, device)
+        assert isinstance(include_prereleases, bool)
+        latest = await repository.latest_versions(self.session, keys, device, include_prereleases)
         return [latest.get(key) for key in keys]

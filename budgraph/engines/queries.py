@@ -11,12 +11,14 @@ from budgraph import db
 from budgraph.db.enums import DeviceArchitecture as DeviceArchitectureValue
 from budgraph.engines import loaders, repository
 from budgraph.engines.types import (
+    LATEST_RULE,
     Engine,
     EngineFilter,
     EngineOrder,
     EngineVersion,
     EngineVersionFilter,
     EngineVersionOrder,
+    IncludePrereleases,
     order_key,
 )
 from budgraph.graphql.common import DeviceArchitecture
@@ -136,8 +138,7 @@ class EngineQueries:
         return EngineVersion.from_row(row) if row else None
 
     @strawberry.field(
-        description="The highest active version of an engine for a device, by version order"
-        " (PEP 440 / semver), never the most recently added row."
+        description=f"The latest active version of an engine, optionally for a device: {LATEST_RULE}"
     )
     async def latest_engine_version(
         self,
@@ -146,10 +147,12 @@ class EngineQueries:
         device_architecture: Annotated[
             DeviceArchitecture | None, strawberry.argument(description="Only builds for this device.")
         ] = None,
+        include_prereleases: IncludePrereleases = False,
     ) -> EngineVersion | None:
         row = await repository.engine_by_slug(info.context.session, engine)
         if row is None:
             return None
         device = DeviceArchitectureValue(device_architecture.value) if device_architecture else None
-        latest = await info.context.loaders.get(loaders.LatestVersionByEngineLoader, device).load(row.id)
+        loader = info.context.loaders.get(loaders.LatestVersionByEngineLoader, device, include_prereleases)
+        latest = await loader.load(row.id)
         return EngineVersion.from_row(latest) if latest else None

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from budgraph import db
 from budgraph.db.enums import EngineVersionStatus
 from budgraph.kit.search import escape_like
+from budgraph.kit.versions import is_final_key
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ class VersionQuery:
     endpoints: tuple[str, ...] | None = None
     architecture: str | None = None
     version_prefix: str | None = None
-    version: str | None = None
+    # Equal by version order (`0.10` finds `0.10.0`): see kit/versions.py.
+    version_key: str | None = None
 
 
 def engines_statement(query: EngineQuery, order_by: Sequence[ColumnElement[Any]]) -> Select[Any]:
@@ -58,8 +60,8 @@ def versions_statement(query: VersionQuery) -> Select[Any]:
         stmt = stmt.where(version.status.in_(query.statuses))
     if query.endpoints:
         stmt = stmt.where(version.endpoints.contains(list(query.endpoints)))
-    if query.version is not None:
-        stmt = stmt.where(version.version == query.version)
+    if query.version_key is not None:
+        stmt = stmt.where(version.version_key == query.version_key)
     if query.version_prefix:
         stmt = stmt.where(version.version.startswith(query.version_prefix, autoescape=True))
     if query.architecture is not None:
@@ -78,13 +80,14 @@ async def engine_by_slug(session: AsyncSession, slug: str) -> db.Engine | None:
     return result
 
 
-async def version_by_natural_key(
-    session: AsyncSession, engine_id: int, version: str, device_architecture: str
+async def version_by_key(
+    session: AsyncSession, engine_id: int, version_key: str, device_architecture: str
 ) -> db.EngineVersion | None:
+    """The version of an engine for a device that equals ``version_key`` by version order."""
     result: db.EngineVersion | None = await session.scalar(
         select(db.EngineVersion).where(
             db.EngineVersion.engine_id == engine_id,
-            db.EngineVersion.version == version,
+            db.EngineVersion.version_key == version_key,
             db.EngineVersion.device_architecture == device_architecture,
         )
     )
@@ -92,17 +95,23 @@ async def version_by_natural_key(
 
 
 async def latest_versions(
-    session: AsyncSession, engine_ids: Sequence[int], device_architecture: str | None
+    session: AsyncSession,
+    engine_ids: Sequence[int],
+    device_architecture: str | None,
+    include_prereleases: bool = False,
 ) -> dict[int, db.EngineVersion]:
-    """The highest active version of each engine (optionally on one device), by version order."""
+    """The latest active version of each engine (optionally on one device), as pip chooses: the
+    highest final release, or the highest pre-release when there is no final one; with
+    ``include_prereleases``, the highest version of all."""
+    version = db.EngineVersion
+    order: list[ColumnElement[Any]] = [version.engine_id.expression]
+    if not include_prereleases:
+        order.append(is_final_key(version.version_key).desc())
     stmt = (
-        select(db.EngineVersion)
-        .where(
-            db.EngineVersion.engine_id.in_(engine_ids),
-            db.EngineVersion.status == EngineVersionStatus.ACTIVE.value,
-        )
-        .ext(distinct_on(db.EngineVersion.engine_id))
-        .order_by(db.EngineVersion.engine_id, db.EngineVersion.version_key.desc(), db.EngineVersion.id.desc())
+        select(version)
+        .where(version.engine_id.in_(engine_ids), version.status == EngineVersionStatus.ACTIVE.value)
+        .ext(distinct_on(version.engine_id))
+        .order_by(*order, version.version_key.desc(), version.id.desc())
     )
     if device_architecture is not None:
         stmt = stmt.where(db.EngineVersion.device_architecture == device_architecture)

@@ -13,6 +13,7 @@ from budgraph.compatibility import service as compatibility
 from budgraph.db.base import Origin
 from budgraph.db.enums import EngineVersionStatus
 from budgraph.engines import repository
+from budgraph.kit.creates import create_once, first_difference, lock_natural_key, refuse_difference
 from budgraph.kit.edits import apply_operator_edit
 from budgraph.kit.errors import BudgraphError, Conflict, NotFound
 from budgraph.kit.versions import InvalidVersionString, version_key
@@ -35,14 +36,17 @@ class NewEngineVersion:
 
 
 async def create_engine(session: AsyncSession, slug: str, name: str, homepage_url: str | None) -> db.Engine:
+    """A new engine; an identical repeat answers the existing one."""
     slug = required_text(slug, "slug").lower()
-    if await repository.engine_by_slug(session, slug) is not None:
-        raise Conflict(f"an engine with slug {slug!r} already exists", field="slug")
-    row = db.Engine(
-        slug=slug, name=required_text(name, "name"), homepage_url=homepage_url, origin=Origin.API.value
+    values = {"name": required_text(name, "name"), "homepage_url": homepage_url}
+    row, _ = await create_once(
+        session,
+        db.Engine,
+        {"slug": slug},
+        values,
+        f"an engine with slug {slug!r}",
+        lambda: repository.engine_by_slug(session, slug),
     )
-    session.add(row)
-    await flush(session, f"engine {slug!r}")
     return row
 
 
@@ -62,31 +66,49 @@ def checked_version_key(version: str) -> str:
 
 
 async def create_version(session: AsyncSession, new: NewEngineVersion) -> db.EngineVersion:
+    """A new version; an identical repeat answers the existing one. A version equal to an existing
+    one by version order (``0.10`` and ``0.10.0``) is the same version: a CONFLICT."""
     version = required_text(new.version, "version")
     key = checked_version_key(version)
     engine = await session.get(db.Engine, new.engine_id)
     if engine is None:
         raise NotFound("no engine with that id", field="engineId")
-    if await repository.version_by_natural_key(session, engine.id, version, new.device_architecture):
-        raise Conflict(
-            f"{engine.slug} {version} for {new.device_architecture} already exists", field="version"
-        )
+    device = new.device_architecture
+    what = f"{engine.slug} {version} for {device}"
+    await lock_natural_key(session, db.EngineVersion.__tablename__, [engine.id, key, device])
+    values = {
+        "version": version,
+        "container_image": required_text(new.container_image, "containerImage"),
+        "release_date": new.release_date,
+        "status": new.status,
+        "endpoints": sorted(set(new.endpoints)),
+        "features": sorted(set(new.features)),
+        "tool_call_parsers": sorted(set(new.tool_call_parsers)),
+        "reasoning_parsers": sorted(set(new.reasoning_parsers)),
+    }
+    existing = await repository.version_by_key(session, engine.id, key, device)
+    if existing is not None:
+        if existing.version != version:
+            raise Conflict(
+                f"{what} is the same version as the existing {existing.version!r}", field="version"
+            )
+        different = first_difference(existing, values)
+        if different is None and set(new.architectures) != set(
+            await compatibility.class_names_of(session, existing.id)
+        ):
+            different = "architectures"
+        if different is not None:
+            raise refuse_difference(what, different)
+        return existing
     row = db.EngineVersion(
         engine_id=engine.id,
-        version=version,
         version_key=key,
-        device_architecture=new.device_architecture,
-        container_image=required_text(new.container_image, "containerImage"),
-        release_date=new.release_date,
-        status=new.status,
-        endpoints=sorted(set(new.endpoints)),
-        features=sorted(set(new.features)),
-        tool_call_parsers=sorted(set(new.tool_call_parsers)),
-        reasoning_parsers=sorted(set(new.reasoning_parsers)),
+        device_architecture=device,
+        **values,
         origin=Origin.API.value,
     )
     session.add(row)
-    await flush(session, f"{engine.slug} {version} for {new.device_architecture}")
+    await flush(session, what)
     if new.architectures:
         await compatibility.add_architectures(session, row, new.architectures)
     return row

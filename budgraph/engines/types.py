@@ -35,6 +35,19 @@ if TYPE_CHECKING:
     from budgraph.models.types import Model, ModelFilter, ModelOrder
 
 
+LATEST_RULE = (
+    "the highest final release by version order (PEP 440 / semver, never by insertion order), as pip"
+    " chooses: pre-releases (alpha, beta, rc, dev) count only when there is no final release, or when"
+    " `includePrereleases` is true."
+)
+IncludePrereleases = Annotated[
+    bool,
+    strawberry.argument(
+        description="Whether pre-releases may be the latest even when a final release exists."
+    ),
+]
+
+
 @strawberry.enum(description="What to sort engines by.")
 class EngineOrderField(Enum):
     NAME = "name"
@@ -137,19 +150,18 @@ class Engine(Node, Tracked):
         result = await loader.load(self.pk)
         return build_connection(result.rows, result.start, result.total, EngineVersion.from_row)
 
-    @strawberry.field(
-        description="The highest active version of this engine (by version order, never by insertion"
-        " order), optionally for one device architecture."
-    )
+    @strawberry.field(description=f"The latest active version of this engine: {LATEST_RULE}")
     async def latest_version(
         self,
         info: Info,
         device_architecture: Annotated[
             DeviceArchitecture | None, strawberry.argument(description="Only versions built for this device.")
         ] = None,
+        include_prereleases: IncludePrereleases = False,
     ) -> EngineVersion | None:
         device = DeviceArchitectureValue(device_architecture.value) if device_architecture else None
-        row = await info.context.loaders.get(loaders.LatestVersionByEngineLoader, device).load(self.pk)
+        loader = info.context.loaders.get(loaders.LatestVersionByEngineLoader, device, include_prereleases)
+        row = await loader.load(self.pk)
         return EngineVersion.from_row(row) if row else None
 
 

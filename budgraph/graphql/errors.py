@@ -45,10 +45,36 @@ _FAILURE_MESSAGES = {
 }
 
 
+def refused_value(error: BaseException | None) -> str | None:
+    """What to tell the client when the database refuses a value it was given (SQLSTATE class 22:
+    a number past a column's precision, a date out of range, ...): their input, not our bug."""
+    if not isinstance(error, DBAPIError):
+        return None
+    sqlstate = str(getattr(error.orig, "sqlstate", "") or "")
+    if not sqlstate.startswith("22"):
+        return None
+    if sqlstate == "22003":
+        return "a number is larger (or more precise) than the registry stores for that field"
+    if sqlstate in ("22007", "22008"):
+        return "a date or time is out of the range the registry stores"
+    return "a value cannot be stored or compared as given"
+
+
 def classify(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, BudgraphError):
         return error
+    refusal = refused_value(original)
+    if refusal is not None:
+        log.info("the database refused a value at %s: %s", error.path, str(original).splitlines()[0][:200])
+        return GraphQLError(
+            refusal,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+        )
     failure = database_failure(original)
     if failure is not None:
         log.warning("%s at %s: %s: %s", failure.value, error.path, type(original).__name__, original)

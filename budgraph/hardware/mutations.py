@@ -16,7 +16,7 @@ from budgraph.graphql.context import Info
 from budgraph.graphql.inputs import changes_of
 from budgraph.graphql.lookup import row_to_change
 from budgraph.hardware import service
-from budgraph.hardware.types import Hardware, HardwarePrice
+from budgraph.hardware.types import DEVICES_HELP, MEMORY_HELP, Hardware, HardwarePrice
 
 PRICE_HELP = 'per device-hour, exact; give it as a string (e.g. `"2.49"`) to avoid float rounding.'
 
@@ -29,7 +29,7 @@ class CreateHardwareInput:
     device_architecture: DeviceArchitecture = strawberry.field(
         description="The device family engines build for."
     )
-    memory_gib: Decimal | None = strawberry.field(default=None, description="Device memory, in GiB (>= 0).")
+    memory_gb: Decimal | None = strawberry.field(default=None, description=f"{MEMORY_HELP} (>= 0).")
     memory_bandwidth_gbps: Decimal | None = strawberry.field(
         default=None, description="Bandwidth, GB/s (>= 0)."
     )
@@ -42,6 +42,7 @@ class CreateHardwareInput:
     compute_capability: str | None = strawberry.field(
         default=None, description="CUDA compute capability, `major.minor` (e.g. `8.9`)."
     )
+    devices_per_package: int = strawberry.field(default=1, description=f"{DEVICES_HELP} (> 0).")
     tdp_watts: int | None = strawberry.field(default=None, description="Thermal design power, watts (> 0).")
     release_year: int | None = strawberry.field(default=None, description="Release year.")
 
@@ -53,7 +54,7 @@ class UpdateHardwareInput:
     device_architecture: DeviceArchitecture | None = strawberry.field(
         default=UNSET, description="Device family."
     )
-    memory_gib: Decimal | None = strawberry.field(default=UNSET, description="Device memory, in GiB (>= 0).")
+    memory_gb: Decimal | None = strawberry.field(default=UNSET, description=f"{MEMORY_HELP} (>= 0).")
     memory_bandwidth_gbps: Decimal | None = strawberry.field(
         default=UNSET, description="Bandwidth, GB/s (>= 0)."
     )
@@ -66,6 +67,7 @@ class UpdateHardwareInput:
     compute_capability: str | None = strawberry.field(
         default=UNSET, description="CUDA compute capability, `major.minor` (e.g. `8.9`)."
     )
+    devices_per_package: int | None = strawberry.field(default=UNSET, description=f"{DEVICES_HELP} (> 0).")
     tdp_watts: int | None = strawberry.field(default=UNSET, description="Thermal design power, watts (> 0).")
     release_year: int | None = strawberry.field(default=UNSET, description="Release year.")
 
@@ -106,11 +108,12 @@ HARDWARE_FIELDS = [
     "name",
     "vendor",
     "device_architecture",
-    "memory_gib",
+    "memory_gb",
     "memory_bandwidth_gbps",
     "peak_bf16_tflops",
     "peak_fp8_tflops",
     "compute_capability",
+    "devices_per_package",
     "tdp_watts",
     "release_year",
 ]
@@ -142,7 +145,7 @@ class HardwareMutations:
         changes = changes_of(
             input,
             {name: name for name in HARDWARE_FIELDS},
-            frozenset({"name", "vendor", "device_architecture"}),
+            frozenset({"name", "vendor", "device_architecture", "devices_per_package"}),
         )
         return Hardware.from_row(await service.update_hardware(info.context.session, row, changes))
 

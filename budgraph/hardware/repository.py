@@ -8,8 +8,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, Select, cast, func, select
-from sqlalchemy.dialects.postgresql import array, distinct_on
+from sqlalchemy import ColumnElement, Integer, Select, cast, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, array, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -22,7 +22,8 @@ class HardwareQuery:
     search: str | None = None
     vendors: tuple[str, ...] | None = None
     device_architectures: tuple[str, ...] | None = None
-    min_memory_gib: Decimal | None = None
+    min_memory_gb: Decimal | None = None
+    max_memory_gb: Decimal | None = None
     # (major, minor): compared as numbers, so 8.9 < 10.0.
     min_compute_capability: tuple[int, int] | None = None
     min_bf16_tflops: Decimal | None = None
@@ -36,11 +37,15 @@ class PriceQuery:
     device_architectures: tuple[str, ...] | None = None
     min_on_demand_per_hour: Decimal | None = None
     max_on_demand_per_hour: Decimal | None = None
+    # Per offer, only its price in effect on this date (its latest dated on or before it).
+    in_effect_on: date | None = None
+    # Per offer, only its current (latest) price.
+    current_only: bool = False
 
 
 HARDWARE_ORDER_COLUMNS = {
     "name": db.Hardware.name,
-    "memory": db.Hardware.memory_gib,
+    "memory": db.Hardware.memory_gb,
     "bandwidth": db.Hardware.memory_bandwidth_gbps,
     "bf16_tflops": db.Hardware.peak_bf16_tflops,
     "release_year": db.Hardware.release_year,
@@ -84,8 +89,10 @@ def hardware_statement(query: HardwareQuery) -> Select[Any]:
         stmt = stmt.where(func.lower(hardware.vendor).in_([vendor.lower() for vendor in query.vendors]))
     if query.device_architectures is not None:
         stmt = stmt.where(hardware.device_architecture.in_(query.device_architectures))
-    if query.min_memory_gib is not None:
-        stmt = stmt.where(hardware.memory_gib >= query.min_memory_gib)
+    if query.min_memory_gb is not None:
+        stmt = stmt.where(hardware.memory_gb >= query.min_memory_gb)
+    if query.max_memory_gb is not None:
+        stmt = stmt.where(hardware.memory_gb <= query.max_memory_gb)
     if query.min_compute_capability is not None:
         stmt = stmt.where(
             compute_capability_of(hardware.compute_capability) >= array(query.min_compute_capability)
@@ -115,6 +122,28 @@ def prices_statement(query: PriceQuery) -> Select[Any]:
         stmt = stmt.where(price.on_demand_per_hour >= query.min_on_demand_per_hour)
     if query.max_on_demand_per_hour is not None:
         stmt = stmt.where(price.on_demand_per_hour <= query.max_on_demand_per_hour)
+    if query.current_only or query.in_effect_on is not None:
+        stmt = stmt.where(price.id.in_(_prices_in_effect(query.in_effect_on)))
+    return stmt
+
+
+OFFER = (
+    db.HardwarePrice.hardware_id,
+    db.HardwarePrice.provider_id,
+    db.HardwarePrice.region,
+    db.HardwarePrice.instance_type,
+)
+
+
+def _prices_in_effect(on: date | None) -> Select[Any]:
+    """Ids of each offer's latest price (dated on or before ``on``, when given).
+
+    An offer is a SKU at a provider, region and instance type; its prices are dated observations.
+    """
+    price = db.HardwarePrice
+    stmt = select(price.id).ext(distinct_on(*OFFER)).order_by(*OFFER, price.as_of.desc(), price.id.desc())
+    if on is not None:
+        stmt = stmt.where(price.as_of <= on)
     return stmt
 
 

@@ -15,16 +15,17 @@ from budgraph import db
 from budgraph.db.base import Origin
 from budgraph.hardware import repository
 from budgraph.kit.clock import today
+from budgraph.kit.creates import create_once, lock_natural_key
 from budgraph.kit.decimals import checked_amount
 from budgraph.kit.edits import apply_operator_edit
-from budgraph.kit.errors import BudgraphError, Conflict, NotFound
+from budgraph.kit.errors import BudgraphError, NotFound
 from budgraph.kit.writes import flush, required_text
 from budgraph.providers.repository import provider_by_slug
 
 SKU = re.compile(r"[a-z0-9][a-z0-9.-]*")
 COMPUTE_CAPABILITY = re.compile(r"([0-9]+)\.([0-9]+)")
 CURRENCY = re.compile(r"[A-Z]{3}")
-SPEC_COLUMNS = ("memory_gib", "memory_bandwidth_gbps", "peak_bf16_tflops", "peak_fp8_tflops")
+SPEC_COLUMNS = ("memory_gb", "memory_bandwidth_gbps", "peak_bf16_tflops", "peak_fp8_tflops")
 EARLIEST_RELEASE_YEAR, LATEST_RELEASE_YEAR = 1970, 2100
 
 
@@ -34,11 +35,12 @@ class NewHardware:
     name: str
     vendor: str
     device_architecture: str
-    memory_gib: Decimal | None = None
+    memory_gb: Decimal | None = None
     memory_bandwidth_gbps: Decimal | None = None
     peak_bf16_tflops: Decimal | None = None
     peak_fp8_tflops: Decimal | None = None
     compute_capability: str | None = None
+    devices_per_package: int = 1
     tdp_watts: int | None = None
     release_year: int | None = None
 
@@ -80,6 +82,11 @@ def _checked_hardware_values(values: dict[str, Any]) -> dict[str, Any]:
     if values.get("compute_capability") is not None:
         major, minor = parse_compute_capability(values["compute_capability"], "computeCapability")
         values["compute_capability"] = f"{major}.{minor}"
+    if "devices_per_package" in values and values["devices_per_package"] <= 0:
+        raise BudgraphError(
+            f"`devicesPerPackage` must be positive (got {values['devices_per_package']})",
+            field="devicesPerPackage",
+        )
     if values.get("tdp_watts") is not None and values["tdp_watts"] <= 0:
         raise BudgraphError(f"`tdpWatts` must be positive (got {values['tdp_watts']})", field="tdpWatts")
     year = values.get("release_year")
@@ -126,11 +133,15 @@ async def create_hardware(session: AsyncSession, new: NewHardware) -> db.Hardwar
             field="sku",
         )
     values = _checked_hardware_values({**asdict(new), "sku": sku})
-    if await repository.hardware_by_sku(session, sku) is not None:
-        raise Conflict(f"a hardware SKU {sku!r} already exists", field="sku")
-    row = db.Hardware(**values, origin=Origin.API.value)
-    session.add(row)
-    await flush(session, f"hardware {sku!r}")
+    del values["sku"]
+    row, _ = await create_once(
+        session,
+        db.Hardware,
+        {"sku": sku},
+        values,
+        f"a hardware SKU {sku!r}",
+        lambda: repository.hardware_by_sku(session, sku),
+    )
     return row
 
 
@@ -161,6 +172,9 @@ async def set_price(session: AsyncSession, new: NewHardwarePrice) -> db.Hardware
     if provider is None:
         raise NotFound(f"no provider with slug {new.provider_slug!r}", field="providerSlug")
     as_of = new.as_of or today()
+    # Serialize setters of this price, so identical concurrent calls all answer the same row.
+    key = [hardware.id, provider.id, region, instance_type, as_of.isoformat()]
+    await lock_natural_key(session, db.HardwarePrice.__tablename__, key)
     row = await repository.price_by_natural_key(
         session, hardware.id, provider.id, region, instance_type, as_of
     )

@@ -15,11 +15,21 @@ from budgraph.graphql.common import OrderDirection, Tracked, tracked_fields
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
 from budgraph.hardware import loaders, repository, service
-from budgraph.kit.decimals import plain
+from budgraph.kit.decimals import ordered_range, plain
+from budgraph.kit.errors import BudgraphError
 from budgraph.kit.ids import to_global_id
 from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
 from budgraph.providers.loaders import ProviderByIdLoader
 from budgraph.providers.types import Provider
+
+MEMORY_HELP = (
+    "Memory of one device, in GB as the vendor's datasheet states it (a nominal figure: software sees a"
+    " little less, e.g. 79.6 GiB on an 80 GB H100)"
+)
+DEVICES_HELP = (
+    "How many devices software sees in one package (card or module): 2 for an MI250X (two 64 GB"
+    " GCDs), 1 for most; memory, bandwidth and throughput are per device"
+)
 
 
 @strawberry.enum(description="What to sort hardware SKUs by.")
@@ -34,7 +44,8 @@ class HardwareOrderField(Enum):
 @strawberry.input(description="How to sort hardware SKUs; SKUs without the value sort last either way.")
 class HardwareOrder:
     field: HardwareOrderField = strawberry.field(
-        description="NAME, MEMORY (GiB), BANDWIDTH (GB/s), BF16_TFLOPS (peak dense BF16) or RELEASE_YEAR."
+        description="NAME, MEMORY (GB per device), BANDWIDTH (GB/s), BF16_TFLOPS (peak dense BF16) or"
+        " RELEASE_YEAR."
     )
     direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Sort direction.")
 
@@ -50,8 +61,11 @@ class HardwareFilter:
     device_architectures: list[DeviceArchitecture] | None = strawberry.field(
         default=None, description="Only SKUs of these device families."
     )
-    min_memory_gib: Decimal | None = strawberry.field(
-        default=None, description="Only SKUs with at least this much device memory, in GiB."
+    min_memory_gb: Decimal | None = strawberry.field(
+        default=None, description="Only SKUs with at least this much memory per device, in GB (`memoryGb`)."
+    )
+    max_memory_gb: Decimal | None = strawberry.field(
+        default=None, description="Only SKUs with at most this much memory per device, in GB (`memoryGb`)."
     )
     min_compute_capability: str | None = strawberry.field(
         default=None,
@@ -98,12 +112,22 @@ class HardwarePriceFilter:
         default=None,
         description="Only prices of at most this much per device-hour (in the price's currency).",
     )
+    as_of: date | None = strawberry.field(
+        default=None,
+        description="Only the prices in effect on this date: per offer (provider, region, instance type),"
+        " its latest price dated on or before it. The other conditions apply to those prices.",
+    )
+    current_only: bool = strawberry.field(
+        default=False,
+        description="Only current prices: per offer, its latest. The other conditions apply to those prices.",
+    )
 
 
 def hardware_query(filter: HardwareFilter | None) -> repository.HardwareQuery:
     if filter is None:
         return repository.HardwareQuery()
     capability = filter.min_compute_capability
+    ordered_range(filter.min_memory_gb, filter.max_memory_gb, "minMemoryGb", "maxMemoryGb")
     return repository.HardwareQuery(
         search=filter.search,
         vendors=tuple(filter.vendors) if filter.vendors is not None else None,
@@ -112,7 +136,8 @@ def hardware_query(filter: HardwareFilter | None) -> repository.HardwareQuery:
             if filter.device_architectures is not None
             else None
         ),
-        min_memory_gib=filter.min_memory_gib,
+        min_memory_gb=filter.min_memory_gb,
+        max_memory_gb=filter.max_memory_gb,
         min_compute_capability=(
             service.parse_compute_capability(capability, "minComputeCapability")
             if capability is not None
@@ -125,6 +150,14 @@ def hardware_query(filter: HardwareFilter | None) -> repository.HardwareQuery:
 def price_query(filter: HardwarePriceFilter | None) -> repository.PriceQuery:
     if filter is None:
         return repository.PriceQuery()
+    ordered_range(
+        filter.min_on_demand_per_hour,
+        filter.max_on_demand_per_hour,
+        "minOnDemandPerHour",
+        "maxOnDemandPerHour",
+    )
+    if filter.as_of is not None and filter.current_only:
+        raise BudgraphError("give `asOf` or `currentOnly`, not both", field="currentOnly")
     return repository.PriceQuery(
         skus=tuple(filter.skus) if filter.skus is not None else None,
         provider_slugs=tuple(filter.provider_slugs) if filter.provider_slugs is not None else None,
@@ -136,6 +169,8 @@ def price_query(filter: HardwarePriceFilter | None) -> repository.PriceQuery:
         ),
         min_on_demand_per_hour=filter.min_on_demand_per_hour,
         max_on_demand_per_hour=filter.max_on_demand_per_hour,
+        in_effect_on=filter.as_of,
+        current_only=filter.current_only,
     )
 
 
@@ -160,14 +195,17 @@ class Hardware(Node, Tracked):
     device_architecture: DeviceArchitecture = strawberry.field(
         description="The device family engines build for."
     )
-    memory_gib: Decimal | None = strawberry.field(description="Device memory, in GiB.")
+    memory_gb: Decimal | None = strawberry.field(description=f"{MEMORY_HELP}.")
     memory_bandwidth_gbps: Decimal | None = strawberry.field(description="Memory bandwidth, in GB/s.")
     peak_bf16_tflops: Decimal | None = strawberry.field(description="Peak dense BF16 throughput, in TFLOPS.")
     peak_fp8_tflops: Decimal | None = strawberry.field(description="Peak dense FP8 throughput, in TFLOPS.")
     compute_capability: str | None = strawberry.field(
         description="CUDA compute capability (`major.minor`, e.g. `9.0`); null for non-CUDA devices."
     )
-    tdp_watts: int | None = strawberry.field(description="Thermal design power, in watts.")
+    devices_per_package: int = strawberry.field(description=f"{DEVICES_HELP}.")
+    tdp_watts: int | None = strawberry.field(
+        description="Thermal design power of the whole package (card or module), in watts."
+    )
     release_year: int | None = strawberry.field(description="The year it was released.")
 
     @classmethod
@@ -179,11 +217,12 @@ class Hardware(Node, Tracked):
             name=row.name,
             vendor=row.vendor,
             device_architecture=DeviceArchitecture(row.device_architecture),
-            memory_gib=plain(row.memory_gib),
+            memory_gb=plain(row.memory_gb),
             memory_bandwidth_gbps=plain(row.memory_bandwidth_gbps),
             peak_bf16_tflops=plain(row.peak_bf16_tflops),
             peak_fp8_tflops=plain(row.peak_fp8_tflops),
             compute_capability=row.compute_capability,
+            devices_per_package=row.devices_per_package,
             tdp_watts=row.tdp_watts,
             release_year=row.release_year,
             **tracked_fields(row),

@@ -52,3 +52,11 @@ def checked_amount(value: Decimal | None, column: QueryableAttribute[Any], field
             field=field,
         )
     return value
+
+
+def ordered_range(
+    low: Decimal | int | None, high: Decimal | int | None, low_field: str, high_field: str
+) -> None:
+    """Refuse a range whose lower bound is above its upper bound."""
+    if low is not None and high is not None and low > high:
+        raise BudgraphError(f"`{low_field}` ({low}) is above `{high_field}` ({high})", field=low_field)

@@ -71,10 +71,10 @@ def encode_cursor(index: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         kind, _, raw = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        index = int(raw)
+        index = int(raw) if len(raw) <= 20 else -1
     except (binascii.Error, UnicodeDecodeError, ValueError):
         index, kind = -1, ""
-    if kind != "offset" or index < 0:
+    if kind != "offset" or not 0 <= index < 2**31:
         raise BudgraphError(f"{cursor!r} is not a valid cursor", code=ErrorCode.INVALID_CURSOR)
     return index
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types.unset import UNSET
@@ -17,11 +17,43 @@ from budgraph.graphql.inputs import changes_of, stored
 from budgraph.graphql.lookup import row_to_change
 from budgraph.kit.ids import expect_global_id
 from budgraph.providers import service
+from budgraph.providers.tiers import PriceTier
 from budgraph.providers.types import Provider, ProviderModel
 
 PRICE_HELP = (
     'US dollars per million tokens, exact; give it as a string (e.g. `"0.15"`) to avoid float rounding.'
 )
+
+
+@strawberry.input(
+    description="Prices that apply instead of the base prices to prompts longer than `aboveInputTokens`."
+)
+class ProviderModelPriceTierInput:
+    above_input_tokens: int = strawberry.field(description="The threshold, in input tokens (> 0).")
+    input_per_million: Decimal | None = strawberry.field(
+        default=None, description=f"Input price: {PRICE_HELP}"
+    )
+    output_per_million: Decimal | None = strawberry.field(
+        default=None, description=f"Output price: {PRICE_HELP}"
+    )
+    cache_read_per_million: Decimal | None = strawberry.field(
+        default=None, description=f"Cached-input read price: {PRICE_HELP}"
+    )
+    cache_write_per_million: Decimal | None = strawberry.field(
+        default=None, description=f"Cached-input write price: {PRICE_HELP}"
+    )
+
+    def tier(self) -> PriceTier:
+        return PriceTier(
+            above_input_tokens=self.above_input_tokens,
+            input_per_million=self.input_per_million,
+            output_per_million=self.output_per_million,
+            cache_read_per_million=self.cache_read_per_million,
+            cache_write_per_million=self.cache_write_per_million,
+        )
+
+
+QUERY_PRICE_HELP = "US dollars per query (request), exact; how rerank models are priced."
 
 
 @strawberry.input(description="A new provider.")
@@ -60,6 +92,10 @@ class CreateProviderModelInput:
     cache_write_per_million: Decimal | None = strawberry.field(
         default=None, description=f"Cached-input write price: {PRICE_HELP}"
     )
+    price_per_query: Decimal | None = strawberry.field(default=None, description=QUERY_PRICE_HELP)
+    price_tiers: list[ProviderModelPriceTierInput] = strawberry.field(
+        default_factory=list, description="Prices for long prompts, one per threshold."
+    )
     max_input_tokens: int | None = strawberry.field(
         default=None, description="Most input tokens accepted (> 0)."
     )
@@ -91,6 +127,10 @@ class UpdateProviderModelInput:
     cache_write_per_million: Decimal | None = strawberry.field(
         default=UNSET, description=f"Cached-input write price: {PRICE_HELP}"
     )
+    price_per_query: Decimal | None = strawberry.field(default=UNSET, description=QUERY_PRICE_HELP)
+    price_tiers: list[ProviderModelPriceTierInput] | None = strawberry.field(
+        default=UNSET, description="Prices for long prompts, one per threshold (`[]` removes them all)."
+    )
     max_input_tokens: int | None = strawberry.field(
         default=UNSET, description="Most input tokens accepted (> 0)."
     )
@@ -115,6 +155,8 @@ MODEL_FIELDS = [
     "output_per_million",
     "cache_read_per_million",
     "cache_write_per_million",
+    "price_per_query",
+    "price_tiers",
     "max_input_tokens",
     "max_output_tokens",
     "supports_function_calling",
@@ -124,7 +166,16 @@ MODEL_FIELDS = [
     "supports_response_schema",
     "deprecation_date",
 ]
-NOT_NULL_MODEL_FIELDS = frozenset({"mode"} | {name for name in MODEL_FIELDS if name.startswith("supports_")})
+NOT_NULL_MODEL_FIELDS = frozenset(
+    {"mode", "price_tiers"} | {name for name in MODEL_FIELDS if name.startswith("supports_")}
+)
+
+
+def _with_tiers(values: dict[str, Any]) -> dict[str, Any]:
+    if values.get("price_tiers") is not None:
+        values["price_tiers"] = [tier.tier() for tier in values["price_tiers"]]
+    return values
+
 
 IdArgument = Annotated[strawberry.ID, strawberry.argument(description="Global id of the object to change.")]
 
@@ -166,7 +217,7 @@ class ProviderMutations:
         info: Info,
         input: Annotated[CreateProviderModelInput, strawberry.argument(description="The model.")],
     ) -> ProviderModel:
-        values = changes_of(input, {name: name for name in ["model_id", *MODEL_FIELDS]})
+        values = _with_tiers(changes_of(input, {name: name for name in ["model_id", *MODEL_FIELDS]}))
         new = service.NewProviderModel(provider_id=expect_global_id(input.provider_id, "Provider"), **values)
         return ProviderModel.from_row(await service.create_model(info.context.session, new))
 
@@ -181,5 +232,5 @@ class ProviderMutations:
         input: Annotated[UpdateProviderModelInput, strawberry.argument(description="The fields to change.")],
     ) -> ProviderModel:
         row = await row_to_change(info, db.ProviderModel, id)
-        changes = changes_of(input, {name: name for name in MODEL_FIELDS}, NOT_NULL_MODEL_FIELDS)
+        changes = _with_tiers(changes_of(input, {name: name for name in MODEL_FIELDS}, NOT_NULL_MODEL_FIELDS))
         return ProviderModel.from_row(await service.update_model(info.context.session, row, changes))

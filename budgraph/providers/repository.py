@@ -25,7 +25,9 @@ class ProviderModelQuery:
     search: str | None = None
     provider_slugs: tuple[str, ...] | None = None
     modes: tuple[str, ...] | None = None
+    min_input_per_million: Decimal | None = None
     max_input_per_million: Decimal | None = None
+    min_output_per_million: Decimal | None = None
     max_output_per_million: Decimal | None = None
     min_context: int | None = None
     supports_function_calling: bool | None = None
@@ -82,6 +84,10 @@ def provider_models_statement(query: ProviderModelQuery) -> Select[Any]:
         )
     if query.modes is not None:
         stmt = stmt.where(model.mode.in_(query.modes))
+    if query.min_input_per_million is not None:
+        stmt = stmt.where(model.input_per_million >= query.min_input_per_million)
+    if query.min_output_per_million is not None:
+        stmt = stmt.where(model.output_per_million >= query.min_output_per_million)
     if query.max_input_per_million is not None:
         stmt = stmt.where(model.input_per_million <= query.max_input_per_million)
     if query.max_output_per_million is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.utils.str_converters import to_camel_case
 
 from budgraph import db
-from budgraph.db.base import Origin
+from budgraph.kit.creates import create_once
 from budgraph.kit.decimals import checked_amount
 from budgraph.kit.edits import apply_operator_edit
-from budgraph.kit.errors import BudgraphError, Conflict, NotFound
+from budgraph.kit.errors import BudgraphError, NotFound
 from budgraph.kit.writes import checked_url, flush, required_text
 from budgraph.providers import repository
+from budgraph.providers.tiers import PriceTier, checked_tiers
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 PRICE_COLUMNS = (
@@ -25,6 +26,7 @@ PRICE_COLUMNS = (
     "output_per_million",
     "cache_read_per_million",
     "cache_write_per_million",
+    "price_per_query",
 )
 TOKEN_COLUMNS = ("max_input_tokens", "max_output_tokens")
 
@@ -42,6 +44,8 @@ class NewProviderModel:
     output_per_million: Decimal | None = None
     cache_read_per_million: Decimal | None = None
     cache_write_per_million: Decimal | None = None
+    price_per_query: Decimal | None = None
+    price_tiers: list[PriceTier] = field(default_factory=list)
     max_input_tokens: int | None = None
     max_output_tokens: int | None = None
     supports_function_calling: bool = False
@@ -77,6 +81,8 @@ def _checked_model_values(values: dict[str, Any]) -> dict[str, Any]:
     for name in PRICE_COLUMNS:
         if name in values:
             values[name] = checked_amount(values[name], getattr(db.ProviderModel, name), to_camel_case(name))
+    if "price_tiers" in values:
+        values["price_tiers"] = checked_tiers(values["price_tiers"] or [])
     for name in TOKEN_COLUMNS:
         if values.get(name) is not None and values[name] <= 0:
             raise BudgraphError(
@@ -88,13 +94,17 @@ def _checked_model_values(values: dict[str, Any]) -> dict[str, Any]:
 async def create_provider(
     session: AsyncSession, slug: str, name: str, kind: str, homepage_url: str | None
 ) -> db.Provider:
+    """A new provider; an identical repeat answers the existing one."""
     slug = _checked_slug(slug)
-    values = _checked_provider_values({"name": name, "homepage_url": homepage_url})
-    if await repository.provider_by_slug(session, slug) is not None:
-        raise Conflict(f"a provider with slug {slug!r} already exists", field="slug")
-    row = db.Provider(slug=slug, kind=kind, **values, origin=Origin.API.value)
-    session.add(row)
-    await flush(session, f"provider {slug!r}")
+    values = _checked_provider_values({"name": name, "kind": kind, "homepage_url": homepage_url})
+    row, _ = await create_once(
+        session,
+        db.Provider,
+        {"slug": slug},
+        values,
+        f"a provider with slug {slug!r}",
+        lambda: repository.provider_by_slug(session, slug),
+    )
     return row
 
 
@@ -105,15 +115,22 @@ async def update_provider(session: AsyncSession, row: db.Provider, changes: dict
 
 
 async def create_model(session: AsyncSession, new: NewProviderModel) -> db.ProviderModel:
-    values = _checked_model_values(asdict(new))
+    """A new provider model; an identical repeat answers the existing one."""
+    values = _checked_model_values(
+        {name: getattr(new, name) for name in NewProviderModel.__dataclass_fields__}
+    )
     provider = await session.get(db.Provider, new.provider_id)
     if provider is None:
         raise NotFound("no provider with that id", field="providerId")
-    if await repository.provider_model_by_natural_key(session, provider.id, values["model_id"]) is not None:
-        raise Conflict(f"{provider.slug} already serves {values['model_id']!r}", field="modelId")
-    row = db.ProviderModel(**values, origin=Origin.API.value)
-    session.add(row)
-    await flush(session, f"{provider.slug} model {values['model_id']!r}")
+    key = {"provider_id": values.pop("provider_id"), "model_id": values.pop("model_id")}
+    row, _ = await create_once(
+        session,
+        db.ProviderModel,
+        key,
+        values,
+        f"{provider.slug} model {key['model_id']!r}",
+        lambda: repository.provider_model_by_natural_key(session, provider.id, key["model_id"]),
+    )
     return row
 
 

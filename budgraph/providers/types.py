@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -15,10 +15,11 @@ from budgraph.graphql.common import OrderDirection, Tracked, tracked_fields
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
 from budgraph.kit.clock import today
-from budgraph.kit.decimals import plain
+from budgraph.kit.decimals import ordered_range, plain
 from budgraph.kit.ids import to_global_id
 from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
 from budgraph.providers import loaders, repository, service
+from budgraph.providers.tiers import PriceTier
 
 if TYPE_CHECKING:
     from budgraph.hardware.types import HardwarePrice, HardwarePriceFilter, HardwarePriceOrder
@@ -75,9 +76,17 @@ class ProviderModelFilter:
     modes: list[ProviderModelMode] | None = strawberry.field(
         default=None, description="Only models served on these APIs."
     )
+    min_input_per_million: Decimal | None = strawberry.field(
+        default=None,
+        description="Only models whose input price per million tokens is known and at least this.",
+    )
     max_input_per_million: Decimal | None = strawberry.field(
         default=None,
         description="Only models whose input price per million tokens is known and at most this.",
+    )
+    min_output_per_million: Decimal | None = strawberry.field(
+        default=None,
+        description="Only models whose output price per million tokens is known and at least this.",
     )
     max_output_per_million: Decimal | None = strawberry.field(
         default=None,
@@ -103,11 +112,22 @@ class ProviderModelFilter:
 def model_query(filter: ProviderModelFilter | None) -> repository.ProviderModelQuery:
     if filter is None:
         return repository.ProviderModelQuery()
+    ordered_range(
+        filter.min_input_per_million, filter.max_input_per_million, "minInputPerMillion", "maxInputPerMillion"
+    )
+    ordered_range(
+        filter.min_output_per_million,
+        filter.max_output_per_million,
+        "minOutputPerMillion",
+        "maxOutputPerMillion",
+    )
     return repository.ProviderModelQuery(
         search=filter.search,
         provider_slugs=tuple(filter.provider_slugs) if filter.provider_slugs is not None else None,
         modes=tuple(mode.value for mode in filter.modes) if filter.modes is not None else None,
+        min_input_per_million=filter.min_input_per_million,
         max_input_per_million=filter.max_input_per_million,
+        min_output_per_million=filter.min_output_per_million,
         max_output_per_million=filter.max_output_per_million,
         min_context=filter.min_context,
         supports_function_calling=filter.supports_function_calling,
@@ -190,6 +210,35 @@ class Provider(Node, Tracked):
 
 
 @strawberry.type(
+    description="Prices for long prompts: they apply instead of the base prices when the prompt has more"
+    " than `aboveInputTokens` input tokens. Per million tokens, in US dollars; null where not priced."
+)
+class ProviderModelPriceTier:
+    above_input_tokens: int = strawberry.field(
+        description="The tier applies to prompts longer than this many input tokens (e.g. 128000)."
+    )
+    input_per_million: Decimal | None = strawberry.field(description="Price of one million input tokens.")
+    output_per_million: Decimal | None = strawberry.field(description="Price of one million output tokens.")
+    cache_read_per_million: Decimal | None = strawberry.field(
+        description="Price of one million input tokens read from the prompt cache."
+    )
+    cache_write_per_million: Decimal | None = strawberry.field(
+        description="Price of one million input tokens written to the prompt cache."
+    )
+
+    @classmethod
+    def from_stored(cls, value: dict[str, Any]) -> ProviderModelPriceTier:
+        tier = PriceTier.from_stored(value)
+        return cls(
+            above_input_tokens=tier.above_input_tokens,
+            input_per_million=plain(tier.input_per_million),
+            output_per_million=plain(tier.output_per_million),
+            cache_read_per_million=plain(tier.cache_read_per_million),
+            cache_write_per_million=plain(tier.cache_write_per_million),
+        )
+
+
+@strawberry.type(
     description="A model served by a provider's API, with its prices per million tokens (in US dollars),"
     " its token limits and what it supports."
 )
@@ -208,6 +257,12 @@ class ProviderModel(Node, Tracked):
     )
     cache_write_per_million: Decimal | None = strawberry.field(
         description="Price of one million input tokens written to the prompt cache, in US dollars."
+    )
+    price_per_query: Decimal | None = strawberry.field(
+        description="Price of one query (request), in US dollars: how rerank models are priced."
+    )
+    price_tiers: list[ProviderModelPriceTier] = strawberry.field(
+        description="Prices for long prompts (e.g. above 128K or 200K input tokens), by threshold."
     )
     max_input_tokens: int | None = strawberry.field(description="The most input (context) tokens it accepts.")
     max_output_tokens: int | None = strawberry.field(
@@ -241,6 +296,8 @@ class ProviderModel(Node, Tracked):
             output_per_million=plain(row.output_per_million),
             cache_read_per_million=plain(row.cache_read_per_million),
             cache_write_per_million=plain(row.cache_write_per_million),
+            price_per_query=plain(row.price_per_query),
+            price_tiers=[ProviderModelPriceTier.from_stored(tier) for tier in row.price_tiers],
             max_input_tokens=row.max_input_tokens,
             max_output_tokens=row.max_output_tokens,
             supports_function_calling=row.supports_function_calling,

@@ -6,6 +6,9 @@ Only facts are carried over (ids, names, versions, architecture lists, flags, pr
 prose (license FAQs/descriptions, model details, provider marketing text) never reaches the output. Every
 record carries `source` and `source_url`. The hand-curated `hardware.json` and `hardware_prices.json` are
 only read (to check their provider slugs), never written.
+
+The upstream files stay as they are; what fails a sanity check is corrected or rejected here, and each
+such change is written with its reason to `corrections.json` (see seeds/corrections.py).
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ import argparse
 import json
 import re
 from collections.abc import Iterable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from packaging.version import Version
+from budgraph.compatibility.patterns import UnusablePattern, compiled
+from budgraph.kit.versions import version_key
+from budgraph.seeds.corrections import CORRECTED, REJECTED, Corrections
+from budgraph.seeds.price_checks import check_output_below_input, prices_of
+from budgraph.seeds.rule_fixes import base_id_rules
 
 Record = dict[str, Any]
 
@@ -250,6 +256,15 @@ ROUTE_PREFIXES: dict[str, str] = {
 }
 # LiteLLM per-size pricing buckets that are not models (e.g. "together-ai-4.1b-8b").
 PRICING_TIER_KEY = re.compile(r"^(together-ai|fireworks-ai)-")
+# Upstream provider slugs that name the wrong thing: upstream slug -> (our slug, why).
+PROVIDER_SLUG_FIXES: dict[str, tuple[str, str]] = {
+    "fireworks_ai-embedding-models": (
+        "fireworks_ai",
+        "upstream files all of Fireworks' models (238 of them chat models) under LiteLLM's embedding-only"
+        " slug; Fireworks serves them on one API",
+    ),
+}
+PROVIDER_HOMEPAGES["fireworks_ai"] = PROVIDER_HOMEPAGES.pop("fireworks_ai-embedding-models")
 
 
 class Origin:
@@ -313,8 +328,8 @@ def build_architectures(origin: Origin) -> list[Record]:
     return sorted(records, key=lambda r: r["class_name"])
 
 
-def build_parser_rules(origin: Origin) -> list[Record]:
-    records: list[Record] = []
+def build_parser_rules(origin: Origin, corrections: Corrections) -> list[Record]:
+    records: list[Record] = base_id_rules(origin.source, origin.url, corrections)
     for engine in origin.load():
         for rule in engine.get("parser_rules", []):
             if rule["rule_type"] not in {"tool", "reasoning"}:
@@ -322,7 +337,10 @@ def build_parser_rules(origin: Origin) -> list[Record]:
             if rule["match_type"] not in {"exact", "prefix", "regex"}:
                 raise ValueError(f"unknown match type: {rule}")
             if rule["match_type"] == "regex":
-                re.compile(rule["pattern"])
+                try:
+                    compiled(rule["pattern"])
+                except UnusablePattern as error:
+                    raise ValueError(f"regex rule RE2 cannot match: {rule} ({error})") from None
             records.append(
                 {
                     "engine": engine["name"],
@@ -333,6 +351,7 @@ def build_parser_rules(origin: Origin) -> list[Record]:
                     "priority": int(rule["priority"]),
                     "enabled": bool(rule["enabled"]),
                     "notes": rule.get("notes") or "",
+                    "chat_template": rule.get("chat_template"),
                     "source": origin.source,
                     "source_url": origin.url,
                 }
@@ -381,8 +400,11 @@ def build_engines(origin: Origin, architectures: list[Record], rules: list[Recor
                     record[field] = sorted(from_rules | from_archs)
                 record["source"] = f"{origin.source}; parsers derived: parser rules + architecture defaults"
             versions.append(record)
-        _unique(versions, "version", "device_architecture")
-        versions.sort(key=lambda v: (Version(v["version"]), v["device_architecture"]))
+        # Equal versions (`0.10`, `0.10.0`) are one version: unique by version order.
+        for version in versions:
+            version["_key"] = version_key(version["version"])
+        _unique(versions, "_key", "device_architecture")
+        versions.sort(key=lambda v: (v.pop("_key"), v["device_architecture"]))
         engines.append(
             {
                 "slug": slug,
@@ -465,13 +487,6 @@ def build_licenses(connect: Origin, seeded: Origin, identifiers: Origin) -> list
     return sorted(records, key=lambda r: r["id"])
 
 
-def _per_million(cost: Any) -> str | None:
-    if cost is None:
-        return None
-    value = (Decimal(str(cost)) * 1_000_000).normalize()
-    return format(value, "f")
-
-
 def _tokens(value: Any) -> int | None:
     if value is None:
         return None
@@ -487,26 +502,37 @@ def _flag(row: dict[str, Any], name: str) -> bool:
     return value
 
 
-def build_provider_models(origin: Origin) -> list[Record]:
+def build_provider_models(origin: Origin, corrections: Corrections) -> list[Record]:
     chosen: dict[tuple[str, str], tuple[bool, Record]] = {}
     for key, row in sorted(origin.load().items()):
         if row.get("mode") not in PROVIDER_MODEL_MODES:
             continue
-        provider = row["litellm_provider"]
-        original = (row.get("metadata") or {}).get("original_key") or key.removeprefix(f"{provider}/")
+        upstream_provider = row["litellm_provider"]
+        original = (row.get("metadata") or {}).get("original_key") or key.removeprefix(
+            f"{upstream_provider}/"
+        )
         if PRICING_TIER_KEY.match(original):
             continue
-        prefix = ROUTE_PREFIXES.get(provider, "\0")
+        prefix = ROUTE_PREFIXES.get(upstream_provider, "\0")
         native = not original.startswith(prefix)
         model_id = original.removeprefix(prefix)
+        if not model_id.strip() or model_id.endswith("/"):
+            corrections.note(
+                "provider_models.json", key, "model_id", model_id, None, REJECTED,
+                "not a model id: it names no model (nothing after the account's models path)",
+            )  # fmt: skip
+            continue
+        provider = upstream_provider
+        if provider in PROVIDER_SLUG_FIXES:
+            provider, why = PROVIDER_SLUG_FIXES[provider]
+            corrections.note(
+                "provider_models.json", key, "provider", upstream_provider, provider, CORRECTED, why
+            )
         record: Record = {
             "provider": provider,
             "model_id": model_id,
             "mode": row["mode"],
-            "input_per_million": _per_million(row.get("input_cost_per_token")),
-            "output_per_million": _per_million(row.get("output_cost_per_token")),
-            "cache_read_per_million": _per_million(row.get("cache_read_input_token_cost")),
-            "cache_write_per_million": _per_million(row.get("cache_creation_input_token_cost")),
+            **prices_of(row, key, corrections),
             "max_input_tokens": _tokens(row.get("max_input_tokens")),
             "max_output_tokens": _tokens(row.get("max_output_tokens")),
             "supports_function_calling": _flag(row, "supports_function_calling"),
@@ -525,11 +551,15 @@ def build_provider_models(origin: Origin) -> list[Record]:
         previous = chosen.get((provider, model_id))
         if previous is None or (native and not previous[0]):
             chosen[(provider, model_id)] = (native, record)
-    return sorted((r for _, r in chosen.values()), key=lambda r: (r["provider"], r["model_id"]))
+    records = sorted((r for _, r in chosen.values()), key=lambda r: (r["provider"], r["model_id"]))
+    check_output_below_input(records, corrections)
+    return records
 
 
 def build_providers(origin: Origin, provider_models: list[Record]) -> list[Record]:
     definitions = origin.load()
+    for upstream, (ours, _) in PROVIDER_SLUG_FIXES.items():
+        definitions[ours] = definitions.pop(upstream)
     used = {m["provider"] for m in provider_models}
     if missing := used - set(definitions):
         raise KeyError(f"provider models reference undefined providers: {sorted(missing)}")
@@ -574,20 +604,23 @@ def _check_references(engines: list[Record], architectures: list[Record], provid
                 raise ValueError(f"hardware_prices.json: unknown compute cloud {price['provider']!r}")
 
 
-def _write(name: str, records: list[Record]) -> None:
+def _write(out: Path, name: str, records: list[Record]) -> None:
     text = json.dumps({"records": records}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    (DATA_DIR / name).write_text(text, encoding="utf-8")
+    (out / name).write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("reference", type=Path, help="the shared/reference directory")
-    origins = _origins(parser.parse_args(argv).reference)
+    parser.add_argument("--out", type=Path, default=DATA_DIR, help="where to write (default: seeds/data)")
+    args = parser.parse_args(argv)
+    origins = _origins(args.reference)
+    corrections = Corrections()
     architectures = build_architectures(origins["architectures"])
-    rules = build_parser_rules(origins["engines"])
+    rules = build_parser_rules(origins["engines"], corrections)
     engines = build_engines(origins["engines"], architectures, rules)
     licenses = build_licenses(origins["licenses"], origins["bm_licenses"], origins["bm_identifiers"])
-    provider_models = build_provider_models(origins["tz_models"])
+    provider_models = build_provider_models(origins["tz_models"], corrections)
     providers = build_providers(origins["tz_providers"], provider_models)
     _check_references(engines, architectures, providers)
     outputs = {
@@ -597,10 +630,11 @@ def main(argv: list[str] | None = None) -> None:
         "licenses.json": licenses,
         "providers.json": providers,
         "provider_models.json": provider_models,
+        "corrections.json": corrections.records(),
     }
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     for name, records in outputs.items():
-        _write(name, records)
+        _write(args.out, name, records)
         print(f"{name}: {len(records)} records")
 
 

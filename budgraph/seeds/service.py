@@ -21,6 +21,7 @@ from budgraph import db
 from budgraph.db.base import Origin, ProvenanceMixin
 from budgraph.kit.edits import apply_seed
 from budgraph.kit.versions import version_key
+from budgraph.providers.tiers import PriceTier, checked_tiers
 from budgraph.seeds.files import DATA_DIR, Record, date_or_none, decimal_or_none, origin_of, records
 
 T = TypeVar("T", bound=ProvenanceMixin)
@@ -119,8 +120,9 @@ async def _engines(
     up: Upserter, data_dir: Path, architectures: dict[Hashable, db.ModelArchitecture]
 ) -> dict[Hashable, db.Engine]:
     engines = await up.existing(db.Engine, lambda row: row.slug)
+    # Keyed by version order, so a seeded `0.10.0` is the row an operator created as `0.10`.
     versions = await up.existing(
-        db.EngineVersion, lambda row: (row.engine_id, row.version, row.device_architecture)
+        db.EngineVersion, lambda row: (row.engine_id, row.version_key, row.device_architecture)
     )
     edges = {
         (edge.engine_version_id, edge.architecture_id)
@@ -131,11 +133,12 @@ async def _engines(
         engine = up.upsert(db.Engine, engines, record["slug"], {**values, **origin_of(record)})
         await up.session.flush()
         for item in record["versions"]:
-            key = (engine.id, item["version"], item["device_architecture"])
+            key_of_version = version_key(item["version"])
+            key = (engine.id, key_of_version, item["device_architecture"])
             version_values = {
                 "engine_id": engine.id,
                 "version": item["version"],
-                "version_key": version_key(item["version"]),
+                "version_key": key_of_version,
                 "device_architecture": item["device_architecture"],
                 "container_image": item["container_image"],
                 "release_date": date_or_none(item["release_date"]),
@@ -180,6 +183,7 @@ async def _parser_rules(up: Upserter, data_dir: Path, engines: dict[Hashable, db
                 name: record[name]
                 for name in ("rule_type", "parser", "match_type", "pattern", "priority", "enabled", "notes")
             },
+            "chat_template": record.get("chat_template"),
             **origin_of(record),
         }
         up.upsert(db.ParserRule, found, key, values)
@@ -196,7 +200,13 @@ async def _providers(up: Upserter, data_dir: Path) -> dict[Hashable, db.Provider
 
 async def _provider_models(up: Upserter, data_dir: Path, providers: dict[Hashable, db.Provider]) -> None:
     found = await up.existing(db.ProviderModel, lambda row: (row.provider_id, row.model_id))
-    prices = ("input_per_million", "output_per_million", "cache_read_per_million", "cache_write_per_million")
+    prices = (
+        "input_per_million",
+        "output_per_million",
+        "cache_read_per_million",
+        "cache_write_per_million",
+        "price_per_query",
+    )
     plain = (
         "model_id",
         "mode",
@@ -213,7 +223,10 @@ async def _provider_models(up: Upserter, data_dir: Path, providers: dict[Hashabl
         values: Record = {
             "provider_id": provider.id,
             **{name: record[name] for name in plain},
-            **{name: decimal_or_none(record[name]) for name in prices},
+            **{name: decimal_or_none(record.get(name)) for name in prices},
+            "price_tiers": checked_tiers(
+                [PriceTier.from_stored(tier) for tier in record.get("price_tiers", [])]
+            ),
             "deprecation_date": date_or_none(record["deprecation_date"]),
             **origin_of(record),
         }
@@ -222,7 +235,7 @@ async def _provider_models(up: Upserter, data_dir: Path, providers: dict[Hashabl
 
 async def _hardware(up: Upserter, data_dir: Path) -> dict[Hashable, db.Hardware]:
     found = await up.existing(db.Hardware, lambda row: row.sku)
-    numbers = ("memory_gib", "memory_bandwidth_gbps", "peak_bf16_tflops", "peak_fp8_tflops")
+    numbers = ("memory_gb", "memory_bandwidth_gbps", "peak_bf16_tflops", "peak_fp8_tflops")
     plain = (
         "sku",
         "name",
@@ -235,6 +248,7 @@ async def _hardware(up: Upserter, data_dir: Path) -> dict[Hashable, db.Hardware]
     for record in records("hardware", data_dir):
         values = {
             **{name: record[name] for name in plain},
+            "devices_per_package": record.get("devices_per_package", 1),
             **{name: decimal_or_none(record[name]) for name in numbers},
             **origin_of(record),
         }

@@ -98,7 +98,7 @@ async def test_a_failing_mutation_rolls_back_the_whole_request(
     mutation ($engine: ID!) {
       a: createEngineVersion(input: {engineId: $engine, version: "1.0.0", deviceArchitecture: CUDA,
                                      containerImage: "a:1"}) { version }
-      b: createEngineVersion(input: {engineId: $engine, version: "1.0.0", deviceArchitecture: CUDA,
+      b: createEngineVersion(input: {engineId: $engine, version: "1.0", deviceArchitecture: CUDA,
                                      containerImage: "a:1"}) { version }
     }
     """

@@ -24,7 +24,7 @@ query ($filter: HardwareFilter, $orderBy: HardwareOrder, $first: Int, $after: St
 HARDWARE_SKU = """
 query ($id: ID, $sku: String) {
   hardwareSku(id: $id, sku: $sku) {
-    id sku name vendor deviceArchitecture memoryGib memoryBandwidthGbps peakBf16Tflops peakFp8Tflops
+    id sku name vendor deviceArchitecture memoryGb memoryBandwidthGbps peakBf16Tflops peakFp8Tflops
     computeCapability tdpWatts releaseYear origin
   }
 }
@@ -75,7 +75,7 @@ query ($ids: [ID!]!) {
 CREATE_HARDWARE = """
 mutation ($input: CreateHardwareInput!) {
   createHardware(input: $input) {
-    sku name vendor deviceArchitecture memoryGib memoryBandwidthGbps peakBf16Tflops peakFp8Tflops
+    sku name vendor deviceArchitecture memoryGb memoryBandwidthGbps peakBf16Tflops peakFp8Tflops
     computeCapability tdpWatts releaseYear origin editedFields
   }
 }
@@ -83,7 +83,7 @@ mutation ($input: CreateHardwareInput!) {
 
 UPDATE_HARDWARE = """
 mutation ($id: ID!, $input: UpdateHardwareInput!) {
-  updateHardware(id: $id, input: $input) { sku memoryGib computeCapability origin editedFields }
+  updateHardware(id: $id, input: $input) { sku memoryGb computeCapability origin editedFields }
 }
 """
 
@@ -122,7 +122,7 @@ NESTED = """
 SPECS: dict[str, dict[str, Any]] = {
     "nvidia-h100": {
         "name": "NVIDIA H100 SXM",
-        "memory_gib": 80,
+        "memory_gb": 80,
         "memory_bandwidth_gbps": 3350,
         "peak_bf16_tflops": "989.4",
         "compute_capability": "9.0",
@@ -130,7 +130,7 @@ SPECS: dict[str, dict[str, Any]] = {
     },
     "nvidia-b200": {
         "name": "NVIDIA B200",
-        "memory_gib": 180,
+        "memory_gb": 180,
         "memory_bandwidth_gbps": 8000,
         "peak_bf16_tflops": 2250,
         "compute_capability": "10.0",
@@ -138,7 +138,7 @@ SPECS: dict[str, dict[str, Any]] = {
     },
     "nvidia-l40s": {
         "name": "NVIDIA L40S",
-        "memory_gib": 48,
+        "memory_gb": 48,
         "memory_bandwidth_gbps": 864,
         "peak_bf16_tflops": "362.05",
         "compute_capability": "8.9",
@@ -146,7 +146,7 @@ SPECS: dict[str, dict[str, Any]] = {
     },
     "nvidia-a10g": {
         "name": "NVIDIA A10G",
-        "memory_gib": 24,
+        "memory_gb": 24,
         "memory_bandwidth_gbps": 600,
         "peak_bf16_tflops": 70,
         "compute_capability": "8.6",
@@ -154,14 +154,14 @@ SPECS: dict[str, dict[str, Any]] = {
     },
     "nvidia-t4": {
         "name": "NVIDIA T4",
-        "memory_gib": 16,
+        "memory_gb": 16,
         "memory_bandwidth_gbps": 320,
         "compute_capability": "7.5",
         "release_year": 2018,
     },
     "amd-mi300x": {
         "name": "AMD Instinct MI300X",
-        "memory_gib": 192,
+        "memory_gb": 192,
         "memory_bandwidth_gbps": 5300,
         "peak_bf16_tflops": "1307.4",
         "release_year": 2023,
@@ -295,7 +295,7 @@ async def test_hardware_filters(session: RequestSession, client: GraphQLClient) 
         "amd-epyc-9654",
         "amd-mi300x",
     ]
-    assert await _skus(client, {"filter": {"minMemoryGib": "80"}}) == [
+    assert await _skus(client, {"filter": {"minMemoryGb": "80"}}) == [
         "amd-mi300x",
         "nvidia-b200",
         "nvidia-h100",
@@ -304,7 +304,7 @@ async def test_hardware_filters(session: RequestSession, client: GraphQLClient) 
     assert await _skus(client, {"filter": {"search": "h100"}}) == ["nvidia-h100"]
     assert await _skus(client, {"filter": {"search": "Instinct"}}) == ["amd-mi300x"]
     assert await _skus(
-        client, {"filter": {"vendors": ["nvidia"], "minMemoryGib": 40, "minComputeCapability": "9.0"}}
+        client, {"filter": {"vendors": ["nvidia"], "minMemoryGb": 40, "minComputeCapability": "9.0"}}
     ) == ["nvidia-b200", "nvidia-h100"]
     for bad in ["9", "nine.0", "8.9.1", ""]:
         assert await client.error_codes(HARDWARE, {"filter": {"minComputeCapability": bad}}) == [
@@ -510,7 +510,7 @@ async def test_lookups_by_id_sku_and_node(session: RequestSession, client: Graph
                 "name": "NVIDIA H100 SXM",
                 "vendor": "nvidia",
                 "deviceArchitecture": "CUDA",
-                "memoryGib": "80",
+                "memoryGb": "80",
                 "memoryBandwidthGbps": "3350",
                 "peakBf16Tflops": "989.4",
                 "peakFp8Tflops": None,
@@ -546,7 +546,7 @@ async def test_create_and_update_hardware(
         "name": "NVIDIA GH200",
         "vendor": " NVIDIA ",
         "deviceArchitecture": "CUDA",
-        "memoryGib": "96.00",
+        "memoryGb": "96.00",
         "memoryBandwidthGbps": "4000.5",
         "peakBf16Tflops": 989.45,
         "peakFp8Tflops": "1979",
@@ -563,7 +563,7 @@ async def test_create_and_update_hardware(
         "name": "NVIDIA GH200",
         "vendor": "nvidia",
         "deviceArchitecture": "CUDA",
-        "memoryGib": "96",
+        "memoryGb": "96",
         "memoryBandwidthGbps": "4000.5",
         "peakBf16Tflops": "989.45",
         "peakFp8Tflops": "1979",
@@ -579,15 +579,15 @@ async def test_create_and_update_hardware(
     assert row is not None
     update = {
         "id": to_global_id("Hardware", row.id),
-        "input": {"memoryGib": "144", "computeCapability": "9.0"},
+        "input": {"memoryGb": "144", "computeCapability": "9.0"},
     }
     assert await client.error_codes(UPDATE_HARDWARE, update) == ["UNAUTHENTICATED"]
     assert (await client.data(UPDATE_HARDWARE, update, token=writer_token))["updateHardware"] == {
         "sku": "nvidia-gh200",
-        "memoryGib": "144",
+        "memoryGb": "144",
         "computeCapability": "9.0",
         "origin": "API",
-        "editedFields": ["memory_gib"],
+        "editedFields": ["memory_gb"],
     }
 
 
@@ -603,11 +603,11 @@ async def test_hardware_mutations_refuse_bad_input_and_change_nothing(
 
     # when / then
     for bad, code in [
-        ({**good, "memoryGib": "-1"}, "BAD_USER_INPUT"),
+        ({**good, "memoryGb": "-1"}, "BAD_USER_INPUT"),
         ({**good, "peakBf16Tflops": "-0.01"}, "BAD_USER_INPUT"),
-        ({**good, "memoryGib": "80.125"}, "BAD_USER_INPUT"),
+        ({**good, "memoryGb": "80.125"}, "BAD_USER_INPUT"),
         ({**good, "memoryBandwidthGbps": "100000000"}, "BAD_USER_INPUT"),
-        ({**good, "memoryGib": "NaN"}, "BAD_USER_INPUT"),
+        ({**good, "memoryGb": "NaN"}, "BAD_USER_INPUT"),
         ({**good, "computeCapability": "9"}, "BAD_USER_INPUT"),
         ({**good, "computeCapability": "sm_90"}, "BAD_USER_INPUT"),
         ({**good, "sku": "gh 200"}, "BAD_USER_INPUT"),
@@ -618,7 +618,7 @@ async def test_hardware_mutations_refuse_bad_input_and_change_nothing(
     ]:
         assert await client.error_codes(CREATE_HARDWARE, {"input": bad}, token=writer_token) == [code], bad
     for bad_update, code in [
-        ({"memoryGib": "-80"}, "BAD_USER_INPUT"),
+        ({"memoryGb": "-80"}, "BAD_USER_INPUT"),
         ({"computeCapability": "9.0.1"}, "BAD_USER_INPUT"),
         ({"name": None}, "BAD_USER_INPUT"),
     ]:
@@ -629,7 +629,7 @@ async def test_hardware_mutations_refuse_bad_input_and_change_nothing(
     assert await _counts(session) == counts
     assert await client.data(REGISTRY_VERSION) == version
     h100 = (await client.data(HARDWARE_SKU, {"sku": "nvidia-h100"}))["hardwareSku"]
-    assert (h100["name"], h100["memoryGib"], h100["computeCapability"]) == ("NVIDIA H100 SXM", "80", "9.0")
+    assert (h100["name"], h100["memoryGb"], h100["computeCapability"]) == ("NVIDIA H100 SXM", "80", "9.0")
 
 
 async def test_set_hardware_price_creates_then_edits_and_keeps_decimals_exact(
@@ -791,7 +791,7 @@ async def _grow(session: RequestSession, start: int, stop: int) -> None:
     if not providers:
         providers = [await factories.provider(session, slug, kind="compute_cloud") for slug in ("aws", "gcp")]
     for i in range(start, stop):
-        sku = await factories.hardware(session, f"gpu-{i:03}", memory_gib=Decimal(i))
+        sku = await factories.hardware(session, f"gpu-{i:03}", memory_gb=Decimal(i))
         for n, provider in enumerate(providers):
             await factories.hardware_price(session, sku, provider, f"{i}.{n}")
     await session.commit()

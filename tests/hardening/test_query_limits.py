@@ -59,9 +59,25 @@ REALISTIC: list[tuple[str, str, dict[str, Any], int]] = [
     ("changes since", CHANGES, {"since": 0}, 1 + 100),
     ("dashboard page", DASHBOARD, {}, 1 + 1 + 50 * (1 + 1 + 1 + 1 + 3 * 2)),
     ("leaderboard top 100", LEADERBOARD, {"benchmark": "lmarena-text"}, 1 + 100 * (1 + 1 + 1)),
-    ("a model two levels deep", MODEL_TWO_LEVELS, {"uri": "org/x"}, 1 + 1 + 1 + 1 + 20 * 2 + 1 + 50 + 1 + 10 + 1 + 50 + 20 * 2 + 20),
+    (
+        "a model two levels deep",
+        MODEL_TWO_LEVELS,
+        {"uri": "org/x"},
+        1 + 1 + 1 + 1 + 20 * 2 + 1 + 50 + 1 + 10 + 1 + 50 + 20 * 2 + 20,
+    ),
     ("edges three levels deep", DEEP_ENGINES, {}, 1 + 20 * (1 + 1 + 1 + 20 * (1 + 1 + 1 + 20 * 2))),
-    ("the playground's introspection", get_introspection_query(descriptions=True, specified_by_url=True, directive_is_repeatable=True, schema_description=True, input_value_deprecation=True), {}, 1),
+    (
+        "the playground's introspection",
+        get_introspection_query(
+            descriptions=True,
+            specified_by_url=True,
+            directive_is_repeatable=True,
+            schema_description=True,
+            input_value_deprecation=True,
+        ),
+        {},
+        1,
+    ),
 ]
 
 
@@ -86,12 +102,27 @@ def _nested(levels: int) -> str:
 
 ATTACKS: list[tuple[str, str, str, Any]] = [
     ("seven nested connections", _nested(7), "cost", None),
-    ("three nested pages of 100", "{ engines(first: 100) { nodes { versions(first: 100) { nodes { architectures(first: 100) { nodes { className } } } } } } }", "cost", 1 + 100 * (1 + 1 + 100 * (1 + 1 + 100))),
-    ("1,000 aliases of a list", "{ " + " ".join(f"a{i}: engines {{ totalCount }}" for i in range(1000)) + " }", "tokens", None),
+    (
+        "three nested pages of 100",
+        "{ engines(first: 100) { nodes { versions(first: 100) { nodes { architectures(first: 100) { nodes { className } } } } } } }",
+        "cost",
+        1 + 100 * (1 + 1 + 100 * (1 + 1 + 100)),
+    ),
+    (
+        "1,000 aliases of a list",
+        "{ " + " ".join(f"a{i}: engines {{ totalCount }}" for i in range(1000)) + " }",
+        "tokens",
+        None,
+    ),
     ("31 aliases", "{ " + " ".join(f"a{i}: registryVersion" for i in range(31)) + " }", "aliases", 31),
     ("3,000 overlapping fields", "{ " + "registryVersion " * 3000 + "}", "documentBytes", None),
     ("401 fields", "{ " + "registryVersion " * 401 + "}", "fields", 401),
-    ("depth 18", "{ engines { nodes { " + "versions { nodes { engine { " * 5 + "slug" + " } } }" * 5 + " } } }", "depth", 18),
+    (
+        "depth 18",
+        "{ engines { nodes { " + "versions { nodes { engine { " * 5 + "slug" + " } } }" * 5 + " } } }",
+        "depth",
+        18,
+    ),
     ("a 1.3 MB document", "{ registryVersion }" + " " * 1_300_000, "body", None),
     ("4,001 tokens", "{ " + "a " * 4001 + "}", "tokens", None),
 ]
@@ -127,23 +158,31 @@ async def test_introspection_that_loops_is_refused(client: GraphQLClient) -> Non
 
 async def test_a_refused_mutation_changes_nothing(client: GraphQLClient, writer_token: str) -> None:
     aliases = " ".join(f'e{i}: createEngine(input: {{slug: "e{i}", name: "E"}}) {{ id }}' for i in range(31))
-    assert await client.error_codes(f"mutation {{ {aliases} }}", token=writer_token) == ["QUERY_LIMIT_EXCEEDED"]
+    assert await client.error_codes(f"mutation {{ {aliases} }}", token=writer_token) == [
+        "QUERY_LIMIT_EXCEEDED"
+    ]
     assert (await client.data("{ engines { totalCount } }"))["engines"]["totalCount"] == 0
 
 
 async def test_the_limits_are_settings(client_with: Any) -> None:
     strict = await client_with(max_query_cost=100, max_query_depth=3, max_query_aliases=0)
     assert await strict.error_codes("{ engines(first: 100) { nodes { slug } } }") == ["QUERY_LIMIT_EXCEEDED"]
-    assert await strict.error_codes("{ engines { nodes { versions { totalCount } } } }") == ["QUERY_LIMIT_EXCEEDED"]
+    assert await strict.error_codes("{ engines { nodes { versions { totalCount } } } }") == [
+        "QUERY_LIMIT_EXCEEDED"
+    ]
     assert await strict.error_codes("{ a: registryVersion }") == ["QUERY_LIMIT_EXCEEDED"]
     body = await strict.execute("{ engines(first: 99) { nodes { slug } } }")
     assert body["extensions"]["cost"] == {"requested": 100, "maximum": 100}
 
 
-async def test_every_answer_reports_its_cost(client: GraphQLClient, writer_token: str, settings: Settings) -> None:
+async def test_every_answer_reports_its_cost(
+    client: GraphQLClient, writer_token: str, settings: Settings
+) -> None:
     query = await client.execute("{ engines(first: 5) { nodes { slug } } }")
     assert query["extensions"]["cost"] == {"requested": 6, "maximum": settings.max_query_cost}
-    mutation = await client.execute('mutation { createEngine(input: {slug: "c", name: "C"}) { slug } }', token=writer_token)
+    mutation = await client.execute(
+        'mutation { createEngine(input: {slug: "c", name: "C"}) { slug } }', token=writer_token
+    )
     assert mutation["data"] == {"createEngine": {"slug": "c"}}
     assert mutation["extensions"]["cost"]["requested"] == 1
     failed = await client.execute('{ engine(slug: "c", id: "x") { slug } }')
