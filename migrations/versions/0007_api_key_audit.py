@@ -1,7 +1,7 @@
 """API keys: expiry, a rate-limit budget of their own, and the audit of key events.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0004
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0007"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
