@@ -14,6 +14,7 @@ from budgraph.db.enums import ApiKeyScope
 from budgraph.graphql import common  # noqa: F401  (registers ApiKeyScope with its description)
 from budgraph.graphql.context import Info
 from budgraph.kit import clock
+from budgraph.kit.ids import to_global_id
 from budgraph.settings import Settings
 
 strawberry.enum(
@@ -30,6 +31,9 @@ strawberry.enum(
 
 @strawberry.type(description="An API key as an admin sees it (never its secret, nor the secret's hash).")
 class ApiKey:
+    id: strawberry.ID = strawberry.field(
+        description="The key's opaque id (keys are admin-only, so `node(id:)` does not resolve it)."
+    )
     name: str = strawberry.field(description="The key's unique name; the change log names it as actor.")
     prefix: str = strawberry.field(
         description="The public part of the key (`bgk_<prefix>_<secret>`): tells which key a caller holds."
@@ -53,6 +57,7 @@ class ApiKey:
     @classmethod
     def from_row(cls, row: db.ApiKey, settings: Settings) -> ApiKey:
         return cls(
+            id=strawberry.ID(to_global_id("ApiKey", row.id)),
             name=row.name,
             prefix=row.prefix,
             scope=ApiKeyScope(row.scope),
@@ -80,6 +85,9 @@ class CreatedApiKey:
 )
 class ApiKeyEvent:
     key_pk: strawberry.Private[int]
+    id: strawberry.ID = strawberry.field(
+        description="The event's opaque id (admin-only, so `node(id:)` does not resolve it)."
+    )
     kind: ApiKeyEventKind = strawberry.field(description="What happened.")
     actor: str = strawberry.field(
         description="Who did it: an admin key's name, `cli:<user>`, or (for USED) the key itself."
@@ -101,6 +109,7 @@ class ApiKeyEvent:
         created = row.kind == ApiKeyEventKind.CREATED.value
         expires_at = detail.get("expiresAt") if created else None
         return cls(
+            id=strawberry.ID(to_global_id("ApiKeyEvent", row.id)),
             key_pk=row.api_key_id,
             kind=ApiKeyEventKind(row.kind),
             actor=row.actor,

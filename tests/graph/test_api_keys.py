@@ -290,3 +290,18 @@ async def test_listing_events_costs_the_same_statements_for_3_and_30_keys(
     for index in range(2, 29):
         await create_key(session, f"fleet-{index}", ApiKeyScope.READ)
     assert await cost() == with_3
+
+
+async def test_key_ids_do_not_resolve_through_node(client: GraphQLClient, admin: str) -> None:
+    # `node(id:)` has no scope check, so admin-only objects must not be reachable through it.
+    listed = await client.data(
+        "{ apiKeys { nodes { id } } apiKeyEvents(first: 1) { nodes { id } } }", token=admin
+    )
+    ids = [listed["apiKeys"]["nodes"][0]["id"], listed["apiKeyEvents"]["nodes"][0]["id"]]
+    for token in (admin, None):
+        for global_id in ids:
+            body = await client.execute(
+                "query($id: ID!) { node(id: $id) { id } }", {"id": global_id}, token=token
+            )
+            assert body.get("data") in (None, {"node": None})
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["INVALID_ID"]
