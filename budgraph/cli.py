@@ -1,15 +1,28 @@
-"""The `budgraph` command: serve, worker, migrate, seed, dev, export-schema, apikey."""
+"""The `budgraph` command: serve, worker, migrate, seed, dev, export-schema, export-env-example, apikey.
+
+Every command that needs servers finds them through ``kit.servers.servers``: the configured ones, else
+the embedded ones of a running ``make dev``, else the embedded ones of the data dir, started for the
+command's duration (so a stopped ``make dev``'s registry is still there to migrate, seed, or key).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from budgraph.db.enums import ApiKeyScope
+from budgraph.kit.servers import servers
 from budgraph.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from budgraph.leaderboards.refresh import SourceOutcome
+    from budgraph.seeds.service import SeedReport
 
 app = typer.Typer(help="budgraph: the GraphQL registry of the Bud inference stack.", no_args_is_help=True)
 migrate_app = typer.Typer(help="Apply or revert database migrations.", no_args_is_help=True)
@@ -20,10 +33,23 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(leaderboards_app, name="leaderboards")
 
 
-def _configured(settings: Settings) -> str:
-    if not settings.database_url:
-        typer.echo("BUDGRAPH_DATABASE_URL is not set (use `budgraph dev` for embedded servers)", err=True)
-        raise typer.Exit(2)
+@contextmanager
+def _servers(need_redis: bool = False) -> Iterator[Settings]:
+    """The settings of this command, pointing at real servers (said on stderr when embedded)."""
+    from budgraph.kit.embedded import EmbeddedServiceError
+
+    try:
+        with servers(get_settings(), need_redis=need_redis) as used:
+            if used.embedded:
+                typer.echo(f"budgraph: {used.describe()}", err=True)
+            yield used.settings
+    except EmbeddedServiceError as error:
+        typer.echo(f"budgraph: the embedded servers could not be used: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _database_url(settings: Settings) -> str:
+    assert settings.database_url is not None  # _servers always sets one
     return settings.database_url
 
 
@@ -32,7 +58,8 @@ def migrate_upgrade(revision: Annotated[str, typer.Argument(help="Target revisio
     """Upgrade the database to a revision (default: the newest)."""
     from budgraph.kit.migrate import upgrade
 
-    upgrade(_configured(get_settings()), revision)
+    with _servers() as settings:
+        upgrade(_database_url(settings), revision)
 
 
 @migrate_app.command("downgrade")
@@ -42,31 +69,62 @@ def migrate_downgrade(
     """Revert the database to a revision."""
     from budgraph.kit.migrate import downgrade
 
-    downgrade(_configured(get_settings()), revision)
+    with _servers() as settings:
+        downgrade(_database_url(settings), revision)
 
 
-async def _seed(settings: Settings) -> list[str]:
+@dataclass(frozen=True)
+class Seeded:
+    report: SeedReport
+    registry_version: int | None
+
+    def summary(self) -> str:
+        created, updated = sum(self.report.created.values()), sum(self.report.updated.values())
+        return f"{created} rows created, {updated} updated"
+
+    def lines(self) -> list[str]:
+        version = self.registry_version if self.registry_version is not None else "unchanged"
+        return [*self.report.lines(), f"registry version: {version}"]
+
+
+async def seed_now(settings: Settings) -> Seeded:
     from budgraph.kit.db import create_engine, session_factory
     from budgraph.kit.unit_of_work import UnitOfWork
+    from budgraph.registry.repository import current_version
     from budgraph.seeds.service import seed
 
     engine = create_engine(settings)
     try:
         async with UnitOfWork(session_factory(engine), actor="seed") as uow:
             report = await seed(uow.session)
+        version = uow.version
+        if version is None:
+            async with UnitOfWork(session_factory(engine), actor="seed") as uow:
+                version = await current_version(uow.session)
     finally:
         await engine.dispose()
-    version = uow.version
-    return [*report.lines(), f"registry version: {version if version is not None else 'unchanged'}"]
+    return Seeded(report, version)
+
+
+async def registry_version_now(settings: Settings) -> int:
+    from budgraph.kit.db import create_engine, session_factory
+    from budgraph.kit.unit_of_work import UnitOfWork
+    from budgraph.registry.repository import current_version
+
+    engine = create_engine(settings)
+    try:
+        async with UnitOfWork(session_factory(engine), actor="cli") as uow:
+            return await current_version(uow.session)
+    finally:
+        await engine.dispose()
 
 
 @app.command()
 def seed() -> None:
     """Load the seed files (idempotent; operator edits are kept)."""
-    settings = get_settings()
-    _configured(settings)
-    for line in asyncio.run(_seed(settings)):
-        typer.echo(line)
+    with _servers() as settings:
+        for line in asyncio.run(seed_now(settings)).lines():
+            typer.echo(line)
 
 
 @app.command()
@@ -80,30 +138,27 @@ def serve(
     from budgraph.app import create_app
     from budgraph.server import uvicorn_config
 
-    settings = get_settings()
-    _configured(settings)
-    if not settings.redis_url:
-        typer.echo("BUDGRAPH_REDIS_URL is not set (use `budgraph dev` for embedded servers)", err=True)
-        raise typer.Exit(2)
-    uvicorn.Server(uvicorn_config(create_app(settings), settings, host, port)).run()
+    with _servers(need_redis=True) as settings:
+        uvicorn.Server(uvicorn_config(create_app(settings), settings, host, port)).run()
 
 
 @app.command()
 def worker(burst: Annotated[bool, typer.Option(help="Run queued jobs, then exit.")] = False) -> None:
-    """Run an arq worker."""
-    from arq.worker import run_worker
+    """Run an arq worker (it reconnects by itself when Redis comes back after an outage)."""
+    with _servers(need_redis=True) as settings:
+        from workers.main import create_worker
 
-    from workers.main import WorkerSettings, redis_settings
-
-    run_worker(WorkerSettings, redis_settings=redis_settings(), burst=burst)  # type: ignore[arg-type]
+        create_worker(settings, burst=burst).run()
 
 
 @app.command()
-def dev() -> None:
+def dev(
+    verbose: Annotated[bool, typer.Option(help="Show every library's log lines.")] = False,
+) -> None:
     """Start everything: embedded PostgreSQL and Redis unless configured, migrate, seed, API and worker."""
     from budgraph.dev import run_dev
 
-    run_dev(get_settings())
+    raise typer.Exit(run_dev(get_settings(), verbose))
 
 
 @app.command("export-schema")
@@ -125,6 +180,25 @@ def export_schema(
     typer.echo(f"{SCHEMA_FILE} {'updated' if changed else 'unchanged'}")
 
 
+@app.command("export-env-example")
+def export_env_example(
+    check: Annotated[
+        bool, typer.Option(help="Only check that .env.example is current (exit 1 if not).")
+    ] = False,
+) -> None:
+    """Write .env.example from the settings (every setting, its default and description)."""
+    from budgraph.settings_file import ENV_EXAMPLE, render_env_example, write_env_example
+
+    if check:
+        if not ENV_EXAMPLE.exists() or ENV_EXAMPLE.read_text(encoding="utf-8") != render_env_example():
+            typer.echo(f"{ENV_EXAMPLE} is stale: run `make env-example`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{ENV_EXAMPLE} is current")
+        return
+    changed = write_env_example()
+    typer.echo(f"{ENV_EXAMPLE} {'updated' if changed else 'unchanged'}")
+
+
 @apikey_app.command("create")
 def apikey_create(
     name: Annotated[str, typer.Argument(help="A unique name for the key (shown in the change log).")],
@@ -143,14 +217,17 @@ def apikey_create(
     from budgraph.kit import clock
     from budgraph.kit.errors import BudgraphError
 
-    settings = get_settings()
-    _configured(settings)
     try:
         expires_at = clock.now() + parse_lifetime(expires_in, "--expires-in") if expires_in else None
-        key = asyncio.run(commands.create(settings, name, scope, expires_at, rate_limit))
     except BudgraphError as error:
         typer.echo(error.message, err=True)
         raise typer.Exit(1) from None
+    with _servers() as settings:
+        try:
+            key = asyncio.run(commands.create(settings, name, scope, expires_at, rate_limit))
+        except BudgraphError as error:
+            typer.echo(error.message, err=True)
+            raise typer.Exit(1) from None
     typer.echo(key)
     if expires_at is not None:
         typer.echo(f"expires at {expires_at.isoformat(timespec='seconds')}", err=True)
@@ -161,9 +238,9 @@ def apikey_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) 
     """Revoke an API key."""
     from budgraph.auth import commands
 
-    settings = get_settings()
-    _configured(settings)
-    if not asyncio.run(commands.revoke(settings, name)):
+    with _servers() as settings:
+        revoked = asyncio.run(commands.revoke(settings, name))
+    if not revoked:
         typer.echo(f"no active API key named {name!r}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked {name}")
@@ -178,17 +255,16 @@ def apikey_set_rate_limit(
     from budgraph.auth import commands
     from budgraph.kit.errors import BudgraphError
 
-    settings = get_settings()
-    _configured(settings)
     if limit != "default" and not limit.isdigit():
         typer.echo(f"the limit is a whole number or `default` (got {limit!r})", err=True)
         raise typer.Exit(2)
     budget = None if limit == "default" else int(limit)
-    try:
-        asyncio.run(commands.set_rate_limit(settings, name, budget))
-    except BudgraphError as error:
-        typer.echo(error.message, err=True)
-        raise typer.Exit(1) from None
+    with _servers() as settings:
+        try:
+            asyncio.run(commands.set_rate_limit(settings, name, budget))
+        except BudgraphError as error:
+            typer.echo(error.message, err=True)
+            raise typer.Exit(1) from None
     shown = budget if budget is not None else f"the default ({settings.rate_limit_key_budget})"
     typer.echo(f"{name}: {shown} per {settings.rate_limit_window_seconds} s")
 
@@ -198,29 +274,25 @@ def apikey_list() -> None:
     """List API keys: name, scope, status, expiry, last use and budget (never a secret)."""
     from budgraph.auth import commands
 
-    settings = get_settings()
-    _configured(settings)
-    for line in asyncio.run(commands.listing(settings)):
+    with _servers() as settings:
+        lines = asyncio.run(commands.listing(settings))
+    for line in lines:
         typer.echo(line)
 
 
-async def _refresh_leaderboards(settings: Settings, sources: list[str] | None, force: bool) -> list[str]:
+async def refresh_leaderboards_now(
+    settings: Settings, sources: list[str] | None, force: bool
+) -> list[SourceOutcome]:
     from budgraph.kit.db import create_engine, session_factory
     from budgraph.leaderboards.refresh import refresh
 
     engine = create_engine(settings)
     try:
-        outcomes = await refresh(
+        return await refresh(
             session_factory(engine), settings, sources, force=force, offline=settings.leaderboards_offline
         )
     finally:
         await engine.dispose()
-    return [
-        f"{o.source}: {o.status}"
-        + (f" ({o.entries} entries)" if o.entries else "")
-        + (f": {o.error}" if o.error else "")
-        for o in outcomes
-    ]
 
 
 @leaderboards_app.command("refresh")
@@ -234,18 +306,19 @@ def leaderboards_refresh(
     """Refresh leaderboards now, in this process (the weekly job does the same in a worker)."""
     from budgraph.leaderboards.sources import SOURCES
 
-    settings = get_settings()
-    _configured(settings)
     unknown = sorted(set(sources or []) - set(SOURCES))
     if unknown:
         typer.echo(f"unknown sources: {', '.join(unknown)} (known: {', '.join(sorted(SOURCES))})", err=True)
         raise typer.Exit(2)
-    if offline is not None:
-        settings = settings.model_copy(update={"leaderboards_offline": offline})
-    for line in asyncio.run(_refresh_leaderboards(settings, sources, force)):
-        typer.echo(line)
+    with _servers() as settings:
+        if offline is not None:
+            settings = settings.model_copy(update={"leaderboards_offline": offline})
+        for o in asyncio.run(refresh_leaderboards_now(settings, sources, force)):
+            entries = f" ({o.entries} entries)" if o.entries else ""
+            typer.echo(f"{o.source}: {o.status}{entries}" + (f": {o.error}" if o.error else ""))
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin
     app()

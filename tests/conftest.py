@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,8 @@ from budgraph.settings import Settings, get_settings
 from budgraph.storage import LocalObjectStore
 from tests.live import LiveServer, serve
 
+pytest_plugins = ["tests.not_run"]
+
 TEST_DATABASE = "budgraph_test"
 
 
@@ -35,8 +40,29 @@ class Servers:
     redis_url: str
 
 
+@contextmanager
+def embedded_folder() -> Iterator[Path]:
+    """A folder for embedded servers, outside pytest's temporary folders.
+
+    Run as root, the embedded PostgreSQL runs as another user and dies (a PANIC on pg_control) when a
+    parent of its data dir stops being traversable; every pytest session that starts narrows
+    /tmp/pytest-of-<user> to 0700 (see kit/embedded.py), so a parallel run would kill ours.
+    """
+    path = Path(tempfile.mkdtemp(prefix="budgraph-test-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def embedded_dir() -> Iterator[Path]:
+    with embedded_folder() as path:
+        yield path
+
+
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+def servers() -> Iterator[Servers]:
     """The configured servers (BUDGRAPH_TEST_DATABASE_URL / _REDIS_URL), else embedded ones."""
     database_url = os.environ.get("BUDGRAPH_TEST_DATABASE_URL")
     redis_url = os.environ.get("BUDGRAPH_TEST_REDIS_URL")
@@ -45,7 +71,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         return
     from budgraph.kit.embedded import EmbeddedServices
 
-    with EmbeddedServices(tmp_path_factory.mktemp("embedded")) as embedded:
+    with embedded_folder() as folder, EmbeddedServices(folder) as embedded:
         yield Servers(database_url or embedded.urls.database_url, redis_url or embedded.urls.redis_url)
 
 

@@ -3,6 +3,8 @@
 arq already re-runs a job whose worker died (at-least-once), once the job's in-progress key expires.
 This cron covers what arq cannot see: a row committed while Redis was unreachable (so never
 enqueued), a queue lost with its Redis, or a worker that died after the row said `running`.
+It runs every ``reconcile_interval_seconds``, and at once when a worker sees Redis again after an
+outage; a queued row is left alone for ``job_requeue_after_seconds`` (its enqueue may be on its way).
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.settings import Settings
 
 log = logging.getLogger("budgraph.workers")
-QUEUED_GRACE = timedelta(seconds=60)
 
 
 async def reconcile_jobs(ctx: dict[str, Any]) -> dict[str, int]:
@@ -32,7 +33,9 @@ async def reconcile_jobs(ctx: dict[str, Any]) -> dict[str, int]:
     moment = now()
     running_before = moment - timedelta(seconds=settings.job_timeout_seconds + 60)
     async with UnitOfWork(sessions, actor="reconciler") as uow:
-        stale = await repository.stale_jobs(uow.session, running_before, moment - QUEUED_GRACE)
+        stale = await repository.stale_jobs(
+            uow.session, running_before, moment - timedelta(seconds=settings.job_requeue_after_seconds)
+        )
         for job in stale:
             if job.status == JobStatus.RUNNING.value:
                 log.warning(
@@ -45,4 +48,6 @@ async def reconcile_jobs(ctx: dict[str, Any]) -> dict[str, int]:
     enqueued = 0
     for kind, job_id, key in work:
         enqueued += int(await queue.enqueue(kind, job_id, key))
+    if enqueued:
+        log.info("reconciler: %d of %d waiting jobs put back on the queue", enqueued, len(work))
     return {"examined": len(work), "enqueued": enqueued}

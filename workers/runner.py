@@ -25,6 +25,7 @@ from budgraph.kit.clock import now
 from budgraph.kit.db import RequestSession
 from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.settings import Settings
+from workers.outages import database_reachable
 
 log = logging.getLogger("budgraph.workers")
 
@@ -88,6 +89,26 @@ async def _set(run: JobRun, **values: Any) -> None:
 async def run_job(ctx: dict[str, Any], job_id: int, body: Body) -> dict[str, Any]:
     settings: Settings = ctx["settings"]
     sessions: async_sessionmaker[RequestSession] = ctx["sessions"]
+    try:
+        return await _run(settings, sessions, ctx["queue"], job_id, body)
+    except (Retry, JobCancelled):
+        raise
+    except Exception as error:
+        if await database_reachable(sessions):
+            raise
+        # The database went away: whatever the job got to, it is tried again (the row, if it was
+        # written at all, still says queued or running, so nothing is lost or finished twice).
+        log.warning("job %s: the database is unreachable (%s); retrying", job_id, type(error).__name__)
+        raise Retry(defer=settings.job_retry_base_seconds) from error
+
+
+async def _run(
+    settings: Settings,
+    sessions: async_sessionmaker[RequestSession],
+    queue: JobQueue,
+    job_id: int,
+    body: Body,
+) -> dict[str, Any]:
     async with UnitOfWork(sessions, actor="worker") as uow:
         job = await repository.job_for_update(uow.session, job_id)
         if job is None or job.status in TERMINAL:
@@ -103,7 +124,7 @@ async def run_job(ctx: dict[str, Any], job_id: int, body: Body) -> dict[str, Any
             attempt,
             settings,
             sessions,
-            ctx["queue"],
+            queue,
         )
         job.status, job.attempts, job.step, job.error = JobStatus.RUNNING.value, attempt, "starting", None
         job.started_at = job.started_at or now()
@@ -118,6 +139,8 @@ async def run_job(ctx: dict[str, Any], job_id: int, body: Body) -> dict[str, Any
         raise
     except Exception as error:
         message = str(error) or type(error).__name__
+        if not is_transient(error) and not await database_reachable(sessions):
+            raise  # an outage, not the job's failure: run_job retries it
         if is_transient(error) and attempt < settings.job_max_attempts:
             delay = backoff_seconds(attempt, settings.job_retry_base_seconds)
             log.warning("job %s attempt %s failed, retrying in %ss: %s", job_id, attempt, delay, message)
@@ -140,6 +163,8 @@ async def _finish(run: JobRun, finish: Finish) -> dict[str, Any]:
         job = await repository.job_for_update(uow.session, run.job_id)
         if job is None or job.status == JobStatus.CANCELLED.value:
             raise JobCancelled
+        if job.status in TERMINAL:  # another run of it (at-least-once) finished first: finish once
+            return {"skipped": job.status}
         result = await finish(uow.session, job)
         job.status, job.progress, job.step = JobStatus.SUCCEEDED.value, 100, "done"
         job.result, job.finished_at, job.heartbeat_at, job.error = result, now(), now(), None

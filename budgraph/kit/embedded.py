@@ -12,13 +12,25 @@ with ``atexit``; other signals (SIGTERM) must be turned into an exception or a n
 caller.  Both servers run in their own session, so a Ctrl-C in the terminal does not stop them
 before the app has shut down.  An exclusive lock on ``data_dir`` keeps a second process out;
 servers left behind by a killed previous run are adopted (PostgreSQL) or shut down (Redis).
+
+While they run, ``<data_dir>/servers.json`` holds their URLs, so that any other ``budgraph`` command
+finds the servers of a running ``make dev`` (``running_urls``) instead of starting its own.
+
+Run as root, pgserver runs PostgreSQL as a system user of its own (``pgserver``) and widens every
+parent of the data dir so that user can reach it, once, at start. PostgreSQL then keeps opening
+``<data dir>/global/pg_control`` by its absolute path (each checkpoint, and crash recovery right after
+start), so anything that narrows a parent again while it runs makes the checkpointer PANIC with
+"Permission denied" and the server die. pytest does exactly that to ``/tmp/pytest-of-<user>`` at the
+start of every session, so the tests keep embedded servers out of pytest's temporary folders.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
 import importlib.util
+import json
 import logging
 import os
 import socket
@@ -30,6 +42,7 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
 
+import psutil
 import redis
 
 with warnings.catch_warnings():  # platformdirs warns at import when XDG_RUNTIME_DIR is unset
@@ -38,10 +51,13 @@ with warnings.catch_warnings():  # platformdirs warns at import when XDG_RUNTIME
     from pgserver.postgres_server import PostgresServer, get_server
 
 logger = logging.getLogger("budgraph.embedded")
+# pgserver logs every command line and its whole output at INFO; its warnings and errors still show.
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 DATABASE_NAME = "budgraph"
 READY_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
+SERVERS_FILE = "servers.json"
 
 
 class EmbeddedServiceError(RuntimeError):
@@ -102,6 +118,77 @@ def _wait_for_redis(proc: subprocess.Popen[bytes], port: int, log: Path) -> None
     raise EmbeddedServiceError(f"redis-server {why}; end of {log}:\n{_tail(log)}")
 
 
+def _write_servers_file(data_dir: Path, urls: EmbeddedUrls) -> None:
+    staged = data_dir / f".{SERVERS_FILE}.{os.getpid()}"
+    staged.write_text(json.dumps({"database_url": urls.database_url, "redis_url": urls.redis_url}))
+    staged.replace(data_dir / SERVERS_FILE)  # readers never see half a file
+
+
+def _lock_is_held(lock: Path) -> bool:
+    """Whether some process (this one included, through another descriptor) holds the data dir lock."""
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # also releases the lock if we just took it
+    return False
+
+
+def running_urls(data_dir: Path, wait: float = 2 * READY_TIMEOUT) -> EmbeddedUrls | None:
+    """The URLs of the embedded servers that another process runs in ``data_dir``, or None.
+
+    A process that is still starting them holds the lock before it writes the URLs: wait for it.
+    """
+    data_dir = data_dir.expanduser().resolve()
+    servers, lock = data_dir / SERVERS_FILE, data_dir / ".lock"
+    deadline = time.monotonic() + wait
+    while _lock_is_held(lock):
+        try:
+            data = json.loads(servers.read_text())
+        except (FileNotFoundError, ValueError):
+            if time.monotonic() > deadline:
+                raise EmbeddedServiceError(
+                    f"{data_dir} is in use, but its servers did not come up within {wait:.0f}s"
+                ) from None
+            time.sleep(0.1)
+            continue
+        return EmbeddedUrls(str(data["database_url"]), str(data["redis_url"]))
+    return None
+
+
+def _leftovers_of_a_dead_postmaster(pgdata: Path) -> list[psutil.Process]:
+    """Server processes still running in ``pgdata`` (they chdir there) after their postmaster died."""
+    found = []
+    for process in psutil.process_iter(["name"]):
+        try:
+            running = process.info["name"] == "postgres" and process.status() != psutil.STATUS_ZOMBIE
+            if running and Path(process.cwd()) == pgdata:
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+def _wait_for_leftovers(pgdata: Path) -> None:
+    """A new postmaster refuses to start while the old one's children still hold its shared memory;
+    they notice their postmaster's death and exit within moments, else they are killed."""
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while leftovers := _leftovers_of_a_dead_postmaster(pgdata):
+        if time.monotonic() > deadline:
+            logger.warning("killing %d server processes left by a dead PostgreSQL", len(leftovers))
+            for process in leftovers:
+                with contextlib.suppress(psutil.Error):
+                    process.kill()
+            psutil.wait_procs(leftovers, timeout=STOP_TIMEOUT)
+            return
+        time.sleep(0.05)
+
+
 class EmbeddedServices:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir.expanduser().resolve()
@@ -109,6 +196,7 @@ class EmbeddedServices:
         self._pg: PostgresServer | None = None
         self._pg_socket = Path()
         self._redis: subprocess.Popen[bytes] | None = None
+        self._redis_port: int | None = None
         self._urls: EmbeddedUrls | None = None
         self._owner_pid = os.getpid()
 
@@ -130,6 +218,7 @@ class EmbeddedServices:
         try:
             self._lock()
             self._urls = EmbeddedUrls(self._start_postgres(), self._start_redis())
+            _write_servers_file(self.data_dir, self._urls)
         except BaseException:
             self.stop()
             raise
@@ -140,6 +229,8 @@ class EmbeddedServices:
         atexit.unregister(self.stop)
         if os.getpid() != self._owner_pid:  # a forked child inherited the atexit hook: not its servers
             return
+        if self._urls is not None:
+            (self.data_dir / SERVERS_FILE).unlink(missing_ok=True)
         self._urls = None
         for name, step in (("redis", self._stop_redis), ("postgres", self._stop_postgres)):
             try:
@@ -149,6 +240,27 @@ class EmbeddedServices:
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # releases the flock
             self._lock_fd = None
+        self._redis_port = None
+
+    # One server down and up again, at the same address (outage tests; the URLs stay valid) ----
+
+    def stop_postgres(self) -> None:
+        self._stop_postgres()
+
+    def start_postgres(self) -> None:
+        if self._urls is None:
+            raise EmbeddedServiceError("embedded services are not running")
+        if self._pg is None:
+            self._start_postgres()
+
+    def stop_redis(self) -> None:
+        self._stop_redis()
+
+    def start_redis(self) -> None:
+        if self._urls is None:
+            raise EmbeddedServiceError("embedded services are not running")
+        if self._redis is None:
+            self._start_redis()
 
     def __enter__(self) -> EmbeddedServices:
         self.start()
@@ -184,6 +296,7 @@ class EmbeddedServices:
                 logger.warning("removing stale %s", pidfile)
                 for stale in (pidfile, sock, sock.with_name(f"{sock.name}.lock")):
                     stale.unlink(missing_ok=True)
+                _wait_for_leftovers(pgdata)
         # cleanup_mode=None: pgserver never stops it by itself, our stop() (also an atexit hook) does.
         self._pg = get_server(pgdata, cleanup_mode=None)
         info = self._pg.get_postmaster_info()
@@ -230,7 +343,9 @@ class EmbeddedServices:
         began, redis_dir = time.monotonic(), self.data_dir / "redis"
         redis_dir.mkdir(exist_ok=True)
         self._shutdown_orphan_redis(redis_dir)
-        port, log = _free_port(), redis_dir / "redis.log"
+        # A restart keeps its port, so the URL handed out stays valid.
+        port, log = self._redis_port or _free_port(), redis_dir / "redis.log"
+        self._redis_port = port
         cmd = [str(redis_server_executable()), "--bind", "127.0.0.1", "--port", str(port)]
         cmd += ["--dir", str(redis_dir), "--appendonly", "yes", "--save", "", "--daemonize", "no"]
         cmd += ["--logfile", str(log)]

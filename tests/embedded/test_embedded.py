@@ -1,9 +1,11 @@
-"""Embedded PostgreSQL + Redis: data survives a restart, and nothing is left running afterwards."""
+"""Embedded PostgreSQL + Redis: data survives a restart, nothing is left running afterwards, other
+processes find running servers, and one server can go down and come back at the same address."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -18,7 +20,7 @@ import pytest
 import redis
 
 import budgraph
-from budgraph.kit.embedded import EmbeddedServiceError, EmbeddedServices, EmbeddedUrls
+from budgraph.kit.embedded import EmbeddedServiceError, EmbeddedServices, EmbeddedUrls, running_urls
 
 pytestmark = pytest.mark.slow
 
@@ -58,11 +60,12 @@ def _servers_under(folder: Path) -> list[psutil.Process]:
     return found
 
 
-@pytest.fixture(autouse=True)
-def _kill_leftovers(tmp_path: Path) -> Iterator[None]:
-    """A failing test must not leave servers behind (the tests assert there are none)."""
-    yield
-    for proc in _servers_under(tmp_path):
+@pytest.fixture
+def tmp_path(embedded_dir: Path) -> Iterator[Path]:
+    """Embedded servers live outside pytest's temporary folders (see tests/conftest.py); a failing
+    test must not leave servers behind (the tests assert there are none)."""
+    yield embedded_dir
+    for proc in _servers_under(embedded_dir):
         with contextlib.suppress(psutil.Error):
             proc.kill()
 
@@ -121,4 +124,59 @@ def test_recovers_from_a_killed_run(tmp_path: Path, kill_postgres: bool) -> None
         assert _query(services.urls, "select 1") == 1
         with _redis(services.urls) as client:
             assert client.get("survivor") == "yes"
+    assert _servers_under(tmp_path) == []
+
+
+def test_a_running_server_survives_pytest_narrowing_its_temporary_root(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Every pytest session starts by making /tmp/pytest-of-<user> private (0700). Run as root, the
+    embedded PostgreSQL runs as the pgserver user and re-opens pg_control by its absolute path at each
+    checkpoint: with its data under that folder, the checkpoint PANICs and the server dies."""
+    pytest_root = tmp_path_factory.getbasetemp().parent
+    mode = pytest_root.stat().st_mode
+    with EmbeddedServices(tmp_path) as services:
+        try:
+            pytest_root.chmod(mode & ~0o077)  # what a parallel pytest session does
+            assert _query(services.urls, "CHECKPOINT", "select 1") == 1
+        finally:
+            pytest_root.chmod(mode)
+
+
+def test_other_processes_find_the_running_servers(tmp_path: Path) -> None:
+    assert running_urls(tmp_path) is None
+    with EmbeddedServices(tmp_path) as services:
+        assert running_urls(tmp_path) == services.urls
+        assert json.loads((tmp_path / "servers.json").read_text())["redis_url"] == services.urls.redis_url
+    assert running_urls(tmp_path) is None
+    assert not (tmp_path / "servers.json").exists()
+
+
+def test_a_servers_file_left_by_a_killed_run_is_not_believed(tmp_path: Path) -> None:
+    (tmp_path / "servers.json").write_text(
+        '{"database_url": "postgresql://gone", "redis_url": "redis://gone"}'
+    )
+    (tmp_path / ".lock").touch()  # nobody holds it
+    assert running_urls(tmp_path) is None
+
+
+def test_each_server_goes_down_and_comes_back_at_the_same_address(tmp_path: Path) -> None:
+    with EmbeddedServices(tmp_path) as services:
+        urls = services.urls
+        _query(urls, "create table kept (v text)", "insert into kept values ('pg')", "select 1")
+        services.stop_postgres()
+        with pytest.raises(FileNotFoundError):  # its socket is gone
+            _query(urls, "select 1")
+        services.start_postgres()
+        assert _query(urls, "select v from kept") == "pg"
+
+        with _redis(urls) as client:
+            client.set("kept", "redis")
+        services.stop_redis()
+        with _redis(urls) as client, pytest.raises(redis.ConnectionError):
+            client.ping()
+        services.start_redis()
+        assert services.urls == urls
+        with _redis(urls) as client:
+            assert client.get("kept") == "redis"
     assert _servers_under(tmp_path) == []

@@ -59,14 +59,15 @@ def _heavy(n: int) -> str:
 
 async def test_heavy_documents_do_not_starve_a_cheap_query(small: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=small.http, timeout=60) as client:
-        heavy = [asyncio.create_task(client.post("/graphql", json={"query": _heavy(n)})) for n in range(20)]
+        heavy = [asyncio.create_task(client.post("/graphql", json={"query": _heavy(n)})) for n in range(60)]
         await asyncio.sleep(0.05)
         cheap = [await _cheap(small) for _ in range(5)]
-        # The cheap queries were answered while the heavy documents were still being checked.
+        # The cheap queries were answered while most heavy documents were still waiting to be checked
+        # (they are checked one at a time, off the event loop).
         unfinished = sum(not task.done() for task in heavy)
         answers = await asyncio.gather(*heavy)
     assert all(body["data"] == {"registryVersion": 0} for body in cheap)
-    assert unfinished >= 1
+    assert unfinished >= 30
     assert all(answer.status_code == 200 and "errors" not in answer.json() for answer in answers)
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -138,13 +139,32 @@ async def _events(url: str, name: str) -> list[tuple[str, str]]:
     return [(row["kind"], row["actor"]) for row in rows]
 
 
-def test_commands_need_a_database_url() -> None:
+def test_a_command_without_servers_starts_the_embedded_ones(embedded_dir: Path) -> None:
+    """No BUDGRAPH_DATABASE_URL, no running `make dev`: the command starts the data dir's embedded
+    servers for its own duration (and stops them), never "BUDGRAPH_DATABASE_URL is not set"."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUDGRAPH_")}
+    env["BUDGRAPH_DATA_DIR"] = str(embedded_dir)
     result = subprocess.run(
-        [sys.executable, "-m", "budgraph", "seed"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "budgraph", "migrate", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    assert result.returncode == 2
-    assert "BUDGRAPH_DATABASE_URL is not set" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert f"budgraph: embedded, started for this command, data in {embedded_dir}" in result.stderr
+    assert "Running upgrade  -> 0001" in result.stderr
+    assert not (embedded_dir / "servers.json").exists()  # stopped again
+
+
+def test_env_example_check_command() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "budgraph", "export-env-example", "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout.strip().endswith(".env.example is current")) == (0, True)
 
 
 def test_leaderboards_refresh_refuses_unknown_sources(database_url: str) -> None:

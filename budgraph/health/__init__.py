@@ -1,0 +1,2 @@
+"""Liveness and readiness: is this process up, and can the registry do its work (database, Redis,
+workers, queue)."""

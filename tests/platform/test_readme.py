@@ -1,0 +1,102 @@
+"""The README's example queries answer with real data on a fresh registry (what `make dev` loads: the
+seed, then every leaderboard source from its recorded sample), and its commands are typed as they
+are run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from budgraph.kit.db import RequestSession
+from budgraph.kit.unit_of_work import UnitOfWork
+from budgraph.leaderboards.refresh import refresh
+from budgraph.seeds.service import seed
+from budgraph.settings import Settings
+from tests.conftest import GraphQLClient
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
+
+
+def example_queries() -> list[str]:
+    """Each top-level `{ ... }` of the README's graphql blocks (comments dropped)."""
+    queries = []
+    for block in _blocks("graphql"):
+        text = "\n".join(line for line in block.splitlines() if not line.lstrip().startswith("#"))
+        depth, start = 0, 0
+        for index, char in enumerate(text):
+            if char == "{":
+                start = index if depth == 0 else start
+                depth += 1
+            elif char == "}":
+                depth -= 1
+                if depth == 0:
+                    queries.append(text[start : index + 1])
+    return queries
+
+
+def empty_parts(value: Any, path: str = "data") -> list[str]:
+    """Where an answer is empty: a null root field, or an empty list anywhere."""
+    if isinstance(value, list):
+        found = [] if value else [path]
+        for index, item in enumerate(value):
+            found += empty_parts(item, f"{path}[{index}]")
+        return found
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            if item is None and path == "data":
+                found.append(f"{path}.{key}")
+            found += empty_parts(item, f"{path}.{key}")
+        return found
+    return []
+
+
+@pytest.fixture
+async def fresh_registry(sessions: async_sessionmaker[RequestSession]) -> None:
+    async with UnitOfWork(sessions, actor="seed") as uow:
+        await seed(uow.session)
+    outcomes = await refresh(sessions, Settings(leaderboards_offline=True), None, offline=True)
+    assert {outcome.status for outcome in outcomes} == {"succeeded"}
+
+
+def test_the_readme_has_its_three_examples() -> None:
+    assert [query.split("(")[0].strip("{ \n") for query in example_queries()] == [
+        "compatibleEngineVersions",
+        "latestEngineVersion",
+        "changes",
+    ]
+
+
+@pytest.mark.parametrize("query", example_queries(), ids=lambda q: q.split("(")[0].strip("{ \n"))
+async def test_each_readme_example_answers_with_data(
+    fresh_registry: None, client: GraphQLClient, query: str
+) -> None:
+    data = await client.data(query)
+    assert empty_parts(data) == [], data
+
+
+def test_empty_answers_are_recognised() -> None:
+    assert empty_parts({"latestEngineVersion": None}) == ["data.latestEngineVersion"]
+    assert empty_parts({"compatibleEngineVersions": {"nodes": []}}) == ["data.compatibleEngineVersions.nodes"]
+    assert empty_parts({"changes": {"changes": [{"changedFields": []}], "hasMore": False}}) == [
+        "data.changes.changes[0].changedFields"
+    ]
+    assert empty_parts({"x": {"nodes": [{"reasoningParser": None}]}}) == []
+
+
+def test_readme_commands_are_typed_as_they_are_run() -> None:
+    """A command in a shell block is a make target or the venv's budgraph (a bare `budgraph` is not on
+    a newcomer's PATH)."""
+    for block in _blocks("sh"):
+        for line in block.splitlines():
+            command = line.split("#")[0].strip()
+            if command and not command.startswith("sudo apt-get"):
+                assert command.startswith(("make ", ".venv/bin/budgraph ")), command
