@@ -31,6 +31,10 @@ from budgraph.kit.db import RequestSession, create_engine, session_factory
 from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.leaderboards.http import leaderboard_routes
 from budgraph.playground import ASSETS_MOUNT, STATIC_PACKAGE
+from budgraph.ratelimit.auth_failures import AuthFailureThrottle
+from budgraph.ratelimit.authenticator import ThrottledAuthenticator
+from budgraph.ratelimit.hook import charge_hook
+from budgraph.ratelimit.limiter import RateLimiter
 from budgraph.settings import Settings, get_settings
 from budgraph.storage import ObjectStore, object_store_from_settings
 
@@ -69,8 +73,17 @@ def create_app(
     store = store or object_store(settings)
     template = Context(settings=settings, queue=queue, sessions=sessions, store=store)
     availability = DatabaseAvailability()
-    executor = Executor(schema, settings, availability=availability)
-    authenticator = Authenticator(sessions, availability)
+    # Rate limits and the failed-authentication throttle live in Redis, shared by every API process.
+    limiter = RateLimiter(settings.redis_url, settings) if settings.redis_url else None
+    throttle = AuthFailureThrottle(settings.redis_url, settings) if settings.redis_url else None
+    executor = Executor(
+        schema, settings, charge=charge_hook(limiter) if limiter else None, availability=availability
+    )
+    authenticator: Authenticator = (
+        ThrottledAuthenticator(sessions, throttle, availability)
+        if throttle
+        else Authenticator(sessions, availability)
+    )
     endpoint = GraphQLEndpoint(executor, authenticator, template)
     websocket = GraphQLOverWebSocket(executor, authenticator, template)
 
@@ -106,6 +119,9 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await store.ensure_ready()
         yield
+        for closing in (limiter, throttle):
+            if closing is not None:
+                await closing.close()
         await queue.close()
         if engine is not None:
             await engine.dispose()

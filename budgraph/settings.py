@@ -216,6 +216,12 @@ class Settings(BaseSettings):
         return value
 
     # Rate limits: cost budgets per window, counted in Redis so every API process shares them.
+    rate_limit_redis_prefix: str = Field(
+        default="budgraph:ratelimit",
+        min_length=1,
+        description="The prefix of the rate-limit counters' Redis keys (deployments sharing one Redis"
+        " each need their own).",
+    )
     rate_limit_window_seconds: int = Field(
         default=60, ge=1, le=86_400, description="Length of a rate-limit window, in seconds."
     )

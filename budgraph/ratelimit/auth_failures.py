@@ -21,8 +21,6 @@ from budgraph.ratelimit.decision import RateDecision, RatePolicy
 from budgraph.ratelimit.identities import address_identity
 from budgraph.settings import Settings
 
-_PREFIX = "budgraph:ratelimit:auth-failures"
-
 
 class AuthFailureThrottle:
     def __init__(
@@ -33,6 +31,7 @@ class AuthFailureThrottle:
         clock: Clock = time.time,
         reconnect_interval: float = 1.0,
     ) -> None:
+        self._prefix = f"{settings.rate_limit_redis_prefix}:auth-failures"
         self._limit = settings.auth_failure_limit
         self._window = settings.auth_failure_window_seconds
         self._clock = clock
@@ -46,7 +45,7 @@ class AuthFailureThrottle:
         )
 
     def _key(self, address: str | None, window: Window) -> str:
-        return f"{_PREFIX}:{address_identity(address)}:{window.length}:{window.index}"
+        return f"{self._prefix}:{address_identity(address)}:{window.length}:{window.index}"
 
     def _decision(self, window: Window, failures: int | None, *, allowed: bool) -> RateDecision:
         return RateDecision(
@@ -83,6 +82,28 @@ class AuthFailureThrottle:
         except Unauthenticated:
             await self.record_failure(address)
             raise
+
+    @asynccontextmanager
+    async def reserve(self, address: str | None) -> AsyncIterator[RateDecision]:
+        """Like ``guard``, for a key this process has not seen succeed: the attempt counts *before*
+        the lookup (atomically, so a burst of concurrent guesses cannot slip past the limit) and is
+        given back if the key turns out to be valid."""
+        window = window_at(self._clock(), self._window)
+        key = self._key(address, window)
+        charged = await self._counters.charge(key, 1, self._limit, window.keep_ms)
+        if charged is None:
+            decision = self._decision(window, None, allowed=self._fail_open)
+        else:
+            decision = self._decision(window, charged[1], allowed=charged[0])
+        if not decision.allowed:
+            raise decision.refusal()
+        succeeded = False
+        try:
+            yield decision
+            succeeded = True
+        finally:
+            if succeeded and charged is not None and charged[0]:
+                await self._counters.add(key, -1, window.keep_ms)
 
     async def close(self) -> None:
         await self._counters.close()

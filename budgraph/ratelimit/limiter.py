@@ -19,8 +19,6 @@ from budgraph.ratelimit.decision import RateDecision, RatePolicy
 from budgraph.ratelimit.identities import KEY, caller_identity
 from budgraph.settings import Settings
 
-_PREFIX = "budgraph:ratelimit:cost"
-
 
 class RateLimiter:
     def __init__(
@@ -32,6 +30,7 @@ class RateLimiter:
         reconnect_interval: float = 1.0,
     ) -> None:
         self._settings = settings
+        self._prefix = f"{settings.rate_limit_redis_prefix}:cost"
         self._clock = clock
         self._fail_open = settings.rate_limit_when_redis_down == "open"
         self._counters = RedisCounters(
@@ -57,7 +56,7 @@ class RateLimiter:
             raise ValueError(f"a cost is never negative (got {cost})")
         budget = self.default_limit(identity) if limit is None else limit
         window = window_at(self._clock(), self._settings.rate_limit_window_seconds)
-        key = f"{_PREFIX}:{identity}:{window.length}:{window.index}"
+        key = f"{self._prefix}:{identity}:{window.length}:{window.index}"
         outcome = await self._counters.charge(key, cost, budget, window.keep_ms)
         if outcome is None:
             return RateDecision(
