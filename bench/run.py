@@ -153,6 +153,66 @@ def _time(client: httpx.Client, requests: int, send: object) -> float:
     return statistics.median(samples[requests // 10 :]) * 1000
 
 
+HOSTILE = {
+    "7 nested connections": "{ "
+    + "engineVersions { nodes { architectures { nodes { className " * 3
+    + "engineVersions { nodes { version } }"
+    + " } } } }" * 3
+    + " }",
+    "1,000 aliases": "{ " + " ".join(f"a{i}: engines {{ totalCount }}" for i in range(1000)) + " }",
+    "121 KB of overlapping fields": "{ " + "engines { totalCount } " * 5200 + "}",
+    "4,001 tokens": "{ " + "a " * 4001 + "}",
+    "a 40-level nesting": "{ " + "engines { nodes { " * 20 + "slug" + " } }" * 20 + " }",
+}
+
+
+def _refusal_ms(client: httpx.Client, api: str, document: str, requests: int) -> float:
+    samples = []
+    for n in range(requests):
+        text = f"# {n}\n{document}"  # a new text each time: the preparation cache cannot help
+        start = time.perf_counter()
+        response = client.post(api + "/graphql", json={"query": text})
+        samples.append(time.perf_counter() - start)
+        assert response.json()["errors"][0]["extensions"]["code"] in (
+            "QUERY_LIMIT_EXCEEDED",
+            "GRAPHQL_VALIDATION_FAILED",
+        ), response.text[:300]
+    return statistics.median(samples) * 1000
+
+
+def _admission_ms(query: str, rounds: int = 2000) -> float:
+    """The time the checks before execution take for ``query`` (document cached, as in steady state)."""
+    from budgraph.graphql.context import Context
+    from budgraph.graphql.execution import Executor, GraphQLRequest
+    from budgraph.graphql.schema import schema
+    from budgraph.settings import Settings
+
+    settings = Settings()
+    executor = Executor(schema, settings)
+    context = Context(settings=settings, queue=None, sessions=None, store=None)  # type: ignore[arg-type]
+    request = GraphQLRequest(query)
+
+    async def measure() -> float:
+        await executor.admit(context, request)  # warm the preparation cache
+        start = time.perf_counter()
+        for _ in range(rounds):
+            await executor.admit(context, request)
+        return (time.perf_counter() - start) / rounds * 1000
+
+    return asyncio.run(measure())
+
+
+def report_limits(client: httpx.Client, api: str, requests: int, latencies: dict[str, float]) -> None:
+    """Issue 7's figures: how fast abusive documents are refused, and what the checks cost."""
+    print(f"\n{'hostile document':<30} {'refused in ms':>14}")
+    for name, document in HOSTILE.items():
+        print(f"{name:<30} {_refusal_ms(client, api, document, max(20, requests // 10)):>14.2f}")
+    print(f"\n{'query':<30} {'checks ms':>10} {'request ms':>11} {'overhead':>9}")
+    for name, (query, _) in SCENARIOS.items():
+        checks = _admission_ms(query)
+        print(f"{name:<30} {checks:>10.3f} {latencies[name]:>11.2f} {checks / latencies[name]:>9.1%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=300)
@@ -208,6 +268,13 @@ def main() -> None:
                 ours = _time(client, options.requests, graph)
                 base = _time(client, options.requests, raw)
                 print(f"{name:<30} {ours:>12.2f} {base:>10.2f} {ours / base:>7.2f}")
+            latencies = {
+                name: _time(
+                    client, options.requests, lambda q=query: client.post(api + "/graphql", json={"query": q})
+                )
+                for name, (query, _) in SCENARIOS.items()
+            }
+            report_limits(client, api, options.requests, latencies)
     finally:
         if embedded is not None:
             embedded.stop()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -27,8 +31,14 @@ from budgraph.kit.db import RequestSession, create_engine, session_factory
 from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.leaderboards.http import leaderboard_routes
 from budgraph.playground import ASSETS_MOUNT, STATIC_PACKAGE
+from budgraph.ratelimit.auth_failures import AuthFailureThrottle
+from budgraph.ratelimit.authenticator import ThrottledAuthenticator
+from budgraph.ratelimit.hook import charge_hook
+from budgraph.ratelimit.limiter import RateLimiter
 from budgraph.settings import Settings, get_settings
 from budgraph.storage import ObjectStore, object_store_from_settings
+
+log = logging.getLogger("budgraph.app")
 
 
 def object_store(settings: Settings) -> ObjectStore:
@@ -63,20 +73,55 @@ def create_app(
     store = store or object_store(settings)
     template = Context(settings=settings, queue=queue, sessions=sessions, store=store)
     availability = DatabaseAvailability()
-    executor = Executor(schema, settings, availability=availability)
-    authenticator = Authenticator(sessions, availability)
+    # Rate limits and the failed-authentication throttle live in Redis, shared by every API process.
+    limiter = RateLimiter(settings.redis_url, settings) if settings.redis_url else None
+    throttle = AuthFailureThrottle(settings.redis_url, settings) if settings.redis_url else None
+    executor = Executor(
+        schema, settings, charge=charge_hook(limiter) if limiter else None, availability=availability
+    )
+    authenticator: Authenticator = (
+        ThrottledAuthenticator(sessions, throttle, availability)
+        if throttle
+        else Authenticator(sessions, availability)
+    )
     endpoint = GraphQLEndpoint(executor, authenticator, template)
     websocket = GraphQLOverWebSocket(executor, authenticator, template)
 
     async def health(_: Request) -> JSONResponse:
-        async with UnitOfWork(sessions, actor="health") as uow:
-            await uow.session.execute(text("SELECT 1"))
+        """Liveness: the process answers and reaches its database (readiness is /readyz)."""
+        if not availability.admit():
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        try:
+            async with UnitOfWork(sessions, actor="health") as uow:
+                await uow.session.execute(text("SELECT 1"))
+        except (DBAPIError, PoolTimeout, OSError):
+            availability.failed()
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        availability.succeeded()
         return JSONResponse({"status": "ok", "version": __version__})
+
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        """The last net: an error no route expected is a JSON 500 with a request id, never a page."""
+        request_id = uuid.uuid4().hex
+        log.error("unexpected error %s on %s %s: %s: %s", request_id, request.method, request.url.path,
+                  type(error).__name__, str(error)[:200], exc_info=error)  # fmt: skip
+        body = {
+            "errors": [
+                {
+                    "message": f"internal server error (request id {request_id})",
+                    "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+                }
+            ]
+        }
+        return JSONResponse(body, status_code=500)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await store.ensure_ready()
         yield
+        for closing in (limiter, throttle):
+            if closing is not None:
+                await closing.close()
         await queue.close()
         if engine is not None:
             await engine.dispose()
@@ -98,6 +143,7 @@ def create_app(
             *assets,
         ],
         lifespan=lifespan,
+        exception_handlers={Exception: unexpected},
     )
     app.state.sessions = sessions
     app.state.engine = engine

@@ -199,58 +199,85 @@ def export_env_example(
     typer.echo(f"{ENV_EXAMPLE} {'updated' if changed else 'unchanged'}")
 
 
-async def _create_key(settings: Settings, name: str, scope: ApiKeyScope) -> str:
-    from budgraph.auth.service import create_key
-    from budgraph.kit.db import create_engine, session_factory
-    from budgraph.kit.unit_of_work import UnitOfWork
-
-    engine = create_engine(settings)
-    try:
-        async with UnitOfWork(session_factory(engine), actor="cli") as uow:
-            plaintext = await create_key(uow.session, name, scope)
-    finally:
-        await engine.dispose()
-    return plaintext
-
-
 @apikey_app.command("create")
 def apikey_create(
     name: Annotated[str, typer.Argument(help="A unique name for the key (shown in the change log).")],
     scope: Annotated[ApiKeyScope, typer.Option(help="read, write or admin.")] = ApiKeyScope.WRITE,
+    expires_in: Annotated[
+        str | None, typer.Option(help="Lifetime, e.g. 90d, 12h, 2w, 30m (default: never expires).")
+    ] = None,
+    rate_limit: Annotated[
+        int | None,
+        typer.Option(help="The key's own query-cost budget per window (default: the key default)."),
+    ] = None,
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
+    from budgraph.auth import commands
+    from budgraph.auth.expiry import parse_lifetime
+    from budgraph.kit import clock
     from budgraph.kit.errors import BudgraphError
 
+    try:
+        expires_at = clock.now() + parse_lifetime(expires_in, "--expires-in") if expires_in else None
+    except BudgraphError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(1) from None
     with _servers() as settings:
         try:
-            typer.echo(asyncio.run(_create_key(settings, name, scope)))
+            key = asyncio.run(commands.create(settings, name, scope, expires_at, rate_limit))
         except BudgraphError as error:
             typer.echo(error.message, err=True)
             raise typer.Exit(1) from None
-
-
-async def _revoke_key(settings: Settings, name: str) -> bool:
-    from budgraph.auth.service import revoke_key
-    from budgraph.kit.db import create_engine, session_factory
-    from budgraph.kit.unit_of_work import UnitOfWork
-
-    engine = create_engine(settings)
-    try:
-        async with UnitOfWork(session_factory(engine), actor="cli") as uow:
-            revoked = await revoke_key(uow.session, name)
-    finally:
-        await engine.dispose()
-    return revoked
+    typer.echo(key)
+    if expires_at is not None:
+        typer.echo(f"expires at {expires_at.isoformat(timespec='seconds')}", err=True)
 
 
 @apikey_app.command("revoke")
 def apikey_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
     """Revoke an API key."""
+    from budgraph.auth import commands
+
     with _servers() as settings:
-        if not asyncio.run(_revoke_key(settings, name)):
-            typer.echo(f"no active API key named {name!r}", err=True)
-            raise typer.Exit(1)
+        revoked = asyncio.run(commands.revoke(settings, name))
+    if not revoked:
+        typer.echo(f"no active API key named {name!r}", err=True)
+        raise typer.Exit(1)
     typer.echo(f"revoked {name}")
+
+
+@apikey_app.command("set-rate-limit")
+def apikey_set_rate_limit(
+    name: Annotated[str, typer.Argument(help="The key's name.")],
+    limit: Annotated[str, typer.Argument(help="Query-cost budget per window, or `default`.")],
+) -> None:
+    """Give an API key a rate-limit budget of its own, or `default` to use the key default again."""
+    from budgraph.auth import commands
+    from budgraph.kit.errors import BudgraphError
+
+    if limit != "default" and not limit.isdigit():
+        typer.echo(f"the limit is a whole number or `default` (got {limit!r})", err=True)
+        raise typer.Exit(2)
+    budget = None if limit == "default" else int(limit)
+    with _servers() as settings:
+        try:
+            asyncio.run(commands.set_rate_limit(settings, name, budget))
+        except BudgraphError as error:
+            typer.echo(error.message, err=True)
+            raise typer.Exit(1) from None
+    shown = budget if budget is not None else f"the default ({settings.rate_limit_key_budget})"
+    typer.echo(f"{name}: {shown} per {settings.rate_limit_window_seconds} s")
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """List API keys: name, scope, status, expiry, last use and budget (never a secret)."""
+    from budgraph.auth import commands
+
+    with _servers() as settings:
+        lines = asyncio.run(commands.listing(settings))
+    for line in lines:
+        typer.echo(line)
 
 
 async def refresh_leaderboards_now(

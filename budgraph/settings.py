@@ -58,10 +58,13 @@ class Settings(BaseSettings):
         default=3.0, gt=0, description="How long a request waits for a free database connection before 503."
     )
     db_connect_timeout_seconds: float = Field(
-        default=5.0, gt=0, description="How long opening a database connection may take."
+        default=3.0, gt=0, description="How long opening a database connection may take."
     )
     db_statement_timeout_ms: int = Field(
-        default=10_000, ge=100, description="PostgreSQL statement_timeout of the API's sessions."
+        default=5_000,
+        ge=100,
+        description="PostgreSQL statement_timeout of the API's sessions (the client gives up a second"
+        " later: a stalled database is then answered 503).",
     )
     # Limits of one GraphQL operation, checked before it runs (see budgraph/graphql/limits.py).
     max_document_bytes: int = Field(default=32 * 1024, ge=1024, description="Longest GraphQL document.")
@@ -211,6 +214,54 @@ class Settings(BaseSettings):
         if 60 % value:
             raise ValueError("must divide 60 (the reconciler runs at fixed seconds of each minute)")
         return value
+
+    # Rate limits: cost budgets per window, counted in Redis so every API process shares them.
+    rate_limit_redis_prefix: str = Field(
+        default="budgraph:ratelimit",
+        min_length=1,
+        description="The prefix of the rate-limit counters' Redis keys (deployments sharing one Redis"
+        " each need their own).",
+    )
+    rate_limit_window_seconds: int = Field(
+        default=60, ge=1, le=86_400, description="Length of a rate-limit window, in seconds."
+    )
+    rate_limit_anonymous_budget: int = Field(
+        default=20_000,
+        ge=1,
+        le=2**31 - 1,
+        description="Query cost one client address may spend per window without an API key.",
+    )
+    rate_limit_key_budget: int = Field(
+        default=200_000,
+        ge=1,
+        le=2**31 - 1,
+        description="Query cost one API key may spend per window, unless an admin gave the key a budget"
+        " of its own.",
+    )
+    rate_limit_request_cost: int = Field(
+        default=10,
+        ge=0,
+        le=1_000_000,
+        description="What every operation costs at least: a query of scalars returns no objects, but a"
+        " flood of them is still load.",
+    )
+    rate_limit_when_redis_down: Literal["open", "closed"] = Field(
+        default="open",
+        description="When Redis cannot be reached: `open` lets requests through unlimited, `closed` refuses"
+        " them with 503 (logged once per outage either way).",
+    )
+    rate_limit_redis_timeout_seconds: float = Field(
+        default=0.25, gt=0, le=10, description="How long one rate-limit check may wait for Redis."
+    )
+    auth_failure_limit: int = Field(
+        default=20,
+        ge=1,
+        description="Failed authentications one address may make per auth-failure window; further"
+        " attempts are refused before any key lookup until the window ends.",
+    )
+    auth_failure_window_seconds: int = Field(
+        default=300, ge=1, le=86_400, description="Length of the auth-failure window, in seconds."
+    )
 
     def object_root(self) -> Path:
         return self.objects_dir or self.data_dir / "objects"

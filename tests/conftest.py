@@ -133,6 +133,10 @@ def live_settings(live_url: str, servers: Servers, tmp_path: Path) -> Settings:
         redis_url=servers.redis_url,
         objects_dir=tmp_path / "objects",
         queue_name=f"budgraph:test:{uuid.uuid4().hex}",
+        # Tests send many requests from one address; the rate-limit tests set their own budgets.
+        rate_limit_anonymous_budget=10**9,
+        rate_limit_key_budget=10**9,
+        rate_limit_redis_prefix=f"budgraph:test:{uuid.uuid4().hex}:ratelimit",
     )
 
 

@@ -1,6 +1,6 @@
 """All ORM tables, imported together so that Alembic and the app see the same metadata."""
 
-from budgraph.db.auth import ApiKey
+from budgraph.db.auth import ApiKey, ApiKeyEvent
 from budgraph.db.base import Base
 from budgraph.db.catalog import License, Model
 from budgraph.db.engines import CompatibilityEdge, Engine, EngineVersion, ModelArchitecture, ParserRule
@@ -18,6 +18,7 @@ from budgraph.db.registry import ChangeLogEntry, RegistryState
 
 __all__ = [
     "ApiKey",
+    "ApiKeyEvent",
     "Base",
     "Benchmark",
     "ChangeLogEntry",

@@ -93,7 +93,9 @@ def respond(outcome: Outcome, media: str) -> Response:
 
 
 def refuse(error: BudgraphError, media: str | None) -> Response:
-    return respond(refused(error), media or JSON)
+    outcome = refused(error)
+    outcome.headers.update(getattr(error, "headers", None) or {})  # Retry-After of a throttled caller
+    return respond(outcome, media or JSON)
 
 
 class GraphQLEndpoint:

@@ -263,6 +263,29 @@ class Executor:
         prepared: PreparedDocument,
         extensions: dict[str, Any],
     ) -> Outcome:
+        """Execute, unless the database is known to be unreachable (then a 503 at once)."""
+        if not self.availability.admit():
+            return refused(BudgraphError(UNAVAILABLE, code=ErrorCode.SERVICE_UNAVAILABLE), extensions)
+        try:
+            outcome = await self._execute_admitted(context, request, prepared, extensions)
+        finally:
+            self.availability.settle()
+        errors = outcome.body.get("errors") or []
+        if any(
+            (e.get("extensions") or {}).get("code") == ErrorCode.SERVICE_UNAVAILABLE.value for e in errors
+        ):
+            self.availability.failed()
+        else:
+            self.availability.succeeded()
+        return outcome
+
+    async def _execute_admitted(
+        self,
+        context: Context,
+        request: GraphQLRequest,
+        prepared: PreparedDocument,
+        extensions: dict[str, Any],
+    ) -> Outcome:
         deadline = self.settings.request_timeout_seconds
         try:
             async with UnitOfWork(context.sessions, actor=context.actor) as uow:

@@ -35,7 +35,7 @@ class Authenticator:
             raise BudgraphError(UNAVAILABLE, code=ErrorCode.SERVICE_UNAVAILABLE)
         try:
             async with UnitOfWork(self.sessions, actor="anonymous") as uow:
-                principal = await authenticate(uow.session, authorization)
+                principal = await authenticate(uow.session, authorization, address=address)
         except (DBAPIError, PoolTimeout, OSError) as error:
             self.availability.failed()
             log.error("authentication could not reach the database: %s: %s", type(error).__name__, error)

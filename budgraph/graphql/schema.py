@@ -10,6 +10,8 @@ from graphql.error import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from budgraph.auth.mutations import ApiKeyMutations
+from budgraph.auth.queries import ApiKeyQueries
 from budgraph.compatibility.mutations import CompatibilityMutations
 from budgraph.compatibility.queries import CompatibilityQueries
 from budgraph.engines.mutations import EngineMutations
@@ -71,12 +73,14 @@ class Query(
     HardwareQueries,
     JobQueries,
     LeaderboardQueries,
+    ApiKeyQueries,
 ):
     pass
 
 
 @strawberry.type(
-    description="Change the registry graph. Every mutation needs an API key with the `write` scope."
+    description="Change the registry graph. Every mutation needs an API key with the `write` scope (those"
+    " that manage API keys: `admin`)."
 )
 class Mutation(
     EngineMutations,
@@ -86,6 +90,7 @@ class Mutation(
     ModelMutations,
     JobMutations,
     LeaderboardMutations,
+    ApiKeyMutations,
 ):
     pass
 

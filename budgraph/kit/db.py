@@ -54,15 +54,20 @@ def create_engine(
     if not database_url:
         raise RuntimeError("BUDGRAPH_DATABASE_URL is not set and no embedded database was started")
     server_settings = {"idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_TIMEOUT_MS)}
+    connect_args: dict[str, Any] = {"timeout": settings.db_connect_timeout_seconds}
     if statement_timeout_ms is not None:
         server_settings["statement_timeout"] = str(statement_timeout_ms)
+        # A database that stops answering (a stalled server, a dead network) is noticed by the client
+        # a second after the server would have cancelled the statement itself.
+        connect_args["command_timeout"] = statement_timeout_ms / 1000 + 1.0
+    connect_args["server_settings"] = server_settings
     engine = create_async_engine(
         database_url,
         pool_size=settings.db_pool_size,
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=True,
         echo=settings.sql_echo,
-        connect_args={"timeout": settings.db_connect_timeout_seconds, "server_settings": server_settings},
+        connect_args=connect_args,
     )
     return engine
 

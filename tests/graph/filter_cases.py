@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from budgraph import db
+from budgraph.auth.keys import status_of
+from budgraph.db.auth import ApiKeyEventKind
 from budgraph.db.enums import (
     DeviceArchitecture,
     Endpoint,
@@ -110,6 +113,18 @@ LLAMA, QWEN, DEEPSEEK = (
     "Qwen/Qwen2.5-72B-Instruct",
     "deepseek-ai/DeepSeek-R1",
 )
+
+
+def key_status(key: db.ApiKey) -> str:
+    return status_of(key.revoked_at, key.expires_at, datetime.now(UTC)).value
+
+
+def key_name(event: db.ApiKeyEvent, world: World) -> str:
+    return str(world.by_id(db.ApiKey)[event.api_key_id].name)
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)
 
 
 def case(value: Any, holds: Predicate) -> Case:
@@ -306,6 +321,34 @@ CASES: dict[str, dict[str, list[Case]]] = {
                 lambda w: model_ids(w, [QWEN]),
                 lambda r, w: r.model_id == w.one(db.Model, uri=QWEN).id,
             )
+        ],
+    },
+    "ApiKeyFilter": {
+        "statuses": [
+            case(["EXPIRED"], lambda r, w: key_status(r) == "expired"),
+            case(["ACTIVE", "REVOKED"], lambda r, w: key_status(r) in {"active", "revoked"}),
+        ],
+        "scopes": [case(["WRITE", "ADMIN"], lambda r, w: r.scope in {"write", "admin"})],
+    },
+    "ApiKeyEventFilter": {
+        "keyNames": [
+            case(["ci-bot", "old-runtime"], lambda r, w: key_name(r, w) in {"ci-bot", "old-runtime"})
+        ],
+        "kinds": [
+            case(
+                ["REVOKED", "RATE_LIMIT_CHANGED"],
+                lambda r, w: (
+                    r.kind in {ApiKeyEventKind.REVOKED.value, ApiKeyEventKind.RATE_LIMIT_CHANGED.value}
+                ),
+            )
+        ],
+        "occurredAfter": [
+            case(
+                "2024-03-11T00:00:00+00:00", lambda r, w: r.occurred_at > moment("2024-03-11T00:00:00+00:00")
+            )
+        ],
+        "occurredBefore": [
+            case("2024-02-11T12:00:00Z", lambda r, w: r.occurred_at < moment("2024-02-11T12:00:00+00:00"))
         ],
     },
 }

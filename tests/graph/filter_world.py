@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from budgraph import db
+from budgraph.auth.keys import hash_key
 from budgraph.kit.db import RequestSession
 from budgraph.leaderboards.refresh import refresh
 from budgraph.leaderboards.sources.base import StaticSourceSettings
@@ -131,6 +132,58 @@ async def _prices(session: AsyncSession) -> None:
         )  # fmt: skip
 
 
+# The admin key the filter test reads the admin-only lists with. Its last use lies in the future,
+# so reading records no use: the events the test lists stay those loaded into the world.
+ADMIN_KEY = "bgk_f117e2000000_" + "A" * 43
+KEYS = [
+    # name, scope, expires (None: never; a past date: expired), revoked, own rate limit
+    ("ops-ann", "admin", None, False, None),
+    ("ci-bot", "write", "2031-01-01", False, 5000),
+    ("dashboard", "read", "2024-01-01", False, None),
+    ("old-runtime", "read", None, True, 100),
+    ("batch-loader", "write", "2023-06-01", True, None),
+]
+
+
+async def _api_keys(session: AsyncSession) -> None:
+    """Keys in every status and scope, and their events on known dates (the audit's filters)."""
+    session.add(
+        db.ApiKey(
+            name="filter-admin", prefix=ADMIN_KEY.split("_")[1], secret_hash=hash_key(ADMIN_KEY), scope="admin",
+            last_used_at=datetime(2999, 1, 1, tzinfo=UTC),
+        )
+    )  # fmt: skip
+    for index, (name, scope, expires, revoked, rate_limit) in enumerate(KEYS):
+        day = datetime(2024, 1 + index, 10, 12, tzinfo=UTC)
+        key = db.ApiKey(
+            name=name, prefix=f"{index:012x}", secret_hash=hash_key(name), scope=scope, rate_limit=rate_limit,
+            expires_at=datetime.fromisoformat(expires).replace(tzinfo=UTC) if expires else None,
+            revoked_at=day + timedelta(days=20) if revoked else None,
+        )  # fmt: skip
+        session.add(key)
+        await session.flush()
+        events = [("created", "ops-ann", day, {"scope": scope}), ("used", name, day + timedelta(days=1), {})]
+        if rate_limit is not None:
+            events.append(
+                (
+                    "rate_limit_changed",
+                    "ops-ann",
+                    day + timedelta(days=2),
+                    {"before": None, "after": rate_limit},
+                )
+            )
+        if revoked:
+            events.append(("revoked", "cli:root", day + timedelta(days=20), {}))
+        for kind, actor, when, detail in events:
+            session.add(
+                db.ApiKeyEvent(
+                    api_key_id=key.id, kind=kind, actor=actor, client_address="192.0.2.7", occurred_at=when,
+                    detail=detail,
+                )
+            )  # fmt: skip
+    await session.flush()
+
+
 async def build(sessions: async_sessionmaker[RequestSession]) -> None:
     async with sessions() as session:
         await seed(session)
@@ -138,6 +191,7 @@ async def build(sessions: async_sessionmaker[RequestSession]) -> None:
         await _models(session)
         await _jobs(session)
         await _prices(session)
+        await _api_keys(session)
         await session.commit()
     await refresh(sessions, StaticSourceSettings(), offline=True, force=True)
 
@@ -187,6 +241,8 @@ TABLES = (
     db.Benchmark,
     db.LeaderboardEntry,
     db.LeaderboardSnapshot,
+    db.ApiKey,
+    db.ApiKeyEvent,
 )
 
 

@@ -43,6 +43,7 @@ class FilteredList:
     node_type: str | None = None  # the nodes' GraphQL type (global ids); None: identity by raw name
     parent: type[Any] | None = None  # the parent's table, for nested lists
     parent_type: str | None = None
+    token: str | None = None  # the API key the list needs (admin-only lists)
 
 
 def _all(table: type[Any]) -> Callable[[World, Any], list[Any]]:
@@ -79,6 +80,10 @@ LISTS: dict[tuple[str, str], FilteredList] = {
     ("Query", "hardwarePrices"): FilteredList(_all(db.HardwarePrice), "HardwarePrice"),
     ("Query", "jobs"): FilteredList(_all(db.Job), "Job"),
     ("Query", "benchmarks"): FilteredList(_all(db.Benchmark), "Benchmark"),
+    ("Query", "apiKeys"): FilteredList(_all(db.ApiKey), "ApiKey", token=filter_world.ADMIN_KEY),
+    ("Query", "apiKeyEvents"): FilteredList(
+        _all(db.ApiKeyEvent), "ApiKeyEvent", token=filter_world.ADMIN_KEY
+    ),
     ("Query", "leaderboard"): FilteredList(
         lambda world, benchmark: world.current_entries[benchmark.id], None, db.Benchmark
     ),
@@ -187,7 +192,7 @@ async def _run(
     page = f"totalCount nodes {{ {_selection(spec)} }}"
     if owner == "Query" and spec.parent is None:
         query = f"query ($f: {input_type}) {{ list: {field}(filter: $f, first: {PAGE}) {{ {page} }} }}"
-        body = await client.data(query, {"f": value})
+        body = await client.data(query, {"f": value}, token=spec.token)
         return [(None, body["list"]["totalCount"], [_node_identity(n) for n in body["list"]["nodes"]])]
     parents = _parents(spec, world)
     if owner == "Query":  # a root list per parent given by argument (the leaderboard of a benchmark)
