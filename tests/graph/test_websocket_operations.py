@@ -141,6 +141,7 @@ async def test_a_waiting_subscription_holds_no_transaction(live: LiveServer, liv
         for n in range(20):
             message = await ws.next(f"s{n}")
             assert message["payload"]["data"]["jobUpdated"] == {"status": "QUEUED", "step": "queued"}
+            assert message["payload"]["extensions"]["cost"] == {"requested": 1, "maximum": 25_000}
         await settled(live)
         # Twenty subscriptions wait for their next event: no connection is held for them.
         assert live.checked_out() == 0
