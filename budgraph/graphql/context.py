@@ -37,6 +37,7 @@ class Operation:
     uow: UnitOfWork
     streaming: bool = False
     document: DocumentNode | None = None  # parsed and validated before execution
+    extensions: dict[str, Any] | None = None  # what every event of a subscription reports (its cost)
     loaders: LoaderCache = field(init=False)
 
     def __post_init__(self) -> None:

@@ -32,7 +32,6 @@ from graphql import (
     IntValueNode,
     ListValueNode,
     OperationDefinitionNode,
-    OperationType,
     SelectionSetNode,
     ValueNode,
     VariableNode,
@@ -43,14 +42,6 @@ from graphql import (
 class CostRules:
     default_page_size: int
     max_page_size: int
-
-
-def _root_type(schema: GraphQLSchema, operation: OperationType) -> GraphQLObjectType | None:
-    return {
-        OperationType.QUERY: schema.query_type,
-        OperationType.MUTATION: schema.mutation_type,
-        OperationType.SUBSCRIPTION: schema.subscription_type,
-    }[operation]
 
 
 def _unwrap(type_: GraphQLOutputType) -> tuple[bool, GraphQLNamedType]:
@@ -78,7 +69,7 @@ class CostCalculator:
         self.rules = rules
 
     def operation(self, operation: OperationDefinitionNode) -> int:
-        root = _root_type(self.schema, operation.operation)
+        root = self.schema.get_root_type(operation.operation)
         if root is None:
             return 0
         return self.selections(operation.selection_set, root, self.rules.default_page_size, frozenset())

@@ -147,11 +147,7 @@ class Executor:
     def _scope_refusal(
         self, context: Context, operation: OperationDefinitionNode, prepared: PreparedDocument
     ) -> BudgraphError | None:
-        root = {
-            OperationType.QUERY: self.graphql_schema.query_type,
-            OperationType.MUTATION: self.graphql_schema.mutation_type,
-            OperationType.SUBSCRIPTION: self.graphql_schema.subscription_type,
-        }[operation.operation]
+        root = self.graphql_schema.get_root_type(operation.operation)
         if root is None:
             return None
         for node in _root_fields(operation.selection_set, prepared):

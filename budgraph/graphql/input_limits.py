@@ -51,7 +51,6 @@ from graphql import (
     NullValueNode,
     ObjectValueNode,
     OperationDefinitionNode,
-    OperationType,
     SelectionSetNode,
     StringValueNode,
     ValueNode,
@@ -145,11 +144,7 @@ class InputChecker:
             )
 
     def operation(self, operation: OperationDefinitionNode) -> list[BudgraphError]:
-        root = {
-            OperationType.QUERY: self.schema.query_type,
-            OperationType.MUTATION: self.schema.mutation_type,
-            OperationType.SUBSCRIPTION: self.schema.subscription_type,
-        }[operation.operation]
+        root = self.schema.get_root_type(operation.operation)
         if root is not None:
             self.selections(operation.selection_set, root, [], frozenset())
         return self.errors

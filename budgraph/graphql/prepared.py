@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
@@ -17,6 +18,10 @@ class PreparedDocumentExtension(SchemaExtension):
         if operation is not None and operation.document is not None:
             self.execution_context.graphql_document = operation.document
         yield
+
+    def get_results(self) -> dict[str, Any]:
+        operation = _maybe_operation()
+        return dict(operation.extensions) if operation is not None and operation.extensions else {}
 
     def on_validate(self) -> Iterator[None]:
         operation = _maybe_operation()

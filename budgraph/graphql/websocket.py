@@ -68,7 +68,10 @@ class OperationsOverWebSocket(BaseGraphQLTransportWSHandler[Context, None]):
             await self._send_outcome(operation, await executor.perform(context, admission))
             return
         async with UnitOfWork(context.sessions, actor=context.actor) as uow:
-            with running(Operation(uow, streaming=True, document=admission.prepared.document)):
+            streaming = Operation(
+                uow, streaming=True, document=admission.prepared.document, extensions=admission.extensions
+            )
+            with running(streaming):
                 await super().run_operation(operation)
 
     async def _send_outcome(self, operation: Any, outcome: Outcome) -> None:

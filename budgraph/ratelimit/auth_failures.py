@@ -83,27 +83,5 @@ class AuthFailureThrottle:
             await self.record_failure(address)
             raise
 
-    @asynccontextmanager
-    async def reserve(self, address: str | None) -> AsyncIterator[RateDecision]:
-        """Like ``guard``, for a key this process has not seen succeed: the attempt counts *before*
-        the lookup (atomically, so a burst of concurrent guesses cannot slip past the limit) and is
-        given back if the key turns out to be valid."""
-        window = window_at(self._clock(), self._window)
-        key = self._key(address, window)
-        charged = await self._counters.charge(key, 1, self._limit, window.keep_ms)
-        if charged is None:
-            decision = self._decision(window, None, allowed=self._fail_open)
-        else:
-            decision = self._decision(window, charged[1], allowed=charged[0])
-        if not decision.allowed:
-            raise decision.refusal()
-        succeeded = False
-        try:
-            yield decision
-            succeeded = True
-        finally:
-            if succeeded and charged is not None and charged[0]:
-                await self._counters.add(key, -1, window.keep_ms)
-
     async def close(self) -> None:
         await self._counters.close()

@@ -299,8 +299,16 @@ async def _page(
 async def test_every_list_pages_both_ways_exactly_once(
     session: RequestSession, client: GraphQLClient
 ) -> None:
-    # given the seed, plus rows with NULLs and ties in every sort column
+    # given the seed, plus rows with NULLs and ties in every sort column, and API keys (whose lists
+    # an admin reads)
     await _given_rows_with_nulls_and_ties(session)
+    from budgraph.auth.service import create_key
+    from budgraph.db.enums import ApiKeyScope
+
+    client.token = await create_key(session, "pager-admin", ApiKeyScope.ADMIN)
+    for n in range(SHORTEST):
+        await create_key(session, f"pager-{n}", ApiKeyScope.READ if n % 2 else ApiKeyScope.WRITE)
+    await session.commit()
     # when each list is paged in each of its orders, then each walk gives it exactly (see _walk)
     parents: dict[tuple[str, str], str] = {}
     for case in CASES:

@@ -27,3 +27,26 @@ def test_unexpected_resolver_error_is_masked_and_logged(caplog: pytest.LogCaptur
 def test_expected_errors_pass_through() -> None:
     error = GraphQLError("no such engine", path=["engine"], original_error=NotFound("no such engine"))
     assert classify(error) is error
+
+
+def test_a_masked_error_logs_one_line_and_its_traceback_once(caplog: pytest.LogCaptureFixture) -> None:
+    def fail() -> None:
+        raise RuntimeError("the same bug, again")
+
+    errors = []
+    for _ in range(3):
+        try:
+            fail()
+        except RuntimeError as raised:
+            errors.append(GraphQLError("boom", path=["engines"], original_error=raised))
+    with caplog.at_level(logging.ERROR, logger="budgraph.graphql"):
+        masked = [classify(error) for error in errors]
+    lines = [record for record in caplog.records if record.name == "budgraph.graphql"]
+    one_liners = [r for r in lines if r.getMessage().startswith("unexpected error")]
+    with_traceback = [r for r in lines if r.exc_info]
+    assert len(one_liners) == 3
+    assert all("\n" not in r.getMessage() for r in one_liners)
+    assert len(with_traceback) == 1
+    assert {m.extensions["requestId"] for m in masked if m.extensions} == {
+        r.getMessage().split()[2] for r in one_liners
+    }
