@@ -17,7 +17,7 @@ from budgraph.kit.db import RequestSession
 from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.leaderboards.refresh import refresh
 from budgraph.leaderboards.schedule import request_refresh, week_key
-from budgraph.models.facts import apply_facts
+from budgraph.models.facts import apply_facts, record_extraction_failure
 from budgraph.scanning import scan_files
 from budgraph.seeds.service import seed
 from budgraph.storage import ObjectStore
@@ -145,8 +145,15 @@ async def weekly_leaderboard_refresh(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"job_id": job.id, "created": created}
 
 
+async def _extraction_failed(session: RequestSession, job: db.Job, message: str) -> None:
+    """The model says its extraction failed, and why (unless it has moved on to another revision)."""
+    row = await session.get(db.Model, job.model_id, with_for_update=True)
+    if row is not None and row.revision == job.revision:
+        record_extraction_failure(row, message)
+
+
 async def extract_model(ctx: dict[str, Any], job_id: int) -> dict[str, Any]:
-    return await run_job(ctx, job_id, lambda run: _extract(run, ctx["store"]))
+    return await run_job(ctx, job_id, lambda run: _extract(run, ctx["store"]), _extraction_failed)
 
 
 async def scan_model(ctx: dict[str, Any], job_id: int) -> dict[str, Any]:

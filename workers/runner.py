@@ -18,7 +18,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from budgraph import db
 from budgraph.db.enums import JobStatus
 from budgraph.jobs import repository
-from budgraph.jobs.failures import JobCancelled, backoff_seconds, is_expected, is_transient
+from budgraph.jobs.failures import (
+    JobCancelled,
+    backoff_seconds,
+    is_expected,
+    is_transient,
+    public_message,
+)
 from budgraph.jobs.queue import JobQueue
 from budgraph.jobs.service import TERMINAL, snapshot
 from budgraph.kit.clock import now
@@ -73,6 +79,8 @@ class JobRun:
 
 
 Body = Callable[[JobRun], Awaitable[Finish]]
+# Writes that go with a job's final failure, in the same transaction (the job row is locked).
+OnFailure = Callable[[RequestSession, db.Job, str], Awaitable[None]]
 
 
 async def _set(run: JobRun, **values: Any) -> None:
@@ -86,11 +94,13 @@ async def _set(run: JobRun, **values: Any) -> None:
         run.announce(uow, snapshot(job))
 
 
-async def run_job(ctx: dict[str, Any], job_id: int, body: Body) -> dict[str, Any]:
+async def run_job(
+    ctx: dict[str, Any], job_id: int, body: Body, on_failure: OnFailure | None = None
+) -> dict[str, Any]:
     settings: Settings = ctx["settings"]
     sessions: async_sessionmaker[RequestSession] = ctx["sessions"]
     try:
-        return await _run(settings, sessions, ctx["queue"], job_id, body)
+        return await _run(settings, sessions, ctx["queue"], job_id, body, on_failure)
     except (Retry, JobCancelled):
         raise
     except Exception as error:
@@ -108,6 +118,7 @@ async def _run(
     queue: JobQueue,
     job_id: int,
     body: Body,
+    on_failure: OnFailure | None,
 ) -> dict[str, Any]:
     async with UnitOfWork(sessions, actor="worker") as uow:
         job = await repository.job_for_update(uow.session, job_id)
@@ -138,23 +149,46 @@ async def _run(
     except Retry:
         raise
     except Exception as error:
-        message = str(error) or type(error).__name__
+        message = public_message(error, job_id)
         if not is_transient(error) and not await database_reachable(sessions):
             raise  # an outage, not the job's failure: run_job retries it
         if is_transient(error) and attempt < settings.job_max_attempts:
             delay = backoff_seconds(attempt, settings.job_retry_base_seconds)
-            log.warning("job %s attempt %s failed, retrying in %ss: %s", job_id, attempt, delay, message)
+            log.warning(
+                "job %s attempt %s failed, retrying in %ss: %s", job_id, attempt, delay, _detail(error)
+            )
             await _set(
                 run,
                 status=JobStatus.QUEUED.value,
                 step="waiting to retry",
-                error=f"attempt {attempt} failed: {message}",
+                error=f"attempt {attempt} failed: {message}; retrying",
             )
             raise Retry(defer=delay) from error
         if not is_expected(error):
-            log.exception("job %s failed unexpectedly", job_id)
-        await _set(run, status=JobStatus.FAILED.value, step="failed", error=message, finished_at=now())
+            log.exception("job %s failed unexpectedly", job_id)  # the traceback, once: never retried
+        elif message != str(error):
+            log.warning("job %s failed: %s", job_id, _detail(error))
+        await _fail(run, message, on_failure)
         return {"failed": message}
+
+
+def _detail(error: BaseException) -> str:
+    """The whole story for the log: the exception and what caused it."""
+    cause = error.__cause__ or error.__context__
+    text = f"{type(error).__name__}: {error}"
+    return f"{text} (caused by {type(cause).__name__}: {cause})" if cause is not None else text
+
+
+async def _fail(run: JobRun, message: str, on_failure: OnFailure | None) -> None:
+    """Mark the job failed (unless cancelled meanwhile), with the body's own writes for a failure."""
+    async with run.unit_of_work() as uow:
+        job = await repository.job_for_update(uow.session, run.job_id)
+        if job is None or job.status == JobStatus.CANCELLED.value:
+            return
+        job.status, job.step, job.error, job.finished_at = JobStatus.FAILED.value, "failed", message, now()
+        if on_failure is not None:
+            await on_failure(uow.session, job, message)
+        run.announce(uow, snapshot(job))
 
 
 async def _finish(run: JobRun, finish: Finish) -> dict[str, Any]:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -36,6 +47,13 @@ class Model(IdMixin, TimestampMixin, ProvenanceMixin, Base):
         CheckConstraint("parameter_count IS NULL OR parameter_count > 0", name="parameter_count_positive"),
         CheckConstraint("context_length IS NULL OR context_length > 0", name="context_length_positive"),
         Index(None, "source_kind", "uri", unique=True),
+        # Hub ids are case-insensitive (the Hub resolves any casing to one repository): one model each.
+        Index(
+            "uq_model_huggingface_uri_lower",
+            func.lower(text("uri")),
+            unique=True,
+            postgresql_where=text(f"source_kind = '{ModelSource.HUGGINGFACE.value}'"),
+        ),
         Index(None, "architecture"),
         Index(None, "license_id"),
         Index(None, "parameter_count"),
@@ -88,5 +106,7 @@ class Model(IdMixin, TimestampMixin, ProvenanceMixin, Base):
         ARRAY(Text), nullable=False, server_default="{}", default=list
     )
     extracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Why the latest extraction failed (status `failed`); cleared when an extraction succeeds.
+    extraction_error: Mapped[str | None] = mapped_column(Text)
     scan_status: Mapped[str | None] = mapped_column(Text)
     scanned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

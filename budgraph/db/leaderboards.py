@@ -89,10 +89,13 @@ class LeaderboardEntry(IdMixin, TimestampMixin, Base):
 
 
 class ModelAlias(IdMixin, TimestampMixin, Base):
-    """Another name of a registry model, as leaderboards write it (stored normalised)."""
+    """Another name of a registry model, as leaderboards write it: ``alias`` exactly as the operator
+    typed it, ``key`` the form names are matched in (``leaderboards.matching.name_key``: case,
+    punctuation and organisation prefix normalised, nothing else). One model per key."""
 
     __tablename__ = "model_alias"
 
-    alias: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    alias: Mapped[str] = mapped_column(Text, nullable=False)
+    key: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
     model_id: Mapped[int] = mapped_column(ForeignKey("model.id", ondelete="CASCADE"), nullable=False)
     created_by: Mapped[str] = mapped_column(Text, nullable=False)

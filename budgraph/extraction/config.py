@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,11 @@ SHAPE_KEYS: dict[str, tuple[str, ...]] = {
     "experts_total": ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts"),
     "experts_active": ("num_experts_per_tok", "num_selected_experts", "moe_top_k"),
 }
+# transformers resolves its names lazily (``_LazyModule``), and so does ``AutoConfig`` with the config
+# class of each model type: two threads doing either for the first time at once see a half-imported
+# module ("cannot import name 'AutoConfig' from 'transformers'"). Jobs read configs in threads, so
+# loading one is serialised; it is a few milliseconds of pure Python once the first import is done.
+_TRANSFORMERS = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -74,17 +80,20 @@ def load_config(data: bytes, warnings: list[str]) -> LoadedConfig:
         raise ExtractionFailed(f"config.json is not valid JSON: {error}") from error
     if not isinstance(raw, dict):
         raise ExtractionFailed("config.json is not a JSON object")
-    from transformers import AutoConfig  # heavy import, only when a config is read
-
     with tempfile.TemporaryDirectory(prefix="budgraph-config-") as folder:
         Path(folder, "config.json").write_bytes(data)
-        try:
-            config = AutoConfig.from_pretrained(folder, trust_remote_code=False)
-        except Exception as error:  # remote code, unknown model_type, or transformers' validation
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            warnings.append(f"config.json read as plain JSON: transformers cannot load it ({reason})")
-            return LoadedConfig(raw, raw, None)
-    return LoadedConfig(raw, config.to_dict(), type(config).__name__)
+        with _TRANSFORMERS:
+            from transformers import AutoConfig  # heavy import, only when a config is read
+
+            try:
+                config = AutoConfig.from_pretrained(folder, trust_remote_code=False)
+            except Exception as error:  # remote code, unknown model_type, or transformers' validation
+                reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                reason = reason.replace(folder, "the repository")  # our temporary folder means nothing
+                warnings.append(f"config.json read as plain JSON: transformers cannot load it ({reason})")
+                return LoadedConfig(raw, raw, None)
+            resolved = config.to_dict()
+    return LoadedConfig(raw, resolved, type(config).__name__)
 
 
 def _positive_int(value: Any) -> int | None:

@@ -44,7 +44,11 @@ strawberry.enum(ParserRuleType, description="What a parser rule chooses.")
 strawberry.enum(MatchType, description="How a parser rule's pattern matches a model id.")
 strawberry.enum(ModelSource, description="Where a model's files come from.")
 strawberry.enum(Modality, description="What a model takes in and gives out.")
-strawberry.enum(ModelStatus, description="Lifecycle of a registered model.")
+strawberry.enum(
+    ModelStatus,
+    description="Lifecycle of a registered model: REGISTERED (not extracted yet), READY (facts"
+    " extracted), FAILED (the latest extraction failed; see `extractionError`), ARCHIVED.",
+)
 strawberry.enum(LicenseKind, description="The family of terms a license belongs to.")
 strawberry.enum(ProviderKind, description="What a provider offers.")
 strawberry.enum(ProviderModelMode, description="The API a cloud model is served on.")

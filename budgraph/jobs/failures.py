@@ -9,7 +9,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
 class JobFailure(Exception):
-    """A job could not finish; the message is shown to operators."""
+    """A job could not finish; the message, in the domain's words, is shown to anyone reading the job."""
 
 
 class TransientFailure(JobFailure):
@@ -53,3 +53,28 @@ def is_expected(error: BaseException) -> bool:
 def backoff_seconds(attempt: int, base: float = 5.0) -> float:
     """base, 2 x base, 4 x base, ... (5 s, 10 s, 20 s by default), capped at 5 minutes."""
     return float(min(300.0, base * 2 ** max(0, attempt - 1)))
+
+
+def public_message(error: BaseException, job_id: int) -> str:
+    """What the job's ``error`` tells anyone who reads it: the domain words of the failures we raise
+    on purpose, a plain sentence for a lost service, and for anything else only that something
+    broke inside the worker and where operators find the details (never a path or a repr)."""
+    from budgraph.jobs.failure_types import OWN_WORDS
+    from budgraph.storage import StorageError, StorageUnavailable
+
+    if isinstance(error, StorageUnavailable):
+        return "the object store did not answer"
+    if isinstance(error, StorageError):
+        return (
+            "the object store refused an operation on the model's files"
+            f" (details in the worker log, job {job_id})"
+        )
+    if isinstance(error, (JobFailure, *OWN_WORDS)):
+        return str(error) or type(error).__name__
+    if isinstance(error, (RedisConnectionError, RedisTimeoutError)):
+        return "Redis (the job queue) did not answer"
+    if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
+        return "a service the job needs did not answer in time"
+    if isinstance(error, ConnectionError):
+        return "a service the job needs could not be reached"
+    return f"an internal error stopped the job (details in the worker log, job {job_id})"

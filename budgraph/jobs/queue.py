@@ -12,8 +12,10 @@ QUEUE_NAME = "budgraph:queue"
 FUNCTIONS = {"extract": "extract_model", "scan": "scan_model", "leaderboard_refresh": "refresh_leaderboards"}
 
 
-def channel(job_id: int) -> str:
-    return f"budgraph:job:{job_id}"
+def channel(queue_name: str, job_id: int) -> str:
+    """The pub/sub channel of a job's updates. Pub/sub ignores Redis database numbers, so it is
+    named by the queue: registries that share a Redis server never hear each other's jobs."""
+    return f"{queue_name}:job:{job_id}"
 
 
 class JobQueue(Protocol):
@@ -58,7 +60,7 @@ class ArqJobQueue:
 
     async def publish(self, job_id: int, payload: dict[str, Any]) -> None:
         pool = await self.pool()
-        await pool.publish(channel(job_id), json.dumps(payload, default=str))
+        await pool.publish(channel(self.queue_name, job_id), json.dumps(payload, default=str))
 
     async def close(self) -> None:
         if self._pool is not None:

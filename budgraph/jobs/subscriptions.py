@@ -40,7 +40,7 @@ class JobSubscriptions:
         assert isinstance(queue, ArqJobQueue)
         pubsub = (await queue.pool()).pubsub()
         # Subscribe before reading the row, so no update falls between the two.
-        await pubsub.subscribe(channel(job_id))
+        await pubsub.subscribe(channel(queue.queue_name, job_id))
         try:
             job = await _current(info, job_id)
             yield job
@@ -51,5 +51,5 @@ class JobSubscriptions:
                 job = await _current(info, job_id)
                 yield job
         finally:
-            await pubsub.unsubscribe(channel(job_id))
+            await pubsub.unsubscribe(channel(queue.queue_name, job_id))
             await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -49,7 +49,41 @@ def _job(job: db.Job, created: bool) -> dict[str, Any]:
 
 
 def _error(error: BudgraphError, status: int) -> JSONResponse:
-    return JSONResponse({"error": error.message, "code": error.code.value}, status_code=status)
+    body = {"error": error.message, "code": error.code.value}
+    if "field" in error.extensions:
+        body["field"] = error.extensions["field"]
+    return JSONResponse(body, status_code=status)
+
+
+TRIGGER_BODY = 'send a JSON object such as {"sources": ["lmarena"], "force": true}, or nothing'
+
+
+def trigger_request(body: bytes) -> tuple[list[str] | None, bool]:
+    """The sources (None: all) and ``force`` (default true) of a trigger's body, checked."""
+    try:
+        parsed = json.loads(body) if body.strip() else {}
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BudgraphError(f"the body is not JSON: {TRIGGER_BODY}") from None
+    if not isinstance(parsed, dict):
+        raise BudgraphError(f"the body is not a JSON object: {TRIGGER_BODY}")
+    unknown_fields = sorted(set(parsed) - {"sources", "force"})
+    if unknown_fields:
+        raise BudgraphError(f"unknown fields {', '.join(unknown_fields)}: {TRIGGER_BODY}")
+    sources, force = parsed.get("sources"), parsed.get("force", True)
+    if not isinstance(force, bool):
+        raise BudgraphError("`force` must be true or false", field="force")
+    if sources is not None:
+        if not isinstance(sources, list) or not sources or not all(isinstance(s, str) for s in sources):
+            raise BudgraphError("`sources` must be a non-empty list of source keys", field="sources")
+        unknown = sorted(set(sources) - set(SOURCES))
+        if unknown:
+            named = ", ".join(repr(key[:40]) for key in unknown[:5])
+            raise BudgraphError(
+                f"unknown leaderboard sources: {named} (known: {', '.join(sorted(SOURCES))})",
+                field="sources",
+            )
+        sources = sorted(set(sources))
+    return sources, force
 
 
 def _dapr_sidecar(request: Request, token: str | None) -> bool:
@@ -102,18 +136,9 @@ def leaderboard_routes(
         if isinstance(principal, JSONResponse):
             return principal
         try:
-            body = json.loads(await request.body() or b"{}")
-            sources = body.get("sources")
-            force = bool(body.get("force", True))
-            if sources is not None and (
-                not isinstance(sources, list) or not all(isinstance(s, str) for s in sources)
-            ):
-                raise ValueError("`sources` must be a list of source keys")
-        except (ValueError, AttributeError) as error:
-            return _error(BudgraphError(f"bad request body: {error}"), 400)
-        unknown = sorted(set(sources or []) - set(SOURCES))
-        if unknown:
-            return _error(BudgraphError(f"unknown leaderboard sources: {', '.join(unknown)}"), 400)
+            sources, force = trigger_request(await request.body())
+        except BudgraphError as error:
+            return _error(error, 400)
         job, created = await enqueue(
             manual_key(sources, force), principal.key_name, sources, force, once=False
         )

@@ -59,3 +59,13 @@ class ScoresByModelLoader(SessionLoader[int, list[RankedEntry]]):
             assert ranked.entry.model_id is not None
             by_model[ranked.entry.model_id].append(ranked)
         return [sorted(by_model[key], key=lambda ranked: ranked.benchmark_key) for key in keys]
+
+
+class AliasesByModelLoader(SessionLoader[int, list[str]]):
+    """The leaderboard aliases of each model, as recorded, by key."""
+
+    async def load_many_keys(self, keys: list[int]) -> list[list[str]]:
+        by_model: dict[int, list[str]] = {key: [] for key in keys}
+        for row in await repository.aliases_of_models(self.session, keys):
+            by_model[row.model_id].append(row.alias)
+        return [by_model[key] for key in keys]

@@ -15,8 +15,9 @@ A name is compared in three normalised forms, each looser than the one before (`
 ``ModelMatcher.match`` applies these rules in order; the first rule that finds anything decides:
 
 1. *exact*: the name equals a model's uri, ignoring case.
-2. *alias*: the name equals an alias of the table in form 0, then in form 1 (aliases are curated and
-   specific, so they are never compared in the loose form 2).
+2. *alias*: the name's form 0 equals the form 0 of an operator's alias (``name_key``). An alias is
+   what the operator typed: only its case, punctuation and organisation prefix are normalised, never
+   a date, version or tag, so ``gpt-4o-2024-05-13`` names that snapshot and no other.
 3. *normalised*: the name's form 0 equals a model uri's form 0; else form 1 equals form 1; else
    form 2 equals form 2. A more specific form always wins: ``Qwen2.5-72B`` finds ``Qwen/Qwen2.5-72B``
    in form 0 even though ``Qwen/Qwen2.5-72B-Instruct`` shares its form 2.
@@ -78,6 +79,11 @@ def forms(name: str) -> tuple[str, str, str]:
     return exact, undecorated, family
 
 
+def name_key(name: str) -> str:
+    """Form 0, the form aliases are compared in: ``OpenAI/GPT-4o 2024-05-13`` -> ``gpt-4o-2024-05-13``."""
+    return _name(name)
+
+
 def normalise(name: str) -> str:
     """The loosest form: ``meta-llama/Meta-Llama-3.1-8B-Instruct`` -> ``llama-3.1-8b``."""
     return forms(name)[2]
@@ -106,13 +112,13 @@ class MatchResult:
 
 class ModelMatcher:
     """Matches raw leaderboard names to ``models`` ((model_id, uri) pairs) and an alias table
-    (alias -> model_id); see the module docstring for the rules."""
+    (``name_key`` of the alias -> model_id); see the module docstring for the rules."""
 
     def __init__(self, models: Iterable[tuple[int, str]], aliases: Mapping[str, int]) -> None:
         self._organisations: dict[int, str | None] = {}
         self._uris: dict[str, set[int]] = {}
         self._model_forms: tuple[dict[str, set[int]], ...] = ({}, {}, {})
-        self._alias_forms: tuple[dict[str, set[int]], ...] = ({}, {})
+        self._aliases: dict[str, set[int]] = {}
         for model_id, uri in models:
             self._organisations[model_id] = _organisation(uri)
             self._uris.setdefault(uri.strip().lower(), set()).add(model_id)
@@ -120,9 +126,8 @@ class ModelMatcher:
                 if form:
                     index.setdefault(form, set()).add(model_id)
         for alias, model_id in aliases.items():
-            for index, form in zip(self._alias_forms, forms(alias)[:2], strict=True):
-                if form:
-                    index.setdefault(form, set()).add(model_id)
+            if key := name_key(alias):
+                self._aliases.setdefault(key, set()).add(model_id)
 
     def match(self, raw_name: str) -> MatchResult:
         organisation = _organisation(raw_name)
@@ -130,11 +135,13 @@ class ModelMatcher:
         if exact:
             return self._decide(exact, "exact", organisation)
         raw_forms = forms(raw_name)
-        for method, indexes in (("alias", self._alias_forms), ("normalised", self._model_forms)):
-            for index, form in zip(indexes, raw_forms, strict=False):
-                found = index.get(form) if form else None
-                if found:
-                    return self._decide(found, "alias" if method == "alias" else "normalised", organisation)
+        aliased = self._aliases.get(raw_forms[0]) if raw_forms[0] else None
+        if aliased:
+            return self._decide(aliased, "alias", organisation)
+        for index, form in zip(self._model_forms, raw_forms, strict=True):
+            found = index.get(form) if form else None
+            if found:
+                return self._decide(found, "normalised", organisation)
         return MatchResult(None, None)
 
     def _decide(self, found: set[int], method: Method, organisation: str | None) -> MatchResult:

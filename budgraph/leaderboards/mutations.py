@@ -18,13 +18,25 @@ from budgraph.models.loaders import ModelByIdLoader
 from budgraph.models.types import Model
 
 
-@strawberry.type(description="An alias recorded for a model, and the leaderboard entries it re-linked.")
+@strawberry.type(description="An alias recorded for a model, and the leaderboard entries it links.")
 class AddModelAliasPayload:
-    alias: str = strawberry.field(description="The alias as stored: normalised (e.g. `llama-3.1-8b`).")
+    alias: str = strawberry.field(
+        description="The alias as recorded: exactly as the operator first typed it (trimmed)."
+    )
     model: Model = strawberry.field(description="The model the alias names.")
+    linked_entries: int = strawberry.field(
+        description="How many stored leaderboard entries (current and history) the alias links to the"
+        " model now; the same for every repeat of the same call."
+    )
+
+
+@strawberry.type(description="An alias removed from a model, and the entries linked again without it.")
+class RemoveModelAliasPayload:
+    alias: str = strawberry.field(description="The alias that was removed, as it was recorded.")
+    model: Model = strawberry.field(description="The model it named.")
     relinked_entries: int = strawberry.field(
-        description="How many stored leaderboard entries (current and history) now point to a different"
-        " model."
+        description="How many stored leaderboard entries (current and history) it had linked that now"
+        " point to another model, or to none."
     )
 
 
@@ -47,22 +59,45 @@ def checked_sources(sources: list[str] | None) -> list[str] | None:
 class LeaderboardMutations:
     @strawberry.mutation(
         description="Record that leaderboards call a model by another name, and link every stored entry"
-        " with that name to it. An alias of another model is a CONFLICT.",
+        " with that name to it. The alias is kept exactly as typed; names are compared with it ignoring"
+        " case, punctuation and an `org/` prefix, never dropping a date, version or tag (so"
+        " `gpt-4o-2024-05-13` names that snapshot only). Adding it again for the same model answers the"
+        " same; an alias of another model, or another model's uri, is a CONFLICT.",
         extensions=needs(ApiKeyScope.WRITE),
     )
     async def add_model_alias(
         self,
         info: Info,
         alias: Annotated[
-            str, strawberry.argument(description="The name as a leaderboard writes it; stored normalised.")
+            str,
+            strawberry.argument(description="The name as a leaderboard writes it (at most 200 characters)."),
         ],
         model_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the model.")],
     ) -> AddModelAliasPayload:
         pk = expect_global_id(model_id, "Model")
-        row, relinked = await linking.add_alias(info.context.session, alias, pk, info.context.actor)
-        model = await info.context.loaders.get(ModelByIdLoader).load(row.model_id)
+        link = await linking.add_alias(info.context.session, alias, pk, info.context.actor)
+        model = await info.context.loaders.get(ModelByIdLoader).load(link.alias.model_id)
         assert model is not None
-        return AddModelAliasPayload(alias=row.alias, model=Model.from_row(model), relinked_entries=relinked)
+        return AddModelAliasPayload(
+            alias=link.alias.alias, model=Model.from_row(model), linked_entries=link.linked_entries
+        )
+
+    @strawberry.mutation(
+        description="Remove an alias (matched as `addModelAlias` compares names) and link the entries it"
+        " linked again, to whatever they match without it. An alias that is not recorded is NOT_FOUND.",
+        extensions=needs(ApiKeyScope.WRITE),
+    )
+    async def remove_model_alias(
+        self,
+        info: Info,
+        alias: Annotated[str, strawberry.argument(description="The alias to remove.")],
+    ) -> RemoveModelAliasPayload:
+        link = await linking.remove_alias(info.context.session, alias)
+        model = await info.context.loaders.get(ModelByIdLoader).load(link.alias.model_id)
+        assert model is not None
+        return RemoveModelAliasPayload(
+            alias=link.alias.alias, model=Model.from_row(model), relinked_entries=link.relinked_entries
+        )
 
     @strawberry.mutation(
         description="Refresh leaderboard sources in the background. Without `force` only sources due by"

@@ -7,6 +7,7 @@ week), or when forced. A failing source is recorded with its error and never sto
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -20,11 +21,12 @@ from budgraph.db.enums import SourceRunStatus
 from budgraph.kit.clock import now
 from budgraph.kit.db import RequestSession
 from budgraph.kit.unit_of_work import UnitOfWork
-from budgraph.leaderboards.linking import load_matcher
+from budgraph.leaderboards.linking import load_matcher, lock_linking
 from budgraph.leaderboards.sources import (
     SOURCES,
     CachedValidators,
     LeaderboardSource,
+    SourceError,
     SourceSettings,
     SourceSnapshot,
     fetch_source,
@@ -32,6 +34,7 @@ from budgraph.leaderboards.sources import (
 )
 
 REFRESH_INTERVAL = timedelta(days=7)
+log = logging.getLogger("budgraph.leaderboards")
 Clock = Callable[[], datetime]
 Progress = Callable[[int, str], Awaitable[None]]
 
@@ -99,6 +102,7 @@ async def _store(
 ) -> int:
     benchmark_ids = await _benchmarks(session, source)
     state = await _state(session, source)
+    await lock_linking(session)  # a model or alias committed meanwhile is seen, never missed
     matcher = await load_matcher(session)
     row = db.LeaderboardSnapshot(
         source_id=state.id,
@@ -191,9 +195,19 @@ async def refresh_source(
             state.validators = {url: asdict(v) for url, v in validators.items()}
         return SourceOutcome(source.key, "succeeded", entries=count)
     except Exception as error:  # each source fails on its own; the error is kept for operators
-        message = f"{type(error).__name__}: {error}"
+        message = _failure_message(source, error)
         await _record(sessions, source, clock, last_status=SourceRunStatus.FAILED.value, last_error=message)
         return SourceOutcome(source.key, "failed", error=message)
+
+
+def _failure_message(source: LeaderboardSource, error: Exception) -> str:
+    """What the source's recorded error says (anyone may read it): a source's own failures in their
+    words (which URL, what went wrong), anything else only as an internal error, logged in full once."""
+    if isinstance(error, SourceError):
+        log.warning("leaderboard source %s failed: %s", source.key, error.message)
+        return error.message
+    log.exception("leaderboard source %s failed unexpectedly", source.key)
+    return f"{source.name}: an internal error stopped the refresh (details in the worker log)"
 
 
 async def refresh(

@@ -203,3 +203,12 @@ async def benchmarks_of_sources(session: AsyncSession, source_keys: Sequence[str
 async def sources_by_keys(session: AsyncSession, keys: Sequence[str]) -> list[db.LeaderboardSource]:
     rows = await session.scalars(select(db.LeaderboardSource).where(db.LeaderboardSource.key.in_(keys)))
     return list(rows.all())
+
+
+async def aliases_of_models(session: AsyncSession, model_ids: Sequence[int]) -> list[db.ModelAlias]:
+    rows = await session.scalars(
+        select(db.ModelAlias)
+        .where(db.ModelAlias.model_id.in_(model_ids))
+        .order_by(db.ModelAlias.model_id, db.ModelAlias.key)
+    )
+    return list(rows.all())

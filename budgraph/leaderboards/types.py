@@ -319,7 +319,8 @@ class ModelComparison:
 class UnmatchedLeaderboardName:
     raw_model_name: str = strawberry.field(description="The name as the leaderboards write it.")
     normalised_name: str = strawberry.field(
-        description="Its loosest normalised form, the form `addModelAlias` stores (e.g. `llama-3.1-8b`)."
+        description="Its loosest normalised form (e.g. `llama-3.1-8b`): what registry models are compared"
+        " in last. An alias for it is given to `addModelAlias` as the leaderboard writes it."
     )
     entry_count: int = strawberry.field(description="How many current entries carry this name.")
     source_keys: list[str] = strawberry.field(description="The sources whose current snapshots use it.")

@@ -79,7 +79,9 @@ async def apply_facts(session: RequestSession, model: db.Model, facts: Extracted
     model.fact_sources = _sources(facts)
     model.extraction_warnings = list(facts.warnings)
     model.extracted_at = now()
-    model.status = ModelStatus.READY.value
+    model.extraction_error = None
+    if model.status != ModelStatus.ARCHIVED.value:
+        model.status = ModelStatus.READY.value
     await session.flush()
     return {
         "architecture": model.architecture,
@@ -88,3 +90,13 @@ async def apply_facts(session: RequestSession, model: db.Model, facts: Extracted
         "changed_fields": sorted(changed),
         "warnings": list(facts.warnings),
     }
+
+
+def record_extraction_failure(model: db.Model, reason: str) -> None:
+    """The latest extraction failed: the model is FAILED (an archived one stays archived), with why.
+
+    Facts of an earlier successful extraction are kept; ``extraction_error`` says they may be stale.
+    """
+    model.extraction_error = reason
+    if model.status != ModelStatus.ARCHIVED.value:
+        model.status = ModelStatus.FAILED.value

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
-from budgraph.db.enums import ACTIVE_JOB_STATUSES
+from budgraph.db.enums import ACTIVE_JOB_STATUSES, ModelSource
 from budgraph.kit.search import escape_like
 
 
@@ -112,9 +112,16 @@ async def license_by_key(session: AsyncSession, key: str) -> db.License | None:
     return result
 
 
-async def model_by_source_and_uri(session: AsyncSession, source_kind: str, uri: str) -> db.Model | None:
+async def registered_model(session: AsyncSession, source: ModelSource, uri: str) -> db.Model | None:
+    """The model of this source and uri: a Hub id in any casing (one model per Hub repository),
+    other uris exactly. Read afresh, so a row another transaction just committed is seen."""
+    same_uri = (
+        func.lower(db.Model.uri) == uri.lower() if source is ModelSource.HUGGINGFACE else db.Model.uri == uri
+    )
     result: db.Model | None = await session.scalar(
-        select(db.Model).where(db.Model.source_kind == source_kind, db.Model.uri == uri)
+        select(db.Model)
+        .where(db.Model.source_kind == source.value, same_uri)
+        .execution_options(populate_existing=True)
     )
     return result
 

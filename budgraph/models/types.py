@@ -7,6 +7,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry.utils.str_converters import to_camel_case
 
 from budgraph import db
 from budgraph.db.enums import LicenseKind as LicenseKindValue
@@ -85,8 +86,19 @@ class LicenseFilter:
 
 @strawberry.type(description="Where one extracted fact of a model came from.")
 class FactSource:
-    field: str = strawberry.field(description="The fact, e.g. `contextLength`.")
+    field: str = strawberry.field(
+        description="The fact: the name of the `Model` field that holds it, e.g. `contextLength`."
+    )
     source: str = strawberry.field(description="Its origin, e.g. `config.json:max_position_embeddings`.")
+
+
+# Facts are stored under the model's column names and shown under its GraphQL field names.
+_FACT_FIELD_NAMES = {"architecture": "architectureName"}
+
+
+def fact_field_name(column: str) -> str:
+    """The GraphQL field of ``Model`` that holds the fact stored as ``column``."""
+    return _FACT_FIELD_NAMES.get(column) or to_camel_case(column)
 
 
 def _big(value: int | None) -> BigInt | None:
@@ -140,6 +152,10 @@ class Model(Node, Tracked):
         description="What extraction could not determine, and why."
     )
     extracted_at: datetime | None = strawberry.field(description="When facts were last extracted.")
+    extraction_error: str | None = strawberry.field(
+        description="Why the latest extraction failed (status FAILED; facts of an earlier extraction, if"
+        " any, are kept); null once an extraction succeeds."
+    )
     scan_status: ScanStatus | None = strawberry.field(description="Summary of the latest security scan.")
     scanned_at: datetime | None = strawberry.field(description="When the model was last scanned.")
 
@@ -181,9 +197,13 @@ class Model(Node, Tracked):
             pipeline_tag=row.pipeline_tag,
             license_name=row.license_name,
             gated=row.gated,
-            fact_sources=[FactSource(field=k, source=v) for k, v in sorted(row.fact_sources.items())],
+            fact_sources=sorted(
+                (FactSource(field=fact_field_name(k), source=v) for k, v in row.fact_sources.items()),
+                key=lambda fact: fact.field,
+            ),
             extraction_warnings=list(row.extraction_warnings),
             extracted_at=row.extracted_at,
+            extraction_error=row.extraction_error,
             scan_status=ScanStatus(row.scan_status) if row.scan_status else None,
             scanned_at=row.scanned_at,
             **tracked_fields(row),
@@ -241,6 +261,15 @@ class Model(Node, Tracked):
             return None
         row = await info.context.loaders.get(ModelArchitectureByClassNameLoader).load(self.architecture_name)
         return ModelArchitecture.from_row(row) if row else None
+
+    @strawberry.field(
+        description="The names operators recorded for it with `addModelAlias` (as typed), by their"
+        " matching form; each can be undone with `removeModelAlias`."
+    )
+    async def leaderboard_aliases(self, info: Info) -> list[str]:
+        from budgraph.leaderboards.loaders import AliasesByModelLoader
+
+        return await info.context.loaders.get(AliasesByModelLoader).load(self.pk)
 
     @strawberry.field(
         description="Its scores in current (latest) leaderboard snapshots: one per benchmark (the best"

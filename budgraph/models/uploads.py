@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import tempfile
 from pathlib import Path
 from typing import Protocol
@@ -24,6 +25,7 @@ from budgraph.storage import (
 )
 
 CHUNK = 1024 * 1024
+log = logging.getLogger("budgraph.models")
 
 
 class UploadedFile(Protocol):
@@ -81,8 +83,10 @@ async def store_archive(
                 await store.put_file(ObjectKey(model.id, revision, f.path), unpacked / f.path) for f in files
             ]
         except StorageUnavailable as error:
+            log.warning("upload of %s@%s: the object store is unavailable: %s", uri, revision, error)
             raise BudgraphError(
-                f"the object store is unavailable: {error}", code=ErrorCode.SERVICE_UNAVAILABLE
+                "the object store is unavailable; try the upload again later",
+                code=ErrorCode.SERVICE_UNAVAILABLE,
             ) from None
     await session.execute(
         delete(db.ModelFile).where(db.ModelFile.model_id == model.id, db.ModelFile.revision == revision)

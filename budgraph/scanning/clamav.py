@@ -1,16 +1,18 @@
-"""ClamAV outcomes for a model's files, from clamd (see ``clamd_client`` for its configuration).
+"""ClamAV outcomes for a model's files, from clamd (see ``daemon`` for its configuration).
 
 Fails closed: clamd unreachable, timing out or answering nonsense gives ERROR; a file clamd would
-not take whole (over StreamMaxLength, or stopped at a scan limit) gives NOT_SCANNED.
+not take whole (over StreamMaxLength, or stopped at a scan limit) gives NOT_SCANNED. Details say
+what happened in words; clamd's address and the socket errors go to the log.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from budgraph.scanning.clamd_client import ClamdClient, ClamdError, FileUnreadable, StreamTooLarge
+from budgraph.scanning.daemon import ClamdClient, ClamdError, FileUnreadable, StreamTooLarge
 from budgraph.scanning.results import ScanOutcome, ScanStatus, Severity
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
 ]
 
 _LIMITS_EXCEEDED = "Heuristics.Limits.Exceeded"
+log = logging.getLogger("budgraph.scanning")
 OutcomeHandler = Callable[[ScanOutcome], Awaitable[None]]
 
 
@@ -69,7 +72,8 @@ async def run_clamav(
         await client.ping()
         version = await client.version()
     except ClamdError as error:
-        unreachable = str(error)
+        unreachable = f"{error}; the file was not scanned"
+        log.warning("clamd at %s cannot be used: %r (cause: %r)", client.address, error, error.__cause__)
     for path in files:
         if unreachable is not None:
             outcome = ScanOutcome("clamav", path, ScanStatus.ERROR, detail=unreachable)

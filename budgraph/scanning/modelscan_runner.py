@@ -3,7 +3,8 @@
 modelscan's Python API runs in a child process (``modelscan_worker``), one file at a time: a file
 that hangs is killed after ``file_timeout`` and reported ERROR, a crash costs only the file being
 read, and the rest are scanned by a fresh process. ``modelscan_report`` turns its reports into
-outcomes.
+outcomes. A failure's detail says what happened in words; the process's own messages (stderr,
+exception texts, paths) go to the log.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ __all__ = ["NO_CODE_DETAIL", "ModelscanRun", "run_modelscan"]
 WORKER_MODULE = "budgraph.scanning.modelscan_worker"
 OutcomeHandler = Callable[[ScanOutcome], Awaitable[None]]
 _LINE_LIMIT = 64 * 1024 * 1024
+log = logging.getLogger("budgraph.scanning")
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,9 @@ async def _scan_in_one_process(
             limit=_LINE_LIMIT,
         )
     except OSError as error:
+        log.warning("modelscan: the scanner process could not be started: %r", error)
         while pending:
-            await record(error_outcome(pending.popleft(), f"modelscan could not start: {error!r}"))
+            await record(error_outcome(pending.popleft(), "modelscan could not start its scanner process"))
         return None
     assert process.stdin is not None
     assert process.stdout is not None
@@ -90,7 +94,8 @@ async def _scan_in_one_process(
     async def exited() -> str:
         returncode = await process.wait()
         await asyncio.wait([stderr_task], timeout=2)
-        return f"the worker exited ({returncode})" + (f": {' | '.join(tail)}" if tail else "")
+        log.warning("modelscan: the scanner process exited (%s): %s", returncode, " | ".join(tail) or "-")
+        return f"the scanner process exited ({returncode})"
 
     batch = list(pending)
     sent = _absolute_paths(root, batch)
@@ -106,10 +111,13 @@ async def _scan_in_one_process(
         except TimeoutError:
             hello = {"error": f"no answer within {start_timeout:g} s"}
         except ValueError as error:
-            hello = {"error": f"unreadable answer: {error}"}
+            log.warning("modelscan: unreadable first answer: %s", error)
+            hello = {"error": "its first answer was unreadable"}
         if hello is None:
             hello = {"error": await exited()}
         if not hello.get("ready"):
+            if hello.get("detail"):
+                log.warning("modelscan could not start: %s", hello["detail"])
             while pending:
                 await record(
                     error_outcome(pending.popleft(), f"modelscan could not start: {hello.get('error')}")
@@ -124,17 +132,20 @@ async def _scan_in_one_process(
             except TimeoutError:
                 failure = f"no result within {file_timeout:g} s"
             except ValueError as error:
-                failure = f"unreadable result: {error}"
+                log.warning("modelscan: unreadable result for %s: %s", path, error)
+                failure = "its answer was unreadable"
             if failure is None and message is None:
                 failure = await exited()
             elif message is not None and message.get("path") != sent_path:
-                failure = f"result for another file: {message.get('path')!r}"
+                log.warning("modelscan: asked about %s, answered about %s", sent_path, message.get("path"))
+                failure = "it answered about another file"
             pending.popleft()
             if failure is not None or message is None:
                 # The process is killed below; the caller starts a fresh one for the rest.
                 await record(error_outcome(path, f"modelscan failed: {failure}"))
                 break
             if "crash" in message:
+                log.warning("modelscan failed on %s: %s", path, message.get("detail"))
                 await record(error_outcome(path, f"modelscan failed: {message['crash']}"))
             else:
                 await record(outcome_from_report(path, message.get("report") or {}))

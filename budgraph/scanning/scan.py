@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from budgraph.scanning.clamav import ClamdClient, run_clamav
-from budgraph.scanning.clamd_client import MIB
+from budgraph.scanning.daemon import MIB
 from budgraph.scanning.modelscan_runner import run_modelscan
 from budgraph.scanning.results import SCANNERS, ScanOutcome, ScanStatus, ScanSummary, summarize
 
@@ -26,7 +26,6 @@ Progress = Callable[[int, str], Awaitable[None]]
 
 @dataclass(frozen=True)
 class ScanLimits:
-    clamd_chunk_size: int = 64 * 1024
     clamd_stream_max_length: int = 100 * MIB  # must match StreamMaxLength in clamd.conf
     clamd_connect_timeout: float = 10.0
     clamd_reply_timeout: float = 300.0
@@ -49,8 +48,8 @@ def _refusal(root: Path, path: str) -> str | None:
     try:
         if not (root / path).is_file():
             return "not a regular file under the model root"
-    except OSError as error:
-        return f"cannot be read: {error!r}"
+    except OSError:
+        return "cannot be read"
     return None
 
 
@@ -68,7 +67,6 @@ async def scan_files(
     readable = [path for path in wanted if refusals[path] is None]
     client = ClamdClient(
         clamd_address,
-        chunk_size=limits.clamd_chunk_size,
         stream_max_length=limits.clamd_stream_max_length,
         connect_timeout=limits.clamd_connect_timeout,
         reply_timeout=limits.clamd_reply_timeout,

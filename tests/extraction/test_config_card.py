@@ -69,6 +69,14 @@ def test_transformers_validation_errors_fall_back_to_plain_json() -> None:
     assert (facts.hidden_size, facts.head_dim) == (30, None)
 
 
+def test_the_fallback_warning_names_no_temporary_folder() -> None:
+    facts = facts_of({"hidden_size": 64})  # no model_type: transformers names the folder it read
+    assert facts.warnings == [
+        "config.json read as plain JSON: transformers cannot load it (Unrecognized model in the"
+        " repository. Should have a `model_type` key in its config.json.)"
+    ]
+
+
 CARD = """---
 license: other
 license_name: budtest-community

@@ -151,8 +151,13 @@ async def test_unreachable_endpoint_is_transient() -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with pytest.raises(SourceUnavailable):
+    with pytest.raises(SourceUnavailable) as raised:
         await extract(HubModelFiles("budtest/tiny-llama", endpoint=f"http://127.0.0.1:{port}", timeout=5))
+    # said in words: no library exception names or errno texts
+    assert (
+        raised.value.message
+        == "model budtest/tiny-llama: the Hub could not be used (the connection was refused)"
+    )
 
 
 def test_weight_files_are_never_downloaded_whole(hub: RunningServer) -> None:

@@ -90,9 +90,16 @@ query ($key: String!) { benchmark(key: $key) { key entryCount source { key homep
 """
 ADD_ALIAS = """
 mutation ($alias: String!, $model: ID!) {
-  addModelAlias(alias: $alias, modelId: $model) { alias model { uri } relinkedEntries }
+  addModelAlias(alias: $alias, modelId: $model) { alias model { uri } linkedEntries }
 }
 """
+REMOVE_ALIAS = """
+mutation ($alias: String!) { removeModelAlias(alias: $alias) { alias model { uri } relinkedEntries } }
+"""
+REGISTER = """
+mutation ($uri: String!) { registerModel(input: {uri: $uri}) { model { uri } } }
+"""
+ALIASES = "{ models { nodes { uri leaderboardAliases } } }"
 REFRESH = """
 mutation ($sources: [String!], $force: Boolean) {
   refreshLeaderboards(sources: $sources, force: $force) { id kind status target requestedBy }
@@ -543,7 +550,7 @@ async def test_benchmarks_list_and_lookup(session: RequestSession, client: Graph
     assert none == {"benchmark": None}
 
 
-async def test_add_model_alias_relinks_existing_entries(
+async def test_add_model_alias_links_existing_entries_and_keeps_the_alias_as_typed(
     session: RequestSession, client: GraphQLClient, writer_token: str
 ) -> None:
     board = await _board(session)
@@ -553,9 +560,9 @@ async def test_add_model_alias_relinks_existing_entries(
 
     # three current entries and one of the old snapshot now point to gamma
     assert data["addModelAlias"] == {
-        "alias": "mystery-model",
+        "alias": "Mystery Model",
         "model": {"uri": "org/gamma-70b"},
-        "relinkedEntries": 4,
+        "linkedEntries": 4,
     }
     arena = await client.data(LEADERBOARD, {"benchmark": ARENA, "filter": {"search": "mystery"}})
     assert arena["leaderboard"]["nodes"] == [_entry("mystery-model", "1300", 3, 60.0, "org/gamma-70b")]
@@ -565,28 +572,155 @@ async def test_add_model_alias_relinks_existing_entries(
     scores = await client.data(SCORES, {"uri": "org/gamma-70b", "benchmarks": [ARENA]})
     assert [s["rawModelName"] for s in scores["model"]["scores"]] == ["mystery-model"]
 
-    # the same alias for the same model is accepted again, relinking nothing
-    again = await client.data(ADD_ALIAS, variables, token=writer_token)
-    assert again["addModelAlias"]["relinkedEntries"] == 0
+    # the same alias for the same model, in any casing or punctuation, gets the same answer
+    for again in ("Mystery Model", "mystery_MODEL"):
+        repeat = await client.data(ADD_ALIAS, {**variables, "alias": again}, token=writer_token)
+        assert repeat == data
+    assert await session.scalar(select(func.count()).select_from(db.ModelAlias)) == 1
+    listed = {m["uri"]: m["leaderboardAliases"] for m in (await client.data(ALIASES))["models"]["nodes"]}
+    assert listed == {"org/alpha-7b": [], "org/beta-13b": [], "org/gamma-70b": ["Mystery Model"]}
+
+
+async def test_an_alias_names_one_dated_snapshot_and_never_its_siblings(
+    session: RequestSession, client: GraphQLClient, writer_token: str
+) -> None:
+    delta = await factories.model(session, "org/delta")
+    source = await _source(session, "lmarena")
+    arena = await _benchmark(session, ARENA, "elo", True, "Elo")
+    names = [
+        "gpt-4o-2024-05-13",
+        "GPT 4o 2024 05 13",
+        "gpt-4o-2024-11-20",
+        "gpt-4o",
+        "gpt-4o-2024-05-13 (FC)",
+    ]
+    await _snapshot(session, source, CURRENT, [(arena, name, "1300", None, None) for name in names])
+    await session.commit()
+
+    data = await client.data(
+        ADD_ALIAS, {"alias": "gpt-4o-2024-05-13", "model": _id(delta)}, token=writer_token
+    )
+
+    assert data["addModelAlias"] == {
+        "alias": "gpt-4o-2024-05-13",
+        "model": {"uri": "org/delta"},
+        "linkedEntries": 2,
+    }
+    unmatched = (await client.data(UNMATCHED))["unmatchedLeaderboardNames"]["nodes"]
+    assert sorted(n["rawModelName"] for n in unmatched) == [
+        "gpt-4o",
+        "gpt-4o-2024-05-13 (FC)",
+        "gpt-4o-2024-11-20",
+    ]
+    stored = (await session.scalars(select(db.ModelAlias.alias))).all()
+    assert stored == ["gpt-4o-2024-05-13"]
+
+
+async def test_remove_model_alias_links_again_what_it_linked(
+    session: RequestSession, client: GraphQLClient, writer_token: str
+) -> None:
+    board = await _board(session)
+    await client.data(ADD_ALIAS, {"alias": "Mystery Model", "model": _id(board.gamma)}, token=writer_token)
+    await client.data(ADD_ALIAS, {"alias": "zeta-1b", "model": _id(board.beta)}, token=writer_token)
+
+    removed = await client.data(REMOVE_ALIAS, {"alias": "mystery model"}, token=writer_token)
+
+    assert removed["removeModelAlias"] == {
+        "alias": "Mystery Model",
+        "model": {"uri": "org/gamma-70b"},
+        "relinkedEntries": 4,
+    }
+    unmatched = await client.data(UNMATCHED)
+    assert [n["rawModelName"] for n in unmatched["unmatchedLeaderboardNames"]["nodes"]] == ["mystery-model"]
+    listed = {m["uri"]: m["leaderboardAliases"] for m in (await client.data(ALIASES))["models"]["nodes"]}
+    assert listed == {"org/alpha-7b": [], "org/beta-13b": ["zeta-1b"], "org/gamma-70b": []}
+    # the other alias still links its name
+    arena = await client.data(LEADERBOARD, {"benchmark": ARENA, "filter": {"search": "zeta"}})
+    assert arena["leaderboard"]["nodes"][0]["model"] == {"uri": "org/beta-13b"}
+    # it is gone: removing it again is NOT_FOUND, and it can now name another model
+    assert await client.error_codes(REMOVE_ALIAS, {"alias": "Mystery Model"}, token=writer_token) == [
+        "NOT_FOUND"
+    ]
+    again = await client.data(
+        ADD_ALIAS, {"alias": "mystery-model", "model": _id(board.alpha)}, token=writer_token
+    )
+    assert again["addModelAlias"]["model"] == {"uri": "org/alpha-7b"}
 
 
 async def test_add_model_alias_errors(
     session: RequestSession, client: GraphQLClient, writer_token: str
 ) -> None:
     board = await _board(session)
-    await client.data(ADD_ALIAS, {"alias": "mystery-model", "model": _id(board.gamma)}, token=writer_token)
+    await client.data(ADD_ALIAS, {"alias": "Mystery Model", "model": _id(board.gamma)}, token=writer_token)
 
-    conflict = {"alias": "Mystery Model (bf16)", "model": _id(board.alpha)}
-    assert await client.error_codes(ADD_ALIAS, conflict, token=writer_token) == ["CONFLICT"]
+    conflict = await client.execute(
+        ADD_ALIAS, {"alias": "MYSTERY_model", "model": _id(board.alpha)}, token=writer_token
+    )
+    assert [(e["message"], e["extensions"]) for e in conflict["errors"]] == [
+        (
+            "the alias 'MYSTERY_model' is already taken: 'Mystery Model' names model org/gamma-70b",
+            {"code": "CONFLICT", "field": "alias"},
+        )
+    ]
+    uri = await client.execute(
+        ADD_ALIAS, {"alias": "ORG/Beta-13B", "model": _id(board.gamma)}, token=writer_token
+    )
+    assert [(e["message"], e["extensions"]["code"]) for e in uri["errors"]] == [
+        ("the alias 'ORG/Beta-13B' is the uri of another model (org/beta-13b)", "CONFLICT")
+    ]
     missing = {"alias": "x", "model": to_global_id("Model", 999_999)}
     assert await client.error_codes(ADD_ALIAS, missing, token=writer_token) == ["NOT_FOUND"]
-    empty = {"alias": "  ", "model": _id(board.alpha)}
-    assert await client.error_codes(ADD_ALIAS, empty, token=writer_token) == ["BAD_USER_INPUT"]
+    for empty in ("  ", "--", "x" * 201):
+        assert await client.error_codes(
+            ADD_ALIAS, {"alias": empty, "model": _id(board.alpha)}, token=writer_token
+        ) == ["BAD_USER_INPUT"]
+    assert await client.error_codes(REMOVE_ALIAS, {"alias": "()"}, token=writer_token) == ["BAD_USER_INPUT"]
     wrong_kind = {"alias": "x", "model": to_global_id("Benchmark", 1)}
     assert await client.error_codes(ADD_ALIAS, wrong_kind, token=writer_token) == ["INVALID_ID"]
     assert await client.error_codes(ADD_ALIAS, {"alias": "x", "model": _id(board.alpha)}) == [
         "UNAUTHENTICATED"
     ]
+    assert await client.error_codes(REMOVE_ALIAS, {"alias": "Mystery Model"}) == ["UNAUTHENTICATED"]
+    # nothing of that changed the one alias there is
+    rows = (await session.execute(select(db.ModelAlias.alias, db.ModelAlias.model_id))).all()
+    assert [tuple(row) for row in rows] == [("Mystery Model", board.gamma.id)]
+
+
+async def test_registering_a_model_links_the_names_current_snapshots_already_have(
+    session: RequestSession, client: GraphQLClient, writer_token: str
+) -> None:
+    await _board(session)
+    source = (
+        await session.scalars(select(db.LeaderboardSource).where(db.LeaderboardSource.key == "lmarena"))
+    ).one()
+    arena = (await session.scalars(select(db.Benchmark).where(db.Benchmark.key == ARENA))).one()
+    await _snapshot(
+        session,
+        source,
+        datetime(2026, 1, 9, tzinfo=UTC),
+        [(arena, "newco/Omega-2B", "1500", None, None), (arena, "zeta-1b", "1200", None, None)],
+    )
+    await session.commit()
+    before = (await client.data(UNMATCHED))["unmatchedLeaderboardNames"]["nodes"]
+    assert sorted(n["rawModelName"] for n in before) == ["mystery-model", "newco/Omega-2B", "zeta-1b"]
+
+    await client.data(
+        REGISTER, {"uri": "newco/omega-2b"}, token=writer_token
+    )  # the exact name, another casing
+    await client.data(REGISTER, {"uri": "budtest/Zeta-1B"}, token=writer_token)  # by its normalised name
+
+    after = (await client.data(UNMATCHED))["unmatchedLeaderboardNames"]["nodes"]
+    assert [n["rawModelName"] for n in after] == ["mystery-model"]
+    scores = await client.data(SCORES, {"uri": "newco/omega-2b", "benchmarks": [ARENA]})
+    assert [(s["rawModelName"], s["position"]) for s in scores["model"]["scores"]] == [("newco/Omega-2B", 1)]
+    methods = dict(
+        (
+            await session.execute(
+                select(db.LeaderboardEntry.raw_model_name, db.LeaderboardEntry.match_method)
+            )
+        ).all()
+    )
+    assert (methods["newco/Omega-2B"], methods["zeta-1b"]) == ("exact", "normalised")
 
 
 async def _arq_status(queue: ArqJobQueue, arq_id: str) -> ArqStatus:
@@ -753,3 +887,25 @@ async def test_statement_count_is_the_same_for_5_and_50_models(
     assert with_5 == with_50
     # one statement per list, count or loader batch (and a savepoint pair per request), whatever the rows
     assert with_5 <= 25, statements.statements
+
+
+async def test_deleting_a_model_links_again_the_names_it_tied_with_another(
+    session: RequestSession, client: GraphQLClient, writer_token: str
+) -> None:
+    ours = await factories.model(session, "org/twin-7b")
+    theirs = await factories.model(session, "other/twin-7b")
+    source = await _source(session, "lmarena")
+    arena = await _benchmark(session, ARENA, "elo", True, "Elo")
+    await _snapshot(session, source, CURRENT, [(arena, "twin-7b", "1300", None, None)])
+    await session.commit()
+    # two models share the name: the matcher does not guess
+    names = (await client.data(UNMATCHED))["unmatchedLeaderboardNames"]["nodes"]
+    assert [n["rawModelName"] for n in names] == ["twin-7b"]
+
+    delete = "mutation ($id: ID!) { deleteModel(id: $id) { deletedId } }"
+    await client.data(delete, {"id": _id(theirs)}, token=writer_token)
+
+    assert (await client.data(UNMATCHED))["unmatchedLeaderboardNames"]["nodes"] == []
+    scores = await client.data(SCORES, {"uri": "org/twin-7b", "benchmarks": [ARENA]})
+    assert [s["rawModelName"] for s in scores["model"]["scores"]] == ["twin-7b"]
+    del ours

@@ -28,7 +28,7 @@ DEEP = """
       }
     }
   }
-  models(first: 100) { nodes { uri license { key kind } architecture { className } } }
+  models(first: 100) { nodes { uri license { key kind } architecture { className } leaderboardAliases } }
   modelArchitectures(first: 100) { nodes { className engineVersions(first: 5) { totalCount nodes { version } } } }
 }
 """

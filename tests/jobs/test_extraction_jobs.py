@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -27,6 +28,7 @@ query ($id: ID!) {
   } }
 }
 """
+MODEL_FIELDS = '{ __type(name: "Model") { fields { name } } }'
 
 
 async def _seed_registry(session: RequestSession) -> None:
@@ -56,7 +58,7 @@ async def test_register_extract_and_read_the_facts(
         "registerModel"
     ]
     channel = (await queue.pool()).pubsub()
-    await channel.psubscribe("budgraph:job:*")
+    await channel.psubscribe(f"{queue.queue_name}:job:*")  # this test's queue only
 
     worker = await run_worker()
     assert (worker.jobs_complete, worker.jobs_failed, worker.jobs_retried) == (1, 0, 0)
@@ -74,8 +76,12 @@ async def test_register_extract_and_read_the_facts(
     assert model["kvCacheBytesPerToken"] == 256
     assert model["modality"] == "TEXT"
     sources = {item["field"]: item["source"] for item in model["factSources"]}
-    assert "parameter_count" in sources
-    assert sources["architecture"].startswith("config.json")
+    assert sources["parameterCount"] == "model.safetensors.index.json + headers"
+    assert sources["architectureName"].startswith("config.json")
+    assert sources["contextLength"] == "config.json:max_position_embeddings"
+    # every fact is named by a field of Model, as the schema spells it
+    fields = (await client.data(MODEL_FIELDS))["__type"]["fields"]
+    assert set(sources) <= {field["name"] for field in fields}
     job = model["jobs"]["nodes"][0]
     assert job["status"] == "SUCCEEDED"
     assert job["progress"] == 100
@@ -129,17 +135,47 @@ async def test_transient_failures_are_retried(
     del registered
 
 
-async def test_a_missing_repository_fails_permanently(
-    session: RequestSession, client: GraphQLClient, writer_token: str, run_worker: RunWorker
+FAILED_MODELS = """
+query ($statuses: [ModelStatus!]) {
+  models(filter: {statuses: $statuses}) { nodes { uri status extractionError extractedAt } }
+}
+"""
+EXTRACT = "mutation ($id: ID!) { extractModel(id: $id) { id } }"
+
+
+async def test_a_failed_extraction_makes_the_model_failed_with_the_reason(
+    session: RequestSession,
+    client: GraphQLClient,
+    writer_token: str,
+    run_worker: RunWorker,
+    hub: RunningServer,
+    tiny_llama: Path,
 ) -> None:
-    await client.data(REGISTER, {"uri": "budtest/no-such-model"}, token=writer_token)
+    registered = await client.data(REGISTER, {"uri": "budtest/no-such-model"}, token=writer_token)
     worker = await run_worker()
     assert worker.jobs_retried == 0
     job = (await session.scalars(select(db.Job))).one()
     await session.refresh(job)
-    assert job.status == "failed"
-    assert job.attempts == 1
+    assert (job.status, job.attempts) == ("failed", 1)
+    reason = "model budtest/no-such-model: repository not found (or private and the token has no access)"
+    assert job.error == reason
+
+    # the model says so, with the reason, and a filter by status finds it
+    failed = {
+        "uri": "budtest/no-such-model",
+        "status": "FAILED",
+        "extractionError": reason,
+        "extractedAt": None,
+    }
+    assert (await client.data(FAILED_MODELS, {"statuses": ["FAILED"]}))["models"]["nodes"] == [failed]
+    assert (await client.data(FAILED_MODELS, {"statuses": ["REGISTERED", "READY"]}))["models"]["nodes"] == []
+
+    # once the repository exists, a new extraction succeeds and the reason is gone
+    hub.state.add_repo("budtest/no-such-model", tiny_llama)
+    await client.data(EXTRACT, {"id": registered["registerModel"]["model"]["id"]}, token=writer_token)
+    await run_worker()
+    ready = (await client.data(FAILED_MODELS, {"statuses": ["READY"]}))["models"]["nodes"]
+    assert [(m["uri"], m["extractionError"]) for m in ready] == [("budtest/no-such-model", None)]
     model = (await session.scalars(select(db.Model))).one()
     await session.refresh(model)
-    assert model.status == "registered"
-    assert model.parameter_count is None
+    assert model.parameter_count == 106_816

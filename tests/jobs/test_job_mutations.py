@@ -74,6 +74,20 @@ async def test_register_creates_model_and_enqueues_after_commit(
     assert third["model"]["revision"] == "v1.1"
 
 
+async def test_a_hub_id_in_another_casing_is_the_same_model(
+    session: RequestSession, client: GraphQLClient, writer_token: str
+) -> None:
+    first = await client.data(REGISTER, {"input": {"uri": "Qwen/Qwen2.5-7B-Instruct"}}, token=writer_token)
+    again = await client.data(REGISTER, {"input": {"uri": "qwen/qwen2.5-7b-instruct"}}, token=writer_token)
+
+    assert again["registerModel"] == first["registerModel"]  # the model as first registered, the same job
+    assert first["registerModel"]["model"]["uri"] == "Qwen/Qwen2.5-7B-Instruct"
+    assert await session.scalar(select(func.count()).select_from(db.Model)) == 1
+    # an uploaded model of that name is another source: a model of its own
+    upload = await factories.model(session, "qwen/qwen2.5-7b-instruct", source_kind="upload")
+    assert upload.id != from_global_id(first["registerModel"]["model"]["id"])[1]
+
+
 async def test_a_failed_request_enqueues_nothing(
     client: GraphQLClient, writer_token: str, queue: ArqJobQueue, session: RequestSession
 ) -> None:

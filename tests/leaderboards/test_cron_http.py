@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from budgraph import db
+from budgraph.auth.service import create_key
+from budgraph.db.enums import ApiKeyScope
 from budgraph.jobs.queue import ArqJobQueue
 from budgraph.kit.clock import now
 from budgraph.kit.db import RequestSession
@@ -74,9 +76,6 @@ async def test_dapr_probe_and_one_job_per_week(
 async def test_trigger_needs_a_write_key(
     client: GraphQLClient, writer_token: str, session: RequestSession
 ) -> None:
-    from budgraph.auth.service import create_key
-    from budgraph.db.enums import ApiKeyScope
-
     reader = await create_key(session, "trigger-reader", ApiKeyScope.READ)
     await session.commit()
     assert (await client.http.post(f"{CRON}/trigger", json={})).status_code == 401
@@ -90,6 +89,27 @@ async def test_trigger_needs_a_write_key(
     ok = await client.http.post(f"{CRON}/trigger", json={"sources": ["bfcl"], "force": True}, headers=auth)
     assert ok.status_code == 202
     assert ok.json()["key"] == "leaderboards:manual:bfcl:force"
+
+
+async def test_a_bad_trigger_body_is_told_what_to_send(client: GraphQLClient, writer_token: str) -> None:
+    example = 'send a JSON object such as {"sources": ["lmarena"], "force": true}, or nothing'
+    cases = [
+        (b"{not json", f"the body is not JSON: {example}", None),
+        (b"\xff\xfe", f"the body is not JSON: {example}", None),
+        (b'["bfcl"]', f"the body is not a JSON object: {example}", None),
+        (b'{"source": "bfcl"}', f"unknown fields source: {example}", None),
+        (b'{"force": "false"}', "`force` must be true or false", "force"),
+        (b'{"sources": "bfcl"}', "`sources` must be a non-empty list of source keys", "sources"),
+        (b'{"sources": []}', "`sources` must be a non-empty list of source keys", "sources"),
+    ]
+    auth = {"Authorization": f"Bearer {writer_token}", "Content-Type": "application/json"}
+    for body, message, field in cases:
+        reply = await client.http.post(f"{CRON}/trigger", content=body, headers=auth)
+        expected = {"error": message, "code": "BAD_USER_INPUT"} | ({"field": field} if field else {})
+        assert (reply.status_code, reply.json()) == (400, expected), body
+    # an empty body refreshes every source, forced
+    empty = await client.http.post(f"{CRON}/trigger", headers=auth)
+    assert (empty.status_code, empty.json()["key"]) == (202, "leaderboards:manual:all:force")
 
 
 async def test_the_refresh_job_and_the_health_view(

@@ -177,7 +177,7 @@ async def test_a_timeout_is_transient(local: LocalServer, client: httpx.AsyncCli
         )
 
     assert (raised.value.transient, raised.value.status) == (True, None)
-    assert "Timeout" in raised.value.message
+    assert raised.value.message == f"{local.url}/slow?seconds=1: it did not answer in time (after 2 tries)"
 
 
 async def test_a_refused_connection_is_transient(client: httpx.AsyncClient) -> None:
@@ -189,6 +189,8 @@ async def test_a_refused_connection_is_transient(client: httpx.AsyncClient) -> N
         await fetch(SourceRequest(f"http://127.0.0.1:{port}/"), client, retry=FAST, sleep=Sleeps())
 
     assert raised.value.transient is True
+    # in words, not the library's exception text
+    assert raised.value.message == f"http://127.0.0.1:{port}/: the connection was refused (after 3 tries)"
 
 
 class LocalAlpacaEval(AlpacaEval):

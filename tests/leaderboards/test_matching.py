@@ -104,9 +104,23 @@ def test_quantised_name_finds_the_instruct_model_not_the_base() -> None:
 
 def test_alias_table() -> None:
     assert matcher().match("gpt-4o-2024-05-13") == MatchResult(GPT_4O, "alias")
-    # Aliases are compared normalised (case, separators, dates and decorations).
+    # Aliases are compared with case, separators and organisation normalised...
     assert matcher().match("GPT 4o 2024-05-13") == MatchResult(GPT_4O, "alias")
+    assert matcher().match("OpenAI/GPT_4o_2024_05_13") == MatchResult(GPT_4O, "alias")
     assert matcher().match("claude-35-sonnet-june-24") == MatchResult(99, "alias")
+
+
+def test_an_alias_never_loses_its_date_or_version() -> None:
+    dated = ModelMatcher([(42, "org/some-model")], {"gpt-4o-2024-05-13": 42, "Mistral-7B-v0.3": 42})
+
+    assert dated.match("gpt-4o-2024-05-13") == MatchResult(42, "alias")
+    # ...but never with a date, version, note or tag dropped: other snapshots are other models.
+    assert dated.match("gpt-4o-2024-11-20") == MatchResult(None, None)
+    assert dated.match("gpt-4o") == MatchResult(None, None)
+    assert dated.match("gpt-4o-2024-05-13 (FC)") == MatchResult(None, None)
+    assert dated.match("mistral-7b-v0.3") == MatchResult(42, "alias")
+    assert dated.match("mistral-7b-v0.2") == MatchResult(None, None)
+    assert dated.match("mistral-7b") == MatchResult(None, None)
 
 
 def test_alias_wins_over_a_normalised_match() -> None:

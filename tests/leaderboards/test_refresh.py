@@ -4,6 +4,7 @@ the others succeed, conditional requests, matching; the sites are a local server
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -148,7 +149,10 @@ async def test_a_failing_source_does_not_stop_the_others(
     bfcl = await session.scalar(select(db.LeaderboardSource).where(db.LeaderboardSource.key == "bfcl"))
     assert bfcl is not None
     assert (bfcl.last_status, bfcl.last_success_started_at) == ("failed", None)
-    assert "503" in (bfcl.last_error or "")
+    # which URL, what went wrong: no exception class names
+    assert bfcl.last_error == by_source["bfcl"].error
+    assert (bfcl.last_error or "").startswith("https://gorilla.cs.berkeley.edu/")
+    assert (bfcl.last_error or "").endswith(": HTTP 503 (after 3 tries)")
 
     # a week later the sites have not changed: conditional requests, no new snapshot
     state.failing.clear()
@@ -162,6 +166,31 @@ async def test_a_failing_source_does_not_stop_the_others(
     assert alpaca_requests
     assert all(etag is not None for _, etag in alpaca_requests)
     assert await _snapshots(session, "alpaca_eval") == 1
+
+
+async def test_an_unexpected_failure_is_recorded_in_words_and_logged_once(
+    sessions: async_sessionmaker[RequestSession],
+    session: RequestSession,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken_parse(*_: object) -> None:
+        raise KeyError("/srv/budgraph/.venv/lib/python3.11/site-packages/something")
+
+    monkeypatch.setattr(SOURCES["bfcl"], "parse", broken_parse)
+    with caplog.at_level(logging.WARNING, logger="budgraph.leaderboards"):
+        [outcome] = await refresh(sessions, SETTINGS, ["bfcl"], offline=True, clock=Clock(T0))
+
+    message = "Berkeley Function Calling Leaderboard: an internal error stopped the refresh (details in the worker log)"
+    assert (outcome.status, outcome.error) == ("failed", message)
+    bfcl = await session.scalar(select(db.LeaderboardSource).where(db.LeaderboardSource.key == "bfcl"))
+    assert bfcl is not None
+    assert (bfcl.last_status, bfcl.last_error) == ("failed", message)
+    records = [r for r in caplog.records if r.name == "budgraph.leaderboards"]
+    assert [(r.levelname, r.getMessage()) for r in records] == [
+        ("ERROR", "leaderboard source bfcl failed unexpectedly")
+    ]
+    assert records[0].exc_info is not None
 
 
 async def test_entries_are_matched_to_registry_models(

@@ -6,6 +6,7 @@ import asyncio
 import os
 
 import asyncpg
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
@@ -50,3 +51,92 @@ async def test_upgrade_downgrade_upgrade(servers: Servers) -> None:
     await asyncio.to_thread(upgrade, url)
     assert "engine_version" in await _tables(url)
     await _drop_database(servers.admin_database_url, f"budgraph_migrations_{os.getpid()}")
+
+
+async def test_0005_merges_hub_models_that_differ_only_in_case(servers: Servers) -> None:
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import make_url
+
+    from budgraph.kit.migrate import alembic_config
+
+    name = f"budgraph_migration_0005_{os.getpid()}"
+    url = await _recreate_database(servers.admin_database_url, name)
+    before = ScriptDirectory.from_config(alembic_config(url)).get_revision("0005").down_revision
+    assert isinstance(before, str)
+    await asyncio.to_thread(upgrade, url, before)
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    try:
+        # given two casings of one Hub id (the later one extracted), an upload of the same name,
+        # and a job, leaderboard entry and (normalised) alias on the duplicate
+        ids = {}
+        for uri, source, status in [
+            ("qwen/qwen2.5-7b-instruct", "huggingface", "registered"),
+            ("Qwen/Qwen2.5-7B-Instruct", "huggingface", "ready"),
+            ("QWEN/Qwen2.5-7B-Instruct", "huggingface", "registered"),
+            ("qwen/Qwen2.5-7B-Instruct", "upload", "registered"),
+        ]:
+            ids[(uri, source)] = await connection.fetchval(
+                "INSERT INTO model (uri, source_kind, status, modality) VALUES ($1, $2, $3, 'text') RETURNING id",
+                uri,
+                source,
+                status,
+            )
+        duplicate = ids[("qwen/qwen2.5-7b-instruct", "huggingface")]
+        kept = ids[("Qwen/Qwen2.5-7B-Instruct", "huggingface")]
+        await connection.execute(
+            "INSERT INTO job (kind, model_id, target, dedupe_key, status, progress, step, attempts, requested_by)"
+            " VALUES ('extract', $1, 'x', 'extract:1:main', 'succeeded', 100, 'done', 1, 'test')",
+            duplicate,
+        )
+        await connection.execute(
+            "INSERT INTO model_alias (alias, model_id, created_by) VALUES ('qwen2.5-7b', $1, 'test')",
+            duplicate,
+        )
+        source = await connection.fetchval(
+            "INSERT INTO leaderboard_source (key, name, enabled) VALUES ('lmarena', 'LMArena', true) RETURNING id"
+        )
+        snapshot = await connection.fetchval(
+            "INSERT INTO leaderboard_snapshot (source_id, fetched_at, entry_count) VALUES ($1, now(), 1) RETURNING id",
+            source,
+        )
+        benchmark = await connection.fetchval(
+            "INSERT INTO benchmark (key, name, higher_is_better) VALUES ('lmarena:x', 'x', true) RETURNING id"
+        )
+        await connection.execute(
+            "INSERT INTO leaderboard_entry (benchmark_id, snapshot_id, model_id, raw_model_name, score, source)"
+            " VALUES ($1, $2, $3, 'qwen2.5-7b', 1, 'lmarena')",
+            benchmark,
+            snapshot,
+            duplicate,
+        )
+        await connection.close()
+
+        await asyncio.to_thread(upgrade, url)
+
+        connection = await asyncpg.connect(dsn)
+        rows = await connection.fetch("SELECT id, uri, source_kind FROM model ORDER BY id")
+        assert [(row["id"], row["uri"], row["source_kind"]) for row in rows] == [
+            (kept, "Qwen/Qwen2.5-7B-Instruct", "huggingface"),
+            (ids[("qwen/Qwen2.5-7B-Instruct", "upload")], "qwen/Qwen2.5-7B-Instruct", "upload"),
+        ]
+        assert await connection.fetchval("SELECT model_id FROM job") == kept
+        assert await connection.fetchval("SELECT model_id FROM leaderboard_entry") == kept
+        alias = await connection.fetchrow("SELECT alias, key, model_id FROM model_alias")
+        assert tuple(alias) == ("qwen2.5-7b", "qwen2.5-7b", kept)
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await connection.execute(
+                "INSERT INTO model (uri, source_kind, status, modality) VALUES ('QWEN/QWEN2.5-7B-INSTRUCT',"
+                " 'huggingface', 'registered', 'text')"
+            )
+        await connection.close()
+
+        await asyncio.to_thread(downgrade, url, before)
+        connection = await asyncpg.connect(dsn)
+        columns = await connection.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'model_alias'"
+        )
+        assert "key" not in {row["column_name"] for row in columns}
+    finally:
+        await connection.close()
+        await _drop_database(servers.admin_database_url, name)

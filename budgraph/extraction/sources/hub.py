@@ -34,6 +34,7 @@ from budgraph.extraction.sources.base import (
     check_small_read,
     error_for_status,
 )
+from budgraph.kit.transport import transport_reason
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
@@ -73,14 +74,16 @@ def _classify(error: BaseException, what: str) -> ExtractionError:
     if isinstance(error, HfHubHTTPError):
         response = getattr(error, "response", None)
         status = getattr(response, "status_code", None)
-        return error_for_status(status, what) if isinstance(status, int) else SourceUnavailable(str(error))
+        if isinstance(status, int):
+            return error_for_status(status, what)
+        return SourceUnavailable(f"{what}: the Hub did not answer usefully; try again later")
     if isinstance(error, HFValidationError):
         return ExtractionFailed(f"{what}: {error}")
     if isinstance(error, FileMetadataError):
-        return ExtractionFailed(f"{what}: the endpoint does not answer like a Hugging Face Hub ({error})")
+        return ExtractionFailed(f"{what}: the endpoint does not answer like a Hugging Face Hub")
     if isinstance(error, _TRANSPORT_ERRORS):
-        return SourceUnavailable(f"{what}: {type(error).__name__}: {error}")
-    return ExtractionFailed(f"{what}: {type(error).__name__}: {error}")
+        return SourceUnavailable(f"{what}: the Hub could not be used ({transport_reason(error)})")
+    return ExtractionFailed(f"{what}: the Hub answered something extraction cannot read")
 
 
 @contextmanager

@@ -22,7 +22,7 @@ class LocalModelFiles:
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.root = Path(directory).resolve()
         if not self.root.is_dir():
-            raise ExtractionFailed(f"{directory} is not a directory")
+            raise ExtractionFailed("the model's files are gone (their folder does not exist)")
 
     @property
     def gated(self) -> bool | None:

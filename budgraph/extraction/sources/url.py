@@ -35,6 +35,7 @@ from budgraph.extraction.sources.base import (
     check_small_read,
     error_for_status,
 )
+from budgraph.kit.transport import transport_reason
 
 # A plain web server has no listing: these are looked for; shards are named by the index.
 WELL_KNOWN_FILES = (
@@ -188,9 +189,11 @@ class UrlModelFiles:
                             break
                 return _Reply(response.status_code, response.headers, bytes(body[:limit]))
         except httpx.TransportError as error:
-            if isinstance(error, httpx.UnsupportedProtocol) or _is_certificate_error(error):
-                raise ExtractionFailed(f"{url}: {error}") from error
-            raise SourceUnavailable(f"{url}: {type(error).__name__}: {error}") from error
+            if isinstance(error, httpx.UnsupportedProtocol):
+                raise ExtractionFailed(f"{url}: only http and https URLs can be read") from error
+            if _is_certificate_error(error):
+                raise ExtractionFailed(f"{url}: its TLS certificate does not verify") from error
+            raise SourceUnavailable(f"{url}: {transport_reason(error)}; try again later") from error
 
 
 def _is_certificate_error(error: BaseException) -> bool:

@@ -16,6 +16,7 @@ from typing import Literal
 
 import httpx
 
+from budgraph.kit.transport import transport_reason
 from budgraph.leaderboards.sources.base import SourceRequest
 from budgraph.leaderboards.sources.errors import SourceFetchError
 
@@ -130,7 +131,7 @@ async def _fetch_once(
                     raise _too_large(url, max_bytes, status)
             return FetchResult("fresh", bytes(body), etag, modified)
     except httpx.TransportError as error:  # connect/read errors and timeouts
-        raise _Retryable(f"{type(error).__name__}: {error}", None) from error
+        raise _Retryable(transport_reason(error), None) from error
 
 
 def _too_large(url: str, max_bytes: int, status: int) -> SourceFetchError:
