@@ -19,15 +19,11 @@ from hypothesis import strategies as st
 from tests.conftest import GraphQLClient
 from tests.graph.filter_cases import CASES, Case
 from tests.graph.filter_world import World
-from tests.graph.test_filters import (  # noqa: F401  (fixtures)
-    LISTS,
-    PAGE,
-    SCHEMA_LISTS,
-    _identity,
-    _run,
-    connection,
-    world,
-)
+from tests.graph.test_filters import LISTS, PAGE, SCHEMA_LISTS, _identity, _run
+from tests.graph.test_filters import connection as connection
+from tests.graph.test_filters import world as world_fixture
+
+world = world_fixture
 
 COMBINATIONS = 12
 ROOT_LISTS = sorted(where for where in SCHEMA_LISTS if LISTS[where].parent is None)
