@@ -133,13 +133,10 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
 ) -> None:
     """Serve the GraphQL API (and the playground at /graphql)."""
-    import uvicorn
-
-    from budgraph.app import create_app
-    from budgraph.server import uvicorn_config
+    from budgraph.server import serve_api
 
     with _servers(need_redis=True) as settings:
-        uvicorn.Server(uvicorn_config(create_app(settings), settings, host, port)).run()
+        serve_api(settings, host, port)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import uvicorn
@@ -23,7 +24,21 @@ def uvicorn_config(
     access_log: bool = True,
 ) -> uvicorn.Config:
     return uvicorn.Config(
-        app,
+        app, **uvicorn_options(settings, host, port, log_level=log_level, ws=ws, access_log=access_log)
+    )
+
+
+def uvicorn_options(
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    *,
+    log_level: str = "info",
+    ws: str = "auto",
+    access_log: bool = True,
+) -> dict[str, Any]:
+    """The options of uvicorn for the API (a Config, or ``uvicorn.run`` with several workers)."""
+    return dict(
         host=host or settings.host,
         port=port or settings.port,
         # graphql-transport-ws messages carry one document and its variables: bounded like a body.
@@ -36,4 +51,24 @@ def uvicorn_config(
         log_level=log_level,
         access_log=access_log,
         ws=ws,
+    )
+
+
+def serve_api(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+    """Serve the API in this process, or in ``settings.api_workers`` processes (each its own pool)."""
+    if settings.api_workers <= 1:
+        from budgraph.app import create_app
+
+        uvicorn.Server(uvicorn_config(create_app(settings), settings, host, port)).run()
+        return
+    # The workers build their app from the environment: hand them the servers this command found.
+    for name in ("database_url", "redis_url"):
+        value = getattr(settings, name)
+        if value:
+            os.environ[f"BUDGRAPH_{name.upper()}"] = value
+    uvicorn.run(
+        "budgraph.app:create_app",
+        factory=True,
+        workers=settings.api_workers,
+        **uvicorn_options(settings, host, port),
     )

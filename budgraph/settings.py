@@ -53,6 +53,13 @@ class Settings(BaseSettings):
         " GET /graphql.",
     )
     db_pool_size: int = Field(default=10, ge=1, description="Database connections per process.")
+    api_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes `budgraph serve` runs (one per core is right; each has its own pool of"
+        " db_pool_size connections, so PostgreSQL sees workers x db_pool_size).",
+    )
     sql_echo: bool = Field(default=False, description="Log every SQL statement (noisy; for debugging).")
     db_pool_timeout_seconds: float = Field(
         default=3.0, gt=0, description="How long a request waits for a free database connection before 503."
@@ -83,6 +90,21 @@ class Settings(BaseSettings):
     max_response_bytes: int = Field(default=8 * 1024**2, ge=1024, description="Largest answer, encoded.")
     request_timeout_seconds: float = Field(
         default=15.0, gt=0, description="Execution deadline of one operation; the work stops when it passes."
+    )
+    # Answers kept for the registry version they were computed at (budgraph/graphql/response_cache.py).
+    response_cache: bool = Field(
+        default=True,
+        description="Keep answers made of registry-versioned data, keyed by the registry version (a write"
+        " moves the version, so an answer is never stale). Off: every query runs.",
+    )
+    response_cache_bytes: int = Field(
+        default=64 * 1024**2, ge=0, description="The in-process answer cache's size, in bytes."
+    )
+    response_cache_shared: bool = Field(
+        default=True, description="Share cached answers between processes through Redis (when one is set)."
+    )
+    response_cache_ttl_seconds: int = Field(
+        default=600, ge=1, description="How long Redis keeps a shared answer."
     )
     # Request bodies.
     max_json_body_bytes: int = Field(

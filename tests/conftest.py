@@ -31,6 +31,14 @@ from tests.live import LiveServer, serve
 
 pytest_plugins = ["tests.not_run"]
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests write rows directly (factories) as well as through the API: answers cached by registry
+    # version would be stale for them. The cache's own tests turn it on (test_response_cache.py).
+    os.environ.setdefault("BUDGRAPH_RESPONSE_CACHE", "false")
+    get_settings.cache_clear()
+
+
 TEST_DATABASE = "budgraph_test"
 
 

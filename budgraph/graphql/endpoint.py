@@ -13,6 +13,7 @@ the rate limit, 503 database unreachable, 504 deadline passed.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from graphql import OperationType
 from starlette.requests import ClientDisconnect, Request
@@ -83,8 +84,13 @@ def _only(outcome: Outcome, code: ErrorCode) -> bool:
 
 
 def respond(outcome: Outcome, media: str) -> Response:
-    status = _status(outcome, media)
     headers = dict(outcome.headers)
+    if outcome.etag is not None:
+        headers["ETag"] = outcome.etag
+        headers["Cache-Control"] = "no-cache"  # may be kept, but asked again (If-None-Match) each time
+    if outcome.not_modified:
+        return Response(status_code=304, headers=headers)
+    status = _status(outcome, media)
     if status == 405:
         headers["Allow"] = "POST"
     if status == 503:
@@ -137,9 +143,9 @@ class GraphQLEndpoint:
             raise RequestRefused("use GET or POST", code=ErrorCode.METHOD_NOT_ALLOWED)
         address = request.client.host if request.client else None
         if request.method == "GET":
-            return await self._operation(
-                request, media, from_query_string(request.query_params), address, get=True
-            )
+            graphql = from_query_string(request.query_params)
+            graphql = replace(graphql, if_none_match=request.headers.get("if-none-match"))
+            return await self._operation(request, media, graphql, address, get=True)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type == "multipart/form-data":
             principal = await self._principal(request, address)

@@ -17,12 +17,12 @@ A refusal before execution changes nothing; so does any failed execution (rolled
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import orjson
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
@@ -33,18 +33,23 @@ from graphql import (
     OperationType,
     SelectionSetNode,
 )
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from budgraph import db
 from budgraph.auth.permissions import scope_needed
 from budgraph.graphql.context import Context, Operation, running
 from budgraph.graphql.cost import CostRules, operation_cost
 from budgraph.graphql.errors import classify
 from budgraph.graphql.input_limits import check_inputs
 from budgraph.graphql.limits import DocumentPreparer, PreparedDocument, QueryLimits, QueryRefused
+from budgraph.graphql.persisted import PersistedQueries
+from budgraph.graphql.response_cache import ResponseCache, cache_key, is_cacheable
 from budgraph.kit.availability import DatabaseAvailability
 from budgraph.kit.errors import BudgraphError, ErrorCode, Forbidden, Unauthenticated, from_integrity_error
-from budgraph.kit.unit_of_work import UnitOfWork
+from budgraph.kit.unit_of_work import UnitOfWork, read_now
+from budgraph.registry.repository import RegistryPosition, current_position
 from budgraph.settings import Settings
 
 log = logging.getLogger("budgraph.execution")
@@ -57,6 +62,8 @@ class GraphQLRequest:
     query: str
     variables: dict[str, Any] | None = None
     operation_name: str | None = None
+    if_none_match: str | None = None  # a GET's If-None-Match: the answer's ETag it already holds
+    persisted_hash: str | None = None  # an automatic persisted query's sha256 (the query may be "")
 
 
 @dataclass
@@ -68,6 +75,8 @@ class Outcome:
     refused: BudgraphError | None = None  # a refusal before or instead of execution
     request_error: bool = False  # a GraphQL request error (parse, validation): no `data`
     headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None  # of a registry-versioned answer
+    not_modified: bool = False  # the client holds this answer already (its ETag matched)
 
     def encode(self) -> bytes:
         if self.encoded is None:
@@ -75,8 +84,22 @@ class Outcome:
         return self.encoded
 
 
+@dataclass
+class Executed:
+    """What running an operation gave, before it becomes an ``Outcome``."""
+
+    outcome: Outcome
+    data: bytes | None = None  # the encoded `data` of an answer without errors
+    position: RegistryPosition | None = None  # the snapshot it was computed at
+
+
 def encode(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, default=str, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return orjson.dumps(body, default=str)
+
+
+def assemble(data: bytes, extensions: dict[str, Any]) -> bytes:
+    """An answer's JSON from its already-encoded `data` (cached answers are stored that way)."""
+    return b'{"data":' + data + b',"extensions":' + orjson.dumps(extensions, default=str) + b"}"
 
 
 def error_body(errors: list[GraphQLError], extensions: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -108,6 +131,7 @@ class Admission:
     operation: OperationDefinitionNode
     extensions: dict[str, Any]
     headers: dict[str, str]
+    cacheable: bool = False  # its answer is made only of registry-versioned data
 
 
 def _root_fields(
@@ -134,8 +158,13 @@ class Executor:
         settings: Settings,
         charge: Charge | None = None,
         availability: DatabaseAvailability | None = None,
+        answers: ResponseCache | None = None,
+        persisted: PersistedQueries | None = None,
     ) -> None:
         self.schema = schema
+        self.answers = answers
+        self.persisted = persisted or PersistedQueries()
+        self._cacheable: dict[tuple[str, str | None], bool] = {}
         self.availability = availability or DatabaseAvailability()
         self.graphql_schema: GraphQLSchema = schema._schema
         self.settings = settings
@@ -172,6 +201,11 @@ class Executor:
         refuse_other: Callable[[OperationType], BudgraphError] | None = None,
     ) -> Admission | Outcome:
         """Everything before execution: an ``Admission`` to run, or the ``Outcome`` that refuses it."""
+        if request.persisted_hash is not None:
+            known = await self.persisted.resolve(request.persisted_hash, request.query)
+            if isinstance(known, BudgraphError):
+                return refused(known)
+            request = replace(request, query=known)
         prepared = await self.preparer.prepare(request.query)
         operation = prepared.operation(request.operation_name)
         if operation is not None and prepared.document is not None:
@@ -231,7 +265,21 @@ class Executor:
                 outcome = refused(limited, extensions)
                 outcome.headers = headers
                 return outcome
-        return Admission(request, prepared, operation, extensions, headers)
+        cacheable = self._is_cacheable(request, prepared, operation)
+        return Admission(request, prepared, operation, extensions, headers, cacheable)
+
+    def _is_cacheable(
+        self, request: GraphQLRequest, prepared: PreparedDocument, operation: OperationDefinitionNode
+    ) -> bool:
+        if self.answers is None:
+            return False
+        key = (request.query, request.operation_name)
+        known = self._cacheable.get(key)
+        if known is None:
+            known = self._cacheable[key] = is_cacheable(self.graphql_schema, operation, prepared.fragments())
+            if len(self._cacheable) > 1024:
+                self._cacheable.pop(next(iter(self._cacheable)))
+        return known
 
     async def run(
         self,
@@ -247,25 +295,55 @@ class Executor:
         return await self.perform(context, admission)
 
     async def perform(self, context: Context, admission: Admission) -> Outcome:
-        """Execute an admitted query or mutation."""
-        outcome = await self._execute(context, admission.request, admission.prepared, admission.extensions)
+        """Execute an admitted query or mutation (or answer it from the cache)."""
+        if admission.cacheable and self.answers is not None:
+            outcome = await self._answer(context, admission, self.answers)
+        else:
+            outcome = (await self._execute(context, admission)).outcome
         outcome.headers.update(admission.headers)
         return outcome
 
-    async def _execute(
-        self,
-        context: Context,
-        request: GraphQLRequest,
-        prepared: PreparedDocument,
-        extensions: dict[str, Any],
-    ) -> Outcome:
+    async def _answer(self, context: Context, admission: Admission, answers: ResponseCache) -> Outcome:
+        """A registry-versioned answer: the cached one for the registry's current version, else the
+        one computed now (in one snapshot) and kept for the version it was computed at."""
+        request, scope = admission.request, context.principal.scope.value if context.principal else "-"
+        try:
+            position = await self._position(context)
+        except (DBAPIError, PoolTimeout, OSError):
+            return (await self._execute(context, admission)).outcome  # answers 503 the usual way
+        key = cache_key(position, scope, request.query, request.operation_name, request.variables)
+        etag = f'W/"{key[:32]}"'
+        if request.if_none_match is not None and etag in _etags(request.if_none_match):
+            return Outcome(body={"data": {}}, etag=etag, not_modified=True)
+        stored = await answers.get(key)
+        if stored is not None:
+            return Outcome(body={"data": {}}, encoded=assemble(stored, admission.extensions), etag=etag)
+        executed = await self._execute(context, admission, snapshot=True)
+        if executed.data is not None and executed.position is not None:
+            if executed.position != position:  # a write landed between: keep it under its own version
+                key = cache_key(
+                    executed.position, scope, request.query, request.operation_name, request.variables
+                )
+                etag = f'W/"{key[:32]}"'
+            await answers.put(key, executed.data)
+            executed.outcome.etag = etag
+        return executed.outcome
+
+    async def _position(self, context: Context) -> RegistryPosition:
+        state = db.RegistryState
+        row = await read_now(context.sessions, select(state.version, state.epoch))
+        return RegistryPosition(version=int(row.version), epoch=str(row.epoch))
+
+    async def _execute(self, context: Context, admission: Admission, snapshot: bool = False) -> Executed:
         """Execute, unless the database is known to be unreachable (then a 503 at once)."""
         if not self.availability.admit():
-            return refused(BudgraphError(UNAVAILABLE, code=ErrorCode.SERVICE_UNAVAILABLE), extensions)
+            unavailable = BudgraphError(UNAVAILABLE, code=ErrorCode.SERVICE_UNAVAILABLE)
+            return Executed(refused(unavailable, admission.extensions))
         try:
-            outcome = await self._execute_admitted(context, request, prepared, extensions)
+            executed = await self._execute_admitted(context, admission, snapshot)
         finally:
             self.availability.settle()
+        outcome = executed.outcome
         errors = outcome.body.get("errors") or []
         if any(
             (e.get("extensions") or {}).get("code") == ErrorCode.SERVICE_UNAVAILABLE.value for e in errors
@@ -273,18 +351,18 @@ class Executor:
             self.availability.failed()
         else:
             self.availability.succeeded()
-        return outcome
+        return executed
 
-    async def _execute_admitted(
-        self,
-        context: Context,
-        request: GraphQLRequest,
-        prepared: PreparedDocument,
-        extensions: dict[str, Any],
-    ) -> Outcome:
+    async def _execute_admitted(self, context: Context, admission: Admission, snapshot: bool) -> Executed:
+        request, prepared, extensions = admission.request, admission.prepared, admission.extensions
         deadline = self.settings.request_timeout_seconds
+        position: RegistryPosition | None = None
         try:
             async with UnitOfWork(context.sessions, actor=context.actor) as uow:
+                if snapshot:
+                    # One snapshot for the whole answer, and the registry version it belongs to.
+                    await uow.consistent_snapshot()
+                    position = await current_position(uow.session)
                 with running(Operation(uow, document=prepared.document)):
                     try:
                         async with asyncio.timeout(deadline):
@@ -300,13 +378,19 @@ class Executor:
                             f"the operation did not finish within {deadline:g} s and was stopped",
                             code=ErrorCode.TIMEOUT,
                         )
-                        return refused(error, extensions)
+                        return Executed(refused(error, extensions))
                 body: dict[str, Any] = {"data": result.data}
+                data: bytes | None = None
                 if result.errors:
                     body["errors"] = [error.formatted for error in result.errors]
                 body["extensions"] = {**(result.extensions or {}), **extensions}
-                outcome = Outcome(body=body)
-                encoded = outcome.encode()
+                if result.errors or result.extensions:
+                    outcome = Outcome(body=body)
+                    encoded = outcome.encode()
+                else:
+                    data = encode(result.data or {})
+                    encoded = assemble(data, extensions)
+                    outcome = Outcome(body=body, encoded=encoded)
                 if len(encoded) > self.settings.max_response_bytes:
                     await uow.rollback()
                     error = BudgraphError(
@@ -316,15 +400,16 @@ class Executor:
                         size=len(encoded),
                         maximum=self.settings.max_response_bytes,
                     )
-                    return refused(error, extensions)
+                    return Executed(refused(error, extensions))
                 failure = await finish(uow, bool(result.errors))
         except (DBAPIError, PoolTimeout, OSError) as error:
             # The database is unreachable (or stalled past the pool's timeout): retryable.
             log.error("the database failed during an operation: %s: %s", type(error).__name__, error)
-            return refused(BudgraphError(UNAVAILABLE, code=ErrorCode.SERVICE_UNAVAILABLE), extensions)
+            unavailable = BudgraphError(UNAVAILABLE, code=ErrorCode.SERVICE_UNAVAILABLE)
+            return Executed(refused(unavailable, extensions))
         if failure is not None:
-            return refused(failure, extensions)
-        return outcome
+            return Executed(refused(failure, extensions))
+        return Executed(outcome, data, position)
 
 
 async def finish(uow: UnitOfWork, failed: bool) -> BudgraphError | None:
@@ -345,3 +430,9 @@ async def finish(uow: UnitOfWork, failed: bool) -> BudgraphError | None:
         log.error("commit failed: %s: %s", type(error).__name__, error)
         return BudgraphError(UNAVAILABLE, code=ErrorCode.SERVICE_UNAVAILABLE)
     return None
+
+
+def _etags(header: str) -> set[str]:
+    """The entity tags of an If-None-Match header (weak or strong: a GET compares weakly)."""
+    tags = {tag.strip() for tag in header.split(",") if tag.strip()}
+    return tags | {f"W/{tag}" for tag in tags if not tag.startswith("W/")}

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
@@ -40,6 +41,10 @@ def _reject_constant(name: str) -> Any:
 def parse_json(raw: bytes | str, what: str) -> Any:
     """JSON as the spec has it: UTF-8, no NaN / Infinity."""
     try:
+        return orjson.loads(raw)  # fast, and strict (no NaN); what it refuses is looked at again below
+    except orjson.JSONDecodeError:
+        pass
+    try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
         raise bad_request(f"{what} is not valid UTF-8") from None
@@ -50,15 +55,23 @@ def parse_json(raw: bytes | str, what: str) -> Any:
 
 
 def graphql_request(data: Any) -> GraphQLRequest:
-    """The parameters of a GraphQL request, each of the type the spec requires."""
+    """The parameters of a GraphQL request, each of the type the spec requires.
+
+    With an automatic persisted query (``extensions.persistedQuery.sha256Hash``) the ``query`` may be
+    left out: the executor finds the document by its hash, or asks for it.
+    """
     if isinstance(data, list):
         raise bad_request("batched requests are not supported: send one operation per request")
     if not isinstance(data, dict):
         raise bad_request("the request body must be a JSON object with a `query`")
+    extensions = data.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise bad_request("`extensions` must be an object", field="extensions")
+    persisted = persisted_hash(extensions)
     query = data.get("query")
-    if query is None:
+    if query is None and persisted is None:
         raise bad_request("the request has no `query`", field="query")
-    if not isinstance(query, str):
+    if query is not None and not isinstance(query, str):
         raise bad_request("`query` must be a string", field="query")
     variables = data.get("variables")
     if variables is not None and not isinstance(variables, dict):
@@ -66,10 +79,22 @@ def graphql_request(data: Any) -> GraphQLRequest:
     operation_name = data.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise bad_request("`operationName` must be a string", field="operationName")
-    extensions = data.get("extensions")
-    if extensions is not None and not isinstance(extensions, dict):
-        raise bad_request("`extensions` must be an object", field="extensions")
-    return GraphQLRequest(query=query, variables=variables, operation_name=operation_name)
+    return GraphQLRequest(
+        query=query or "", variables=variables, operation_name=operation_name, persisted_hash=persisted
+    )
+
+
+def persisted_hash(extensions: dict[str, Any] | None) -> str | None:
+    """The sha256 of an automatic persisted query (Apollo's protocol, version 1), if one is named."""
+    if not extensions or "persistedQuery" not in extensions:
+        return None
+    persisted = extensions["persistedQuery"]
+    if not isinstance(persisted, dict) or persisted.get("version") != 1:
+        raise bad_request("`extensions.persistedQuery` must be {version: 1, sha256Hash}", field="extensions")
+    digest = persisted.get("sha256Hash")
+    if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise bad_request("`persistedQuery.sha256Hash` must be 64 lowercase hex digits", field="extensions")
+    return digest
 
 
 def from_query_string(params: Mapping[str, str]) -> GraphQLRequest:

@@ -38,6 +38,8 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     TIMEOUT = "TIMEOUT"
     RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
+    # An automatic persisted query whose document the registry does not know yet: send it once.
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 
 
 # The HTTP status of a request refused for one of these reasons (anything else that fails before

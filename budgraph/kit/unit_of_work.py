@@ -20,8 +20,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from types import TracebackType
+from typing import Any
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import Executable
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from budgraph.kit.db import RequestSession
 from budgraph.registry.recorder import record_changes
@@ -110,6 +113,13 @@ class UnitOfWork:
         if self._session is not None:
             await self._session.rollback()
 
+    async def consistent_snapshot(self) -> None:
+        """Let every statement of this (read-only) unit of work see one snapshot of the database
+        (REPEATABLE READ); call it before the first statement. Sessions bound to a connection that
+        is already in a transaction (tests) keep that transaction's isolation."""
+        if isinstance(self._sessions.kw.get("bind"), AsyncEngine):
+            await self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
     async def release(self) -> None:
         """End a read-only transaction and return its connection; the next use begins a new one.
 
@@ -120,3 +130,16 @@ class UnitOfWork:
             raise UnitOfWorkClosed("release() with unflushed changes; commit or roll back instead")
         await session.rollback()
         await session.close()
+
+
+async def read_now(sessions: async_sessionmaker[RequestSession], statement: Executable) -> Row[Any]:
+    """One row, read outside any transaction of ours (autocommit: one round trip), for a value that
+    is valid the moment it is read (the registry version, before looking up a cached answer)."""
+    bind = sessions.kw.get("bind")
+    if isinstance(bind, AsyncEngine):
+        async with bind.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return (await autocommit.execute(statement)).one()
+    async with UnitOfWork(sessions, actor="anonymous") as uow:
+        row: Row[Any] = (await uow.session.execute(statement)).one()
+    return row
