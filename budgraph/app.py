@@ -39,6 +39,7 @@ from budgraph.ratelimit.auth_failures import AuthFailureThrottle
 from budgraph.ratelimit.authenticator import ThrottledAuthenticator
 from budgraph.ratelimit.hook import charge_hook
 from budgraph.ratelimit.limiter import RateLimiter
+from budgraph.registry.position import PositionReader
 from budgraph.settings import Settings, get_settings
 from budgraph.storage import ObjectStore, object_store_from_settings
 
@@ -95,6 +96,12 @@ def create_app(
         if settings.response_cache
         else None
     )
+    # The registry version, read fresh for each request that could be answered from the cache.
+    positions = (
+        PositionReader(settings.database_url, settings.db_connect_timeout_seconds)
+        if answers is not None and engine is not None and settings.database_url
+        else None
+    )
     executor = Executor(
         schema,
         settings,
@@ -102,6 +109,7 @@ def create_app(
         availability=availability,
         answers=answers,
         persisted=PersistedQueries(shared),
+        positions=positions,
     )
     authenticator: Authenticator = (
         ThrottledAuthenticator(sessions, throttle, availability)
@@ -152,6 +160,8 @@ def create_app(
                 await closing.close()
         if shared is not None:
             await shared.aclose()
+        if positions is not None:
+            await positions.close()
         await queue.close()
         if engine is not None:
             await engine.dispose()

@@ -21,7 +21,7 @@ def uvicorn_config(
     *,
     log_level: str = "info",
     ws: str = "auto",
-    access_log: bool = True,
+    access_log: bool | None = None,
 ) -> uvicorn.Config:
     return uvicorn.Config(
         app, **uvicorn_options(settings, host, port, log_level=log_level, ws=ws, access_log=access_log)
@@ -35,7 +35,7 @@ def uvicorn_options(
     *,
     log_level: str = "info",
     ws: str = "auto",
-    access_log: bool = True,
+    access_log: bool | None = None,
 ) -> dict[str, Any]:
     """The options of uvicorn for the API (a Config, or ``uvicorn.run`` with several workers)."""
     return dict(
@@ -49,7 +49,7 @@ def uvicorn_options(
         timeout_keep_alive=5,
         timeout_graceful_shutdown=10,
         log_level=log_level,
-        access_log=access_log,
+        access_log=settings.access_log if access_log is None else access_log,
         ws=ws,
     )
 

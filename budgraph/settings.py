@@ -53,6 +53,10 @@ class Settings(BaseSettings):
         " GET /graphql.",
     )
     db_pool_size: int = Field(default=10, ge=1, description="Database connections per process.")
+    access_log: bool = Field(
+        default=False,
+        description="Log a line per HTTP request (uvicorn's access log; costs a few percent of throughput).",
+    )
     api_workers: int = Field(
         default=1,
         ge=1,

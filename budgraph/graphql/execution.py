@@ -49,6 +49,7 @@ from budgraph.graphql.response_cache import ResponseCache, cache_key, is_cacheab
 from budgraph.kit.availability import DatabaseAvailability
 from budgraph.kit.errors import BudgraphError, ErrorCode, Forbidden, Unauthenticated, from_integrity_error
 from budgraph.kit.unit_of_work import UnitOfWork, read_now
+from budgraph.registry.position import PositionReader
 from budgraph.registry.repository import RegistryPosition, current_position
 from budgraph.settings import Settings
 
@@ -160,8 +161,10 @@ class Executor:
         availability: DatabaseAvailability | None = None,
         answers: ResponseCache | None = None,
         persisted: PersistedQueries | None = None,
+        positions: PositionReader | None = None,
     ) -> None:
         self.schema = schema
+        self.positions = positions
         self.answers = answers
         self.persisted = persisted or PersistedQueries()
         self._cacheable: dict[tuple[str, str | None], bool] = {}
@@ -330,6 +333,8 @@ class Executor:
         return executed.outcome
 
     async def _position(self, context: Context) -> RegistryPosition:
+        if self.positions is not None:
+            return await self.positions.read()
         state = db.RegistryState
         row = await read_now(context.sessions, select(state.version, state.epoch))
         return RegistryPosition(version=int(row.version), epoch=str(row.epoch))
