@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from budgraph import __version__
 from budgraph.graphql.context import Context
+from budgraph.graphql.direct_fields import DIRECT_FIELDS
 from budgraph.graphql.endpoint import GraphQLEndpoint
 from budgraph.graphql.execution import Executor
 from budgraph.graphql.persisted import PersistedQueries
@@ -32,6 +33,7 @@ from budgraph.health.routes import health_routes
 from budgraph.jobs.queue import ArqJobQueue, JobQueue
 from budgraph.kit.availability import DatabaseAvailability
 from budgraph.kit.db import RequestSession, create_engine, session_factory
+from budgraph.kit.direct_reads import DirectReads
 from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.leaderboards.http import leaderboard_routes
 from budgraph.playground import ASSETS_MOUNT, STATIC_PACKAGE
@@ -102,6 +104,12 @@ def create_app(
         if answers is not None and engine is not None and settings.database_url
         else None
     )
+    # The direct answers' reads (a lean pool of their own), on a real database only.
+    reads = (
+        DirectReads(settings, settings.database_url)
+        if settings.direct_answers and engine is not None and settings.database_url
+        else None
+    )
     executor = Executor(
         schema,
         settings,
@@ -110,6 +118,8 @@ def create_app(
         answers=answers,
         persisted=PersistedQueries(shared),
         positions=positions,
+        direct=DIRECT_FIELDS if reads is not None else None,
+        reads=reads,
     )
     authenticator: Authenticator = (
         ThrottledAuthenticator(sessions, throttle, availability)
@@ -162,6 +172,8 @@ def create_app(
             await shared.aclose()
         if positions is not None:
             await positions.close()
+        if reads is not None:
+            await reads.close()
         await queue.close()
         if engine is not None:
             await engine.dispose()
@@ -189,4 +201,5 @@ def create_app(
     app.state.engine = engine
     app.state.settings = settings
     app.state.answers = answers
+    app.state.executor = executor
     return app

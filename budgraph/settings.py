@@ -101,6 +101,12 @@ class Settings(BaseSettings):
         description="Keep answers made of registry-versioned data, keyed by the registry version (a write"
         " moves the version, so an answer is never stale). Off: every query runs.",
     )
+    direct_answers: bool = Field(
+        default=True,
+        description="Answer the hottest runtime queries (latestEngineVersion, compatibleEngineVersions)"
+        " without graphql-core's executor, from one statement (budgraph/graphql/direct.py). Off: every"
+        " query runs through the executor (the answers are the same).",
+    )
     response_cache_bytes: int = Field(
         default=64 * 1024**2, ge=0, description="The in-process answer cache's size, in bytes."
     )

@@ -41,12 +41,14 @@ from budgraph import db
 from budgraph.auth.permissions import scope_needed
 from budgraph.graphql.context import Context, Operation, running
 from budgraph.graphql.cost import CostRules, operation_cost
+from budgraph.graphql.direct import DirectField, NotDirect, Planner, Prefetched, Writer
 from budgraph.graphql.errors import classify
 from budgraph.graphql.input_limits import check_inputs
 from budgraph.graphql.limits import DocumentPreparer, PreparedDocument, QueryLimits, QueryRefused
 from budgraph.graphql.persisted import PersistedQueries
 from budgraph.graphql.response_cache import ResponseCache, cache_key, is_cacheable
 from budgraph.kit.availability import DatabaseAvailability
+from budgraph.kit.direct_reads import DirectReads
 from budgraph.kit.errors import BudgraphError, ErrorCode, Forbidden, Unauthenticated, from_integrity_error
 from budgraph.kit.unit_of_work import UnitOfWork, read_now
 from budgraph.registry.position import PositionReader
@@ -162,11 +164,16 @@ class Executor:
         answers: ResponseCache | None = None,
         persisted: PersistedQueries | None = None,
         positions: PositionReader | None = None,
+        direct: dict[str, DirectField] | None = None,
+        reads: DirectReads | None = None,
     ) -> None:
         self.schema = schema
+        self.reads = reads
+        self.answered_directly = 0
         self.positions = positions
         self.answers = answers
         self.persisted = persisted or PersistedQueries()
+        self.planner = Planner(schema._schema, direct) if direct else None
         self._cacheable: dict[tuple[str, str | None], bool] = {}
         self.availability = availability or DatabaseAvailability()
         self.graphql_schema: GraphQLSchema = schema._schema
@@ -345,7 +352,8 @@ class Executor:
             unavailable = BudgraphError(UNAVAILABLE, code=ErrorCode.SERVICE_UNAVAILABLE)
             return Executed(refused(unavailable, admission.extensions))
         try:
-            executed = await self._execute_admitted(context, admission, snapshot)
+            directly = await self._answer_directly(context, admission)
+            executed = directly or await self._execute_admitted(context, admission, snapshot)
         finally:
             self.availability.settle()
         outcome = executed.outcome
@@ -357,6 +365,47 @@ class Executor:
         else:
             self.availability.succeeded()
         return executed
+
+    async def _answer_directly(self, context: Context, admission: Admission) -> Executed | None:
+        """The direct answer (budgraph/graphql/direct.py) when the document allows one, else None."""
+        reads = self.reads
+        if self.planner is None or reads is None:
+            return None
+        prepared, request = admission.prepared, admission.request
+        plan = self.planner.plan(admission.operation, prepared.fragments(), request.variables)
+        if plan is None:
+            return None
+        prefetched = Prefetched()
+        try:
+            async with asyncio.timeout(self.settings.request_timeout_seconds):
+                values = {
+                    id(root.node): await root.direct.fetch(reads, root.arguments, prefetched)
+                    for root in plan.roots
+                }
+            data = encode(Writer(self.graphql_schema, plan, prefetched).data(values))
+        except TimeoutError:
+            deadline = self.settings.request_timeout_seconds
+            late = BudgraphError(
+                f"the operation did not finish within {deadline:g} s and was stopped", code=ErrorCode.TIMEOUT
+            )
+            return Executed(refused(late, admission.extensions))
+        except (DBAPIError, PoolTimeout, OSError) as error:
+            log.error("the database failed during an operation: %s: %s", type(error).__name__, error)
+            unavailable = BudgraphError(UNAVAILABLE, code=ErrorCode.SERVICE_UNAVAILABLE)
+            return Executed(refused(unavailable, admission.extensions))
+        except (NotDirect, BudgraphError) as reason:
+            # The ordinary executor answers it (with the same data, or the typed error).
+            log.debug("not answered directly: %s: %s", type(reason).__name__, reason)
+            return None
+        except Exception:
+            # A bug of the direct answer must not cost the client its answer: the executor gives it.
+            log.exception("a direct answer failed; answered by the executor instead")
+            return None
+        if len(data) > self.settings.max_response_bytes:
+            return None  # the ordinary executor refuses it with the error that says so
+        outcome = Outcome(body={"data": {}}, encoded=assemble(data, admission.extensions))
+        self.answered_directly += 1
+        return Executed(outcome, data, prefetched.position)
 
     async def _execute_admitted(self, context: Context, admission: Admission, snapshot: bool) -> Executed:
         request, prepared, extensions = admission.request, admission.prepared, admission.extensions

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
-from sqlalchemy import make_url
+from sqlalchemy import Select, func, make_url, select, true
 
+from budgraph import db
 from budgraph.registry.repository import RegistryPosition
 
 log = logging.getLogger("budgraph.registry")
@@ -84,3 +87,29 @@ class PositionReader:
 
     async def close(self) -> None:
         await self._drop()
+
+
+def with_position(statement: Select[Any]) -> Select[Any]:
+    """``statement`` with the registry position it is read at, in one statement (so in one
+    snapshot: an answer made from its rows belongs to exactly that registry version).
+
+    There is always one row: the position's, with NULLs for the statement's columns when it has
+    no rows (``_ordinal`` NULL); the statement's rows keep their order and their column names.
+    """
+    state = db.RegistryState.__table__
+    order = list(statement._order_by_clauses)
+    numbered = statement.add_columns(
+        func.row_number().over(order_by=order or None).label("_ordinal")
+    ).lateral("found")
+    return (
+        select(state.c.version.label("_registry_version"), state.c.epoch.label("_registry_epoch"), numbered)
+        .select_from(state.outerjoin(numbered, true()))
+        .order_by(numbered.c._ordinal)
+    )
+
+
+def split_position(rows: Sequence[Any]) -> tuple[RegistryPosition, list[Any]]:
+    """The position and the statement's own rows of a ``with_position`` read."""
+    first = rows[0]
+    position = RegistryPosition(version=int(first["_registry_version"]), epoch=str(first["_registry_epoch"]))
+    return position, [row for row in rows if row["_ordinal"] is not None]

@@ -1,0 +1,321 @@
+"""Answering the hottest runtime queries without graphql-core's executor.
+
+A runtime asks the same few questions thousands of times a second (`latestEngineVersion`,
+`compatibleEngineVersions`). For those root fields a *direct* answer is built: the field's read
+path fetches everything such a question can select in one statement, and the answer is written
+straight from the types' own objects (the same `from_row` conversions, the schema's own scalar
+serializers), field by field in document order, with aliases, fragments and `__typename`. The
+GraphQL surface is the schema's; only the machinery between a resolved object and its JSON is
+skipped.
+
+A document is answered directly only when every field it selects is one the direct answer can
+give: the plain fields of the types, and the few relationships the fetch has already loaded (a
+``DirectField`` names them). Anything else (another root field, a nested list with arguments,
+a directive, a field that fails) goes to the ordinary executor, which gives the same answer; the
+tests compare the two on the same data (``tests/graph/test_direct_answers.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    is_leaf_type,
+)
+from graphql.pyutils import Undefined
+from graphql.utilities import value_from_ast
+
+from budgraph.kit.direct_reads import DirectReads
+from budgraph.registry.repository import RegistryPosition
+
+
+class NotDirect(Exception):
+    """This document (or this answer) is for the ordinary executor."""
+
+
+@dataclass
+class Prefetched:
+    """Values of relationship fields the fetch loaded, by (object, field name)."""
+
+    values: dict[tuple[int, str], Any] = field(default_factory=dict)
+    keep: list[Any] = field(default_factory=list)  # the objects keyed by id(): alive until answered
+    # The registry position the fetches read at (None when they disagree: then nothing is cached).
+    positions: list[RegistryPosition] = field(default_factory=list)
+
+    @property
+    def position(self) -> RegistryPosition | None:
+        return self.positions[0] if self.positions and len(set(self.positions)) == 1 else None
+
+    def put(self, obj: Any, name: str, value: Any) -> None:
+        self.keep.append(obj)
+        self.values[(id(obj), name)] = value
+
+    def get(self, obj: Any, name: str) -> Any:
+        key = (id(obj), name)
+        if key not in self.values:
+            raise NotDirect(f"{name} was not prefetched")
+        return self.values[key]
+
+
+# A root field's fetch: (the reads, its arguments as Python values, where prefetched values go) ->
+# the root value (a strawberry object, a Connection, or None).
+Fetch = Callable[[DirectReads, dict[str, Any], Prefetched], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class DirectField:
+    """A root query field that can be answered directly."""
+
+    fetch: Fetch
+    # Relationship fields (type, field) the fetch fills in Prefetched; all take no arguments.
+    prefetched: frozenset[tuple[str, str]] = frozenset()
+
+
+@dataclass(frozen=True)
+class Root:
+    node: FieldNode
+    definition: GraphQLField
+    direct: DirectField
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A document that can be answered directly: its root fields, with their arguments."""
+
+    operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDefinitionNode]
+    roots: tuple[Root, ...]
+
+    @property
+    def prefetched(self) -> frozenset[tuple[str, str]]:
+        return frozenset().union(*(root.direct.prefetched for root in self.roots))
+
+
+def _named(type_: Any) -> GraphQLNamedType:
+    while isinstance(type_, GraphQLNonNull | GraphQLList):
+        type_ = type_.of_type
+    named: GraphQLNamedType = type_
+    return named
+
+
+def _strawberry_field(definition: GraphQLField) -> Any:
+    return (definition.extensions or {}).get("strawberry-definition")
+
+
+class Planner:
+    def __init__(self, schema: GraphQLSchema, fields: dict[str, DirectField]) -> None:
+        self.schema = schema
+        self.fields = fields
+
+    def plan(
+        self,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: dict[str, Any] | None,
+    ) -> Plan | None:
+        """A plan for ``operation``, or None when it is for the ordinary executor."""
+        if operation.operation is not OperationType.QUERY or operation.directives:
+            return None
+        root = self.schema.query_type
+        assert root is not None
+        roots = []
+        try:
+            for node in _fields(operation.selection_set, fragments, root, self.schema):
+                if node.name.value == "__typename":
+                    continue
+                direct = self.fields.get(node.name.value)
+                definition = root.fields.get(node.name.value)
+                if direct is None or definition is None:
+                    return None
+                arguments = _arguments(node, definition, variables or {})
+                self._check(node.selection_set, _named(definition.type), direct, fragments)
+                roots.append(Root(node, definition, direct, arguments))
+        except NotDirect:
+            return None
+        return Plan(operation, fragments, tuple(roots)) if roots else None
+
+    def _check(
+        self,
+        selection_set: SelectionSetNode | None,
+        parent: GraphQLNamedType,
+        direct: DirectField,
+        fragments: dict[str, FragmentDefinitionNode],
+    ) -> None:
+        if selection_set is None:
+            return
+        if not isinstance(parent, GraphQLObjectType):
+            raise NotDirect(f"{parent.name} is abstract")
+        for node in _fields(selection_set, fragments, parent, self.schema):
+            name = node.name.value
+            if name == "__typename":
+                continue
+            definition = parent.fields.get(name)
+            if definition is None:
+                raise NotDirect(name)
+            resolver = getattr(_strawberry_field(definition), "base_resolver", None)
+            if resolver is not None:
+                pure = not resolver.arguments and not resolver.is_async and resolver.info_parameter is None
+                if (parent.name, name) not in direct.prefetched and not pure:
+                    raise NotDirect(f"{parent.name}.{name} resolves on its own")
+                if node.arguments:
+                    raise NotDirect(f"{parent.name}.{name} takes arguments")
+            target = _named(definition.type)
+            if not is_leaf_type(target):
+                self._check(node.selection_set, target, direct, fragments)
+
+
+def _fields(
+    selection_set: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    parent: GraphQLNamedType,
+    schema: GraphQLSchema,
+    seen: frozenset[str] = frozenset(),
+) -> Iterator[FieldNode]:
+    """The field nodes of a selection set on ``parent``, fragments expanded, in document order."""
+    for selection in selection_set.selections:
+        if selection.directives:
+            raise NotDirect("a directive")
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            if condition is not None and condition.name.value != parent.name:
+                raise NotDirect("a fragment on another type")
+            yield from _fields(selection.selection_set, fragments, parent, schema, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is None or name in seen or fragment.type_condition.name.value != parent.name:
+                raise NotDirect("a fragment on another type")
+            yield from _fields(fragment.selection_set, fragments, parent, schema, seen | {name})
+
+
+def _arguments(node: FieldNode, definition: GraphQLField, variables: dict[str, Any]) -> dict[str, Any]:
+    """The field's arguments as the resolver would get them (Python names, defaults applied)."""
+    given = {
+        argument.name.value: argument.value
+        for argument in node.arguments or ()
+        # a variable the request does not give is as if the argument were not written
+        if not isinstance(argument.value, VariableNode) or argument.value.name.value in variables
+    }
+    values: dict[str, Any] = {}
+    for name, argument in definition.args.items():
+        python_name = getattr(argument.extensions.get("strawberry-definition"), "python_name", name)
+        if name in given:
+            value = value_from_ast(given[name], argument.type, variables)
+            if value is Undefined:
+                raise NotDirect(f"argument {name}")
+        elif argument.default_value is not Undefined:
+            value = argument.default_value
+        else:
+            value = None
+        values[python_name] = value
+    return values
+
+
+class Writer:
+    """Writes an answer's ``data`` from resolved objects, as graphql-core would serialize it."""
+
+    def __init__(self, schema: GraphQLSchema, plan: Plan, prefetched: Prefetched) -> None:
+        self.schema = schema
+        self.plan = plan
+        self.fragments = plan.fragments
+        self.prefetched = prefetched
+        self.prefetched_fields = plan.prefetched
+
+    def data(self, values: dict[int, Any]) -> dict[str, Any]:
+        """``data`` of the answer, given each root field node's resolved value (by id of the node)."""
+        root = self.schema.query_type
+        assert root is not None
+        out: dict[str, Any] = {}
+        for node in _fields(self.plan.operation.selection_set, self.fragments, root, self.schema):
+            key = node.alias.value if node.alias else node.name.value
+            if node.name.value == "__typename":
+                out[key] = "Query"
+                continue
+            definition = root.fields[node.name.value]
+            self._put(out, key, self.value(values[id(node)], definition.type, node.selection_set))
+        return out
+
+    def value(self, value: Any, type_: GraphQLOutputType, selection: SelectionSetNode | None) -> Any:
+        if isinstance(type_, GraphQLNonNull):
+            if value is None:
+                raise NotDirect("a null in a non-null field")
+            return self.value(value, type_.of_type, selection)
+        if value is None:
+            return None
+        if isinstance(type_, GraphQLList):
+            return [self.value(item, type_.of_type, selection) for item in value]
+        if isinstance(type_, GraphQLLeafType):
+            return type_.serialize(value)
+        if not isinstance(type_, GraphQLObjectType) or selection is None:
+            raise NotDirect(f"{type_}")
+        return self.object(value, type_, selection)
+
+    def object(self, obj: Any, type_: GraphQLObjectType, selection: SelectionSetNode) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for node in _fields(selection, self.fragments, type_, self.schema):
+            key = node.alias.value if node.alias else node.name.value
+            name = node.name.value
+            if name == "__typename":
+                out[key] = type_.name
+                continue
+            definition = type_.fields[name]
+            strawberry_field = _strawberry_field(definition)
+            resolver = getattr(strawberry_field, "base_resolver", None)
+            if resolver is None:
+                raw = getattr(obj, strawberry_field.python_name)
+            elif (type_.name, name) in self.prefetched_fields:
+                raw = self.prefetched.get(obj, name)
+            else:
+                raw = resolver.wrapped_func(obj)  # a pure resolver of the object (`Connection.nodes`)
+            self._put(out, key, self.value(raw, definition.type, node.selection_set))
+        return out
+
+    @staticmethod
+    def _put(out: dict[str, Any], key: str, value: Any) -> None:
+        """Fields of one response key merge (graphql-core executes their selections together)."""
+        earlier = out.get(key)
+        if isinstance(earlier, dict) and isinstance(value, dict):
+            out[key] = {**earlier, **value}
+        elif isinstance(earlier, list) and isinstance(value, list) and len(earlier) == len(value):
+            out[key] = [
+                {**a, **b} if isinstance(a, dict) and isinstance(b, dict) else b
+                for a, b in zip(earlier, value, strict=True)
+            ]
+        else:
+            out[key] = value
+
+
+class Prefixed:
+    """A record's columns as attributes (what the types' ``from_row`` reads); with ``prefix``, only
+    the columns that start with it, without it (a joined table's ``engine__id`` ... as an engine)."""
+
+    def __init__(self, row: Any, prefix: str = "") -> None:
+        self._mapping = row
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._mapping[self._prefix + name]
+        except KeyError:
+            raise AttributeError(name) from None

@@ -1,0 +1,10 @@
+"""The root fields answered directly (budgraph/graphql/direct.py), each from its domain."""
+
+from __future__ import annotations
+
+from budgraph.engines.direct import LATEST_ENGINE_VERSION
+from budgraph.graphql.direct import DirectField
+
+DIRECT_FIELDS: dict[str, DirectField] = {
+    "latestEngineVersion": LATEST_ENGINE_VERSION,
+}

@@ -1,0 +1,76 @@
+"""One-statement reads for the direct answers: compiled once, run on a lean asyncpg pool.
+
+A direct answer (budgraph/graphql/direct.py) is one statement that also reads the registry
+position it belongs to. Its SQL is built with SQLAlchemy Core (from the domains' repositories),
+compiled once per shape, and run here with asyncpg's prepared-statement cache: one round trip,
+outside any transaction (a single statement sees one snapshot), with no ORM or session in the way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Select, make_url
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+
+from budgraph.settings import Settings
+
+_DIALECT = asyncpg_dialect.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
+
+
+class CompiledRead:
+    """A statement compiled to asyncpg's SQL once, run with its parameters by name."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        compiled = statement.compile(dialect=_DIALECT)
+        self.sql = str(compiled)
+        self.names: Sequence[str] = tuple(compiled.positiontup or ())
+        self.constants: dict[str, Any] = dict(compiled.params)  # the statement's own literal values
+
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        given = {**self.constants, **values}
+        return [given[name] for name in self.names]
+
+
+async def _init(connection: asyncpg.Connection) -> None:
+    for kind in ("json", "jsonb"):
+        await connection.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+class DirectReads:
+    """A small asyncpg pool of its own (``db_pool_size`` at most), opened on first use."""
+
+    def __init__(self, settings: Settings, database_url: str) -> None:
+        url = make_url(database_url).set(drivername="postgresql")
+        self._dsn = url.render_as_string(hide_password=False)
+        self._settings = settings
+        self._pool: asyncpg.Pool | None = None
+
+    async def _opened(self) -> asyncpg.Pool:
+        if self._pool is None:
+            settings = self._settings
+            self._pool = await asyncpg.create_pool(
+                self._dsn,
+                min_size=1,
+                max_size=settings.db_pool_size,
+                timeout=settings.db_connect_timeout_seconds,
+                command_timeout=settings.db_statement_timeout_ms / 1000 + 1.0,
+                server_settings={"statement_timeout": str(settings.db_statement_timeout_ms)},
+                init=_init,
+            )
+        return self._pool
+
+    async def fetch(self, read: CompiledRead, values: Mapping[str, Any]) -> list[asyncpg.Record]:
+        pool = await self._opened()
+        timeout = self._settings.db_pool_timeout_seconds
+        async with pool.acquire(timeout=timeout) as connection:
+            rows: list[asyncpg.Record] = await connection.fetch(read.sql, *read.arguments(values))
+        return rows
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()

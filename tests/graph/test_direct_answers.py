@@ -1,0 +1,193 @@
+"""Direct answers are the executor's answers: the same JSON, key for key, on the same data.
+
+Given the seed plus versions on every device (pre-releases among them), committed, when each
+document a runtime may send for a directly answered field (and documents hypothesis builds from the
+field's types: random selections, aliases, fragments, `__typename`) is answered by an app served for
+real that answers it directly and by one that runs graphql-core's executor, then the two answers
+are identical, key for key (the rate-limit budget left aside).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from graphql import get_named_type, is_leaf_type, parse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from budgraph.app import create_app
+from budgraph.graphql.direct import Planner
+from budgraph.graphql.direct_fields import DIRECT_FIELDS
+from budgraph.graphql.limits import PreparedDocument
+from budgraph.graphql.schema import schema
+from budgraph.kit.db import RequestSession
+from budgraph.kit.unit_of_work import UnitOfWork
+from budgraph.seeds.service import seed
+from budgraph.settings import Settings
+from tests import factories
+from tests.live import LiveServer, serve
+
+GRAPHQL = schema._schema
+VERSION_FIELDS = [
+    name
+    for name, f in GRAPHQL.type_map["EngineVersion"].fields.items()
+    if is_leaf_type(get_named_type(f.type))
+]
+ENGINE_FIELDS = [
+    name for name, f in GRAPHQL.type_map["Engine"].fields.items() if is_leaf_type(get_named_type(f.type))
+]
+LATEST = "query ($e: String!, $d: DeviceArchitecture, $p: Boolean) {{ latestEngineVersion(engine: $e, deviceArchitecture: $d, includePrereleases: $p) {{ {selection} }} }}"
+FRAGMENTS = (
+    " fragment V on EngineVersion { version status endpoints } fragment E on Engine { slug homepageUrl }"
+)
+EVERYTHING = " ".join(VERSION_FIELDS) + " engine { " + " ".join(ENGINE_FIELDS) + " }"
+
+
+async def _world(url: str) -> list[str]:
+    """The seed plus versions on every device (pre-releases among them), committed."""
+    engine = create_async_engine(url, pool_size=1)
+    slugs = []
+    try:
+        async with UnitOfWork(async_sessionmaker(engine, class_=RequestSession), actor="test") as uow:
+            await seed(uow.session)
+            await uow.session.flush()
+            for n, device in enumerate(("CUDA", "ROCM", "CPU", "HPU")):
+                row = await factories.engine(uow.session, f"direct-{n}")
+                slugs.append(row.slug)
+                for version in ("1.0.0", "1.1.0rc1", "0.9.0", "2.0.0.dev1"):
+                    await factories.version(uow.session, row, version, device=device)
+    finally:
+        await engine.dispose()
+    return ["vllm", "sglang", "llama-cpp", *slugs, "no-such-engine"]
+
+
+class Answers:
+    """The same document, answered directly and by the executor (two apps served for real)."""
+
+    def __init__(self, direct: LiveServer, ordinary: LiveServer, http: httpx.AsyncClient) -> None:
+        self.direct, self.ordinary, self.http = direct, ordinary, http
+
+    async def both(
+        self, document: str, variables: dict[str, Any] | None = None
+    ) -> tuple[httpx.Response, httpx.Response]:
+        body = {"query": document, "variables": variables or {}}
+        fast = await self.http.post(f"{self.direct.http}/graphql", json=body)
+        slow = await self.http.post(f"{self.ordinary.http}/graphql", json=body)
+        return fast, slow
+
+
+@pytest.fixture
+async def answers(live_settings: Settings, live_url: str) -> AsyncIterator[Answers]:
+    await _world(live_url)
+    with (
+        serve(create_app(live_settings.model_copy(update={"direct_answers": True}))) as direct,
+        serve(create_app(live_settings.model_copy(update={"direct_answers": False}))) as ordinary,
+    ):
+        async with httpx.AsyncClient(timeout=30) as http:
+            yield Answers(direct, ordinary, http)
+
+
+def _same(fast: httpx.Response, slow: httpx.Response) -> bool:
+    """The same answer, key for key, in the same order (the rate-limit budget aside)."""
+    a, b = fast.json(), slow.json()
+    for answer in (a, b):
+        answer.get("extensions", {}).pop("rateLimit", None)
+    return fast.status_code == slow.status_code and json.dumps(a) == json.dumps(b)
+
+
+def _planned(document: str, variables: dict[str, Any]) -> bool:
+    prepared = PreparedDocument(parse(document), ())
+    operation = prepared.operation(None)
+    assert operation is not None
+    return Planner(GRAPHQL, DIRECT_FIELDS).plan(operation, prepared.fragments(), variables) is not None
+
+
+SELECTIONS = [
+    EVERYTHING,
+    "version containerImage",
+    "__typename id version engine { __typename slug }",
+    "a: version b: version image: containerImage engine { s: slug n: name }",
+    "...V engine { ...E }",
+    "... on EngineVersion { version engine { slug } } engine { name }",
+    "engine { slug } engine { name createdAt }",
+]
+
+
+async def test_runtime_documents_get_the_same_answer_directly(answers: Answers) -> None:
+    engines = [
+        "vllm",
+        "sglang",
+        "llama-cpp",
+        "direct-0",
+        "direct-1",
+        "direct-2",
+        "direct-3",
+        "no-such-engine",
+    ]
+    for selection, engine, device, prereleases in itertools.product(
+        SELECTIONS, engines, (None, "CUDA", "ROCM", "CPU", "HPU"), (None, True, False)
+    ):
+        document = LATEST.format(selection=selection) + (
+            FRAGMENTS if "..." in selection and "on " not in selection else ""
+        )
+        variables = {"e": engine, "d": device} | ({} if prereleases is None else {"p": prereleases})
+        assert _planned(document, variables), document
+        fast, slow = await answers.both(document, variables)
+        assert fast.status_code == 200
+        assert _same(fast, slow), (document, variables, fast.text, slow.text)
+    # every one of them was answered directly, none handed to the executor
+    assert answers.direct.app.state.executor.answered_directly == len(SELECTIONS) * 8 * 5 * 3
+    assert answers.ordinary.app.state.executor.answered_directly == 0
+
+
+def _selection(depth: int = 0) -> st.SearchStrategy[str]:
+    scalars = st.lists(st.sampled_from([*VERSION_FIELDS, "__typename"]), min_size=1, max_size=6)
+    engine = st.lists(st.sampled_from([*ENGINE_FIELDS, "__typename"]), min_size=1, max_size=4)
+    alias = st.one_of(st.just(""), st.sampled_from(["a: ", "b: ", "x: "]))
+
+    def render(fields: list[str], engine_fields: list[str] | None, aliases: list[str], wrap: bool) -> str:
+        parts = [f"{a}{f}" for f, a in zip(fields, itertools.cycle(aliases), strict=False)]
+        if engine_fields is not None:
+            parts.append("engine { " + " ".join(engine_fields) + " }")
+        body = " ".join(parts)
+        return f"... on EngineVersion {{ {body} }}" if wrap else body
+
+    return st.builds(
+        render, scalars, st.one_of(st.none(), engine), st.lists(alias, min_size=1, max_size=3), st.booleans()
+    )
+
+
+@pytest.mark.parametrize("slug", ["vllm", "direct-1"])
+async def test_random_selections_get_the_same_answer_directly(answers: Answers, slug: str) -> None:
+    drawn: list[str] = []
+
+    @settings(max_examples=40, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(_selection())
+    def collect(selection: str) -> None:
+        drawn.append(selection)
+
+    collect()
+    for selection in drawn:
+        document = LATEST.format(selection=selection)
+        fast, slow = await answers.both(document, {"e": slug, "d": "CUDA"})
+        if slow.json().get("errors"):
+            continue  # a selection that does not validate (aliases that clash): nobody answers it
+        assert _planned(document, {"e": slug, "d": "CUDA"}), document
+        assert _same(fast, slow), document
+
+
+async def test_what_cannot_be_answered_directly_is_executed(answers: Answers) -> None:
+    for document in (
+        '{ latestEngineVersion(engine: "vllm") { version architectures(first: 2) { nodes { className } } } }',
+        '{ latestEngineVersion(engine: "vllm") { version @include(if: true) } }',
+        '{ latestEngineVersion(engine: "vllm") { version } engines(first: 1) { totalCount } }',
+    ):
+        assert not _planned(document, {})
+        fast, slow = await answers.both(document)
+        assert _same(fast, slow), document
