@@ -78,14 +78,3 @@ class EngineVersionPagesByArchitectureLoader(ChildPageLoader[db.EngineVersion]):
         else:
             terms = [db.EngineVersion.engine_id.asc(), *version_order("version", "desc")]
         return stmt, db.CompatibilityEdge.architecture_id, terms
-
-
-class ParserRulesByEngineLoader(SessionLoader[int, list[db.ParserRule]]):
-    """Enabled parser rules per engine id, highest priority first."""
-
-    async def load_many_keys(self, keys: list[int]) -> list[list[db.ParserRule]]:
-        rules = await repository.rules_for_engines(self.session, keys)
-        by_engine: dict[int, list[db.ParserRule]] = {key: [] for key in keys}
-        for rule in rules:
-            by_engine[rule.engine_id].append(rule)
-        return [by_engine[key] for key in keys]

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from budgraph import db
 from budgraph.compatibility.patterns import UnusablePattern, compiled, full_match
 from budgraph.db.enums import MatchType
 
-_SPECIFICITY = {MatchType.EXACT.value: 2, MatchType.PREFIX.value: 1, MatchType.REGEX.value: 0}
+SPECIFICITY = {MatchType.EXACT.value: 2, MatchType.PREFIX.value: 1, MatchType.REGEX.value: 0}
 
 
-def rule_matches(rule: db.ParserRule, model_id: str) -> bool:
+class MatchingRule(Protocol):
+    """What matching reads of a rule (a table row, or a rule book's entry)."""
+
+    @property
+    def match_type(self) -> str: ...
+
+    @property
+    def pattern(self) -> str: ...
+
+
+def rule_matches(rule: MatchingRule, model_id: str) -> bool:
     """Exact and prefix rules compare case-insensitively (Hub ids are); regex must match the whole id
     (also case-insensitively), by RE2 in linear time."""
     subject = model_id.casefold()
@@ -61,7 +72,7 @@ def choose_parser(
         ]
         if candidates:
             best = max(
-                candidates, key=lambda r: (r.priority, _SPECIFICITY[r.match_type], len(r.pattern), -r.id)
+                candidates, key=lambda r: (r.priority, SPECIFICITY[r.match_type], len(r.pattern), -r.id)
             )
             return ParserChoice(best.parser, best.chat_template)
     return ParserChoice(fallback if usable(fallback) else None)

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement
 
 from budgraph import db
 from budgraph.compatibility import loaders, repository
-from budgraph.compatibility.parsers import choose_parser
+from budgraph.compatibility.rulebook import current_book
 from budgraph.compatibility.types import (
     CompatibleEngineVersion,
     ModelArchitecture,
@@ -18,10 +18,9 @@ from budgraph.compatibility.types import (
     ParserRule,
     ParserRuleFilter,
     ParserRuleOrder,
+    compatible_version,
 )
 from budgraph.db.enums import EngineVersionStatus as StatusValue
-from budgraph.engines.loaders import version_order
-from budgraph.engines.repository import VersionQuery, versions_statement
 from budgraph.engines.service import checked_version_key
 from budgraph.engines.types import EngineVersion
 from budgraph.graphql.common import DeviceArchitecture, Endpoint, EngineVersionStatus
@@ -219,39 +218,18 @@ class CompatibilityQueries:
     ) -> Connection[CompatibleEngineVersion]:
         page = PageRequest.parse(first, after, last, before)
         arch, model_id = await _target_architecture(info, model, architecture)
-        query = VersionQuery(
-            engine_slugs=(engine,) if engine is not None else None,
-            device_architectures=(device_architecture.value,) if device_architecture else None,
-            statuses=tuple(s.value for s in statuses) if statuses else (StatusValue.ACTIVE.value,),
-            endpoints=tuple(e.value for e in endpoints) if endpoints else None,
+        query = repository.CompatibleQuery(
             architecture=arch.class_name,
+            statuses=[s.value for s in statuses] if statuses else [StatusValue.ACTIVE.value],
+            engine_slug=engine,
+            device_architecture=device_architecture.value if device_architecture else None,
+            endpoints=[e.value for e in endpoints] if endpoints else None,
             version_key=checked_version_key(version) if version is not None else None,
         )
-        stmt = versions_statement(query).order_by(
-            db.EngineVersion.engine_id, *version_order("version", "desc")
-        )
-        found = await fetch_page(info.context.session, stmt, page)
-        rule_loader = info.context.loaders.get(loaders.ParserRulesByEngineLoader)
-        rules = await rule_loader.load_many([row.engine_id for row in found.rows])
+        stmt = repository.compatible_versions_statement(query)
+        found = await fetch_page(info.context.session, stmt, page, whole_rows=True)
+        book = await current_book(info.context.session, info.context.rule_books)
         arch_type = ModelArchitecture.from_row(arch)
-
-        def compatible(pair: tuple[db.EngineVersion, list[db.ParserRule]]) -> CompatibleEngineVersion:
-            row, engine_rules = pair
-            tool = choose_parser(
-                engine_rules, "tool", model_id, row.tool_call_parsers, arch.default_tool_call_parser
-            )
-            reasoning = choose_parser(
-                engine_rules, "reasoning", model_id, row.reasoning_parsers, arch.default_reasoning_parser
-            )
-            return CompatibleEngineVersion(
-                engine_version=EngineVersion.from_row(row),
-                architecture=arch_type,
-                container_image=row.container_image,
-                tool_call_parser=tool.parser,
-                tool_chat_template=tool.chat_template,
-                reasoning_parser=reasoning.parser,
-                supports_lora=arch.supports_lora,
-                supports_pipeline_parallelism=arch.supports_pipeline_parallelism,
-            )
-
-        return build_connection(found.with_rows(list(zip(found.rows, rules, strict=True))), compatible)
+        return build_connection(
+            found, lambda row: compatible_version(book, row, EngineVersion.from_row(row), arch_type, model_id)
+        )

@@ -6,12 +6,75 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ARRAY, BindParameter, Select, Text, any_, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
 from budgraph.db.base import Origin
 from budgraph.kit.search import escape_like
+
+
+@dataclass(frozen=True)
+class CompatibleQuery:
+    """Which engine versions to list as serving an architecture. Each value is a Python value or a
+    bind parameter (for a statement compiled once, as the direct answer compiles it)."""
+
+    architecture: Any  # a class name; None: the architecture of the registered model ``model``
+    statuses: Any  # a sequence of EngineVersionStatus values
+    model: Any = None
+    model_like: Any = None  # ``model`` as a LIKE pattern (escaped)
+    engine_slug: Any = None
+    device_architecture: Any = None
+    endpoints: Any = None  # a sequence of Endpoint values, all served
+    version_key: Any = None
+
+
+def _text_array(value: Any) -> Any:
+    return value if isinstance(value, BindParameter) else literal(list(value), ARRAY(Text))
+
+
+def compatible_versions_statement(query: CompatibleQuery) -> Select[Any]:
+    """The engine versions that serve the architecture, by engine, highest version first. A row is
+    the version's columns, the engine's as ``engine__<column>``, the architecture's as
+    ``architecture__<column>``."""
+    version, engine = db.EngineVersion.__table__, db.Engine.__table__
+    edge, arch, model = db.CompatibilityEdge.__table__, db.ModelArchitecture.__table__, db.Model.__table__
+    class_name = query.architecture
+    if class_name is None:
+        class_name = (
+            select(model.c.architecture)
+            .where(model.c.uri.ilike(query.model_like))
+            .order_by((model.c.uri == query.model).desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+    stmt = (
+        select(
+            version,
+            *(column.label(f"engine__{column.name}") for column in engine.c),
+            *(column.label(f"architecture__{column.name}") for column in arch.c),
+        )
+        .select_from(
+            version.join(engine, engine.c.id == version.c.engine_id)
+            .join(edge, edge.c.engine_version_id == version.c.id)
+            .join(arch, arch.c.id == edge.c.architecture_id)
+        )
+        .where(arch.c.class_name == class_name, version.c.status == any_(_text_array(query.statuses)))
+    )
+    if query.engine_slug is not None:
+        stmt = stmt.where(engine.c.slug == query.engine_slug)
+    if query.device_architecture is not None:
+        stmt = stmt.where(version.c.device_architecture == query.device_architecture)
+    if query.endpoints is not None:
+        stmt = stmt.where(version.c.endpoints.contains(_text_array(query.endpoints)))
+    if query.version_key is not None:
+        stmt = stmt.where(version.c.version_key == query.version_key)
+    return stmt.order_by(
+        version.c.engine_id,
+        version.c.version_key.desc(),
+        version.c.device_architecture.asc(),
+        version.c.id.desc(),
+    )
 
 
 @dataclass(frozen=True)
@@ -124,13 +187,24 @@ async def edges_for(
     return list(rows.all())
 
 
-async def rules_for_engines(session: AsyncSession, engine_ids: Sequence[int]) -> list[db.ParserRule]:
-    rows = await session.scalars(
-        select(db.ParserRule)
-        .where(db.ParserRule.engine_id.in_(engine_ids), db.ParserRule.enabled.is_(True))
-        .order_by(db.ParserRule.priority.desc(), db.ParserRule.id)
+RULE_COLUMNS = (
+    "id",
+    "engine_id",
+    "rule_type",
+    "match_type",
+    "pattern",
+    "parser",
+    "chat_template",
+    "priority",
+)
+
+
+def enabled_rules_statement() -> Select[Any]:
+    """Every enabled rule of every engine (the columns a rule book keeps)."""
+    rule = db.ParserRule.__table__
+    return (
+        select(*(rule.c[name] for name in RULE_COLUMNS)).where(rule.c.enabled.is_(True)).order_by(rule.c.id)
     )
-    return list(rows.all())
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
 from budgraph import db
 from budgraph.compatibility import loaders
+from budgraph.compatibility.rulebook import RuleBook
 from budgraph.db.enums import MatchType as MatchTypeValue
 from budgraph.db.enums import ParserRuleType as ParserRuleTypeValue
 from budgraph.engines.types import Engine, EngineVersion, EngineVersionFilter, EngineVersionOrder
@@ -237,6 +238,29 @@ class CompatibleEngineVersion:
     )
     supports_lora: bool = strawberry.field(description="Whether LoRA adapters can be served.")
     supports_pipeline_parallelism: bool = strawberry.field(description="Whether pipeline parallelism works.")
+
+
+def compatible_version(
+    book: RuleBook, row: Any, version: EngineVersion, architecture: ModelArchitecture, model_id: str | None
+) -> CompatibleEngineVersion:
+    """An engine version's answer for a model: ``row`` holds the version's columns (an ORM row or a
+    record), ``architecture`` the architecture asked about; parsers are chosen from ``book``."""
+    tool = book.choose(
+        row.engine_id, "tool", model_id, row.tool_call_parsers, architecture.default_tool_call_parser
+    )
+    reasoning = book.choose(
+        row.engine_id, "reasoning", model_id, row.reasoning_parsers, architecture.default_reasoning_parser
+    )
+    return CompatibleEngineVersion(
+        engine_version=version,
+        architecture=architecture,
+        container_image=row.container_image,
+        tool_call_parser=tool.parser,
+        tool_chat_template=tool.chat_template,
+        reasoning_parser=reasoning.parser,
+        supports_lora=architecture.supports_lora,
+        supports_pipeline_parallelism=architecture.supports_pipeline_parallelism,
+    )
 
 
 register_node("ModelArchitecture", loaders.ModelArchitectureByIdLoader, ModelArchitecture.from_row)

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam
 
 from budgraph.engines import repository
 from budgraph.engines.types import Engine, EngineVersion
+from budgraph.graphql.context import Context
 from budgraph.graphql.direct import DirectField, Prefetched, Prefixed
 from budgraph.kit.direct_reads import CompiledRead, DirectReads
 from budgraph.registry.position import split_position, with_position
@@ -24,7 +25,7 @@ def _latest(on_device: bool, include_prereleases: bool) -> CompiledRead:
 
 
 async def latest_engine_version(
-    reads: DirectReads, arguments: dict[str, Any], prefetched: Prefetched
+    reads: DirectReads, context: Context, arguments: dict[str, Any], prefetched: Prefetched
 ) -> EngineVersion | None:
     device = arguments["device_architecture"]
     device_value = device.value if isinstance(device, Enum) else device  # graphql-core gives the value

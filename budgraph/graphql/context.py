@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
 from budgraph.auth.keys import Principal
+from budgraph.compatibility.rulebook import RuleBooks
 from budgraph.db.enums import ApiKeyScope
 from budgraph.jobs.queue import JobQueue
 from budgraph.kit.db import RequestSession
@@ -78,6 +79,8 @@ class Context:
     client_address: str | None = None
     authorization: str | None = None
     connection_params: dict[str, Any] | None = None
+    # The parser rules by registry position, shared by the process's requests.
+    rule_books: RuleBooks = field(default_factory=RuleBooks)
 
     @property
     def operation(self) -> Operation:

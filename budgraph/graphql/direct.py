@@ -40,9 +40,11 @@ from graphql import (
     VariableNode,
     is_leaf_type,
 )
+from graphql.execution.values import get_variable_values
 from graphql.pyutils import Undefined
 from graphql.utilities import value_from_ast
 
+from budgraph.graphql.context import Context
 from budgraph.kit.direct_reads import DirectReads
 from budgraph.registry.repository import RegistryPosition
 
@@ -75,9 +77,9 @@ class Prefetched:
         return self.values[key]
 
 
-# A root field's fetch: (the reads, its arguments as Python values, where prefetched values go) ->
-# the root value (a strawberry object, a Connection, or None).
-Fetch = Callable[[DirectReads, dict[str, Any], Prefetched], Awaitable[Any]]
+# A root field's fetch: (the reads, the request's context, its arguments as Python values, where
+# prefetched values go) -> the root value (a strawberry object, a Connection, or None).
+Fetch = Callable[[DirectReads, Context, dict[str, Any], Prefetched], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,9 @@ class DirectField:
     fetch: Fetch
     # Relationship fields (type, field) the fetch fills in Prefetched; all take no arguments.
     prefetched: frozenset[tuple[str, str]] = frozenset()
+    # Fields (type, field) the fetch does not give (a connection's `totalCount`, say): a document
+    # that selects one is for the executor.
+    refused: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,11 @@ class Planner:
             return None
         root = self.schema.query_type
         assert root is not None
+        # The variables as the executor coerces them (enum names to values, defaults applied).
+        found = get_variable_values(self.schema, operation.variable_definitions or (), variables or {})
+        if isinstance(found, list):
+            return None  # the executor reports the variables' errors
+        coerced = found.coerced
         roots = []
         try:
             for node in _fields(operation.selection_set, fragments, root, self.schema):
@@ -146,7 +156,7 @@ class Planner:
                 definition = root.fields.get(node.name.value)
                 if direct is None or definition is None:
                     return None
-                arguments = _arguments(node, definition, variables or {})
+                arguments = _arguments(node, definition, coerced)
                 self._check(node.selection_set, _named(definition.type), direct, fragments)
                 roots.append(Root(node, definition, direct, arguments))
         except NotDirect:
@@ -169,7 +179,7 @@ class Planner:
             if name == "__typename":
                 continue
             definition = parent.fields.get(name)
-            if definition is None:
+            if definition is None or (parent.name, name) in direct.refused:
                 raise NotDirect(name)
             resolver = getattr(_strawberry_field(definition), "base_resolver", None)
             if resolver is not None:

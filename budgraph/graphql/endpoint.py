@@ -181,15 +181,8 @@ class GraphQLEndpoint:
         return "text/html" in request.headers.get("accept", "")
 
     def _context(self, principal: Principal | None, address: str | None) -> Context:
-        base = self.template
-        return Context(
-            settings=base.settings,
-            queue=base.queue,
-            sessions=base.sessions,
-            store=base.store,
-            principal=principal,
-            client_address=address,
-        )
+        # The process's shared parts (settings, queue, caches) with this request's caller.
+        return replace(self.template, principal=principal, client_address=address)
 
     async def _principal(self, request: Request, address: str | None) -> Principal | None:
         return await self.authenticator.principal(request.headers.get("authorization"), address)

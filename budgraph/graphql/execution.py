@@ -379,7 +379,7 @@ class Executor:
         try:
             async with asyncio.timeout(self.settings.request_timeout_seconds):
                 values = {
-                    id(root.node): await root.direct.fetch(reads, root.arguments, prefetched)
+                    id(root.node): await root.direct.fetch(reads, context, root.arguments, prefetched)
                     for root in plan.roots
                 }
             data = encode(Writer(self.graphql_schema, plan, prefetched).data(values))

@@ -13,6 +13,7 @@ browsers cannot set headers on a WebSocket) or the upgrade request's ``Authoriza
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from graphql import OperationType
@@ -118,12 +119,8 @@ class GraphQLOverWebSocket(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         """A WebSocket connection's context; no unit of work (each operation has its own)."""
-        base = self.template
-        return Context(
-            settings=base.settings,
-            queue=base.queue,
-            sessions=base.sessions,
-            store=base.store,
+        return replace(
+            self.template,
             client_address=request.client.host if request.client else None,
             authorization=request.headers.get("authorization"),
         )

@@ -95,7 +95,8 @@ def _listed_entity(stmt: Select[Any]) -> Any:
     if stmt._group_by_clauses or not descriptions:
         return None
     first = descriptions[0]
-    return first["entity"] if first["entity"] is not None and first["expr"] is first["entity"] else None
+    entity = first.get("entity")  # a Core select of a table has no entity
+    return entity if entity is not None and first["expr"] is entity else None
 
 
 def ordering_id(keys: Sequence[SortKey]) -> str:

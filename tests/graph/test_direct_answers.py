@@ -9,6 +9,7 @@ are identical, key for key (the rate-limit budget left aside).
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import json
 from collections.abc import AsyncIterator
@@ -19,9 +20,12 @@ import pytest
 from graphql import get_named_type, is_leaf_type, parse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from budgraph import db
 from budgraph.app import create_app
+from budgraph.db.enums import ApiKeyScope
 from budgraph.graphql.direct import Planner
 from budgraph.graphql.direct_fields import DIRECT_FIELDS
 from budgraph.graphql.limits import PreparedDocument
@@ -31,6 +35,7 @@ from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.seeds.service import seed
 from budgraph.settings import Settings
 from tests import factories
+from tests.conftest import live_key
 from tests.live import LiveServer, serve
 
 GRAPHQL = schema._schema
@@ -57,14 +62,36 @@ async def _world(url: str) -> list[str]:
         async with UnitOfWork(async_sessionmaker(engine, class_=RequestSession), actor="test") as uow:
             await seed(uow.session)
             await uow.session.flush()
+            qwen2 = await architecture_named(uow.session, "Qwen2ForCausalLM")
             for n, device in enumerate(("CUDA", "ROCM", "CPU", "HPU")):
                 row = await factories.engine(uow.session, f"direct-{n}")
                 slugs.append(row.slug)
                 for version in ("1.0.0", "1.1.0rc1", "0.9.0", "2.0.0.dev1"):
-                    await factories.version(uow.session, row, version, device=device)
+                    made = await factories.version(
+                        uow.session,
+                        row,
+                        version,
+                        device=device,
+                        endpoints=["CHAT"] if version < "1" else ["CHAT", "EMBEDDING"],
+                        status="deprecated" if version == "0.9.0" else "active",
+                    )
+                    await factories.edge(uow.session, made, qwen2)
+            await factories.model(uow.session, "Qwen/Qwen2.5-7B-Instruct", architecture="Qwen2ForCausalLM")
+            await factories.model(
+                uow.session, "meta-llama/Llama-3.1-8B-Instruct", architecture="LlamaForCausalLM"
+            )
+            await factories.model(uow.session, "org/not-extracted-yet")
     finally:
         await engine.dispose()
     return ["vllm", "sglang", "llama-cpp", *slugs, "no-such-engine"]
+
+
+async def architecture_named(session: RequestSession, class_name: str) -> db.ModelArchitecture:
+    found = await session.scalar(
+        select(db.ModelArchitecture).where(db.ModelArchitecture.class_name == class_name)
+    )
+    assert found is not None
+    return found
 
 
 class Answers:
@@ -99,6 +126,17 @@ def _same(fast: httpx.Response, slow: httpx.Response) -> bool:
     for answer in (a, b):
         answer.get("extensions", {}).pop("rateLimit", None)
     return fast.status_code == slow.status_code and json.dumps(a) == json.dumps(b)
+
+
+def _difference(fast: httpx.Response, slow: httpx.Response) -> str:
+    """Where two answers differ (for a failing assertion)."""
+    a, b = fast.json(), slow.json()
+    for answer in (a, b):
+        answer.get("extensions", {}).pop("rateLimit", None)
+    lines = difflib.unified_diff(
+        json.dumps(b, indent=1).splitlines(), json.dumps(a, indent=1).splitlines(), "executor", "direct", n=2
+    )
+    return "\n".join(lines)
 
 
 def _planned(document: str, variables: dict[str, Any]) -> bool:
@@ -140,7 +178,7 @@ async def test_runtime_documents_get_the_same_answer_directly(answers: Answers) 
         assert _planned(document, variables), document
         fast, slow = await answers.both(document, variables)
         assert fast.status_code == 200
-        assert _same(fast, slow), (document, variables, fast.text, slow.text)
+        assert _same(fast, slow), (document, variables, _difference(fast, slow))
     # every one of them was answered directly, none handed to the executor
     assert answers.direct.app.state.executor.answered_directly == len(SELECTIONS) * 8 * 5 * 3
     assert answers.ordinary.app.state.executor.answered_directly == 0
@@ -191,3 +229,137 @@ async def test_what_cannot_be_answered_directly_is_executed(answers: Answers) ->
         assert not _planned(document, {})
         fast, slow = await answers.both(document)
         assert _same(fast, slow), document
+
+
+ARCH_FIELDS = [
+    name
+    for name, f in GRAPHQL.type_map["ModelArchitecture"].fields.items()
+    if is_leaf_type(get_named_type(f.type))
+]
+SLICE_NODE = (
+    "containerImage toolCallParser toolChatTemplate reasoningParser supportsLora supportsPipelineParallelism"
+)
+SLICE_SELECTIONS = [
+    f"nodes {{ engineVersion {{ version engine {{ slug }} }} {SLICE_NODE} }}",
+    f"nodes {{ engineVersion {{ {EVERYTHING} }} architecture {{ {' '.join(ARCH_FIELDS)} }} {SLICE_NODE} }}",
+    "edges { cursor node { containerImage engineVersion { id } } } pageInfo { hasNextPage hasPreviousPage"
+    " startCursor endCursor }",
+    "__typename a: nodes { image: containerImage } b: nodes { __typename tool: toolCallParser }",
+    "nodes { ... on CompatibleEngineVersion { engineVersion { ...V engine { ...E } } } }" + FRAGMENTS,
+]
+SLICE = (
+    "query ($m: String, $a: String, $d: DeviceArchitecture, $e: String, $v: String, $p: [Endpoint!],"
+    " $s: [EngineVersionStatus!], $f: Int) {{ compatibleEngineVersions(model: $m, architecture: $a,"
+    " deviceArchitecture: $d, engine: $e, version: $v, endpoints: $p, statuses: $s, first: $f)"
+    " {{ {selection} }} }}"
+)
+TARGETS = [
+    {"a": "Qwen2ForCausalLM"},
+    {"m": "Qwen/Qwen2.5-7B-Instruct"},
+    {"m": "qwen/qwen2.5-7b-instruct"},
+    {"m": "Qwen/QwQ-32B", "a": "Qwen2ForCausalLM"},
+    {"m": "deepseek-ai/DeepSeek-R1-0528", "a": "DeepseekV3ForCausalLM"},
+    {"m": "meta-llama/Llama-3.1-8B-Instruct"},
+    {"a": "LlamaForCausalLM"},
+    {"m": "org/not-extracted-yet"},
+    {"m": "org/never-registered"},
+    {"a": "NoSuchForCausalLM"},
+    {},
+]
+FILTERS = [
+    {},
+    {"d": "CUDA"},
+    {"d": "ROCM", "e": "direct-1"},
+    {"e": "vllm", "f": 3},
+    {"f": 1},
+    {"f": 0},
+    {"f": 101},
+    {"p": ["EMBEDDING"]},
+    {"p": ["CHAT", "EMBEDDING"], "d": "CUDA"},
+    {"s": ["DEPRECATED"]},
+    {"s": ["ACTIVE", "DEPRECATED"], "e": "direct-0"},
+    {"v": "1.0", "e": "direct-0"},
+    {"v": "not a version"},
+]
+
+
+async def test_runtime_slices_get_the_same_answer_directly(answers: Answers) -> None:
+    executor = answers.direct.app.state.executor
+    for selection, target, filters in itertools.product(SLICE_SELECTIONS, TARGETS, FILTERS):
+        document = SLICE.format(selection=selection)
+        variables = target | filters
+        before = executor.answered_directly
+        fast, slow = await answers.both(document, variables)
+        assert _same(fast, slow), (document, variables, _difference(fast, slow))
+        # a slice with rows is answered directly; errors and empty slices by the executor
+        answer = slow.json()
+        listed = answer.get("data") and answer["data"]["compatibleEngineVersions"]
+        rows = listed and (listed.get("nodes") or listed.get("a") or listed.get("edges"))
+        directly = executor.answered_directly - before
+        assert directly == (1 if rows else directly), (document, variables)
+        assert not (directly and answer.get("errors")), (document, variables)
+    assert executor.answered_directly > 200, executor.answered_directly
+    assert answers.ordinary.app.state.executor.answered_directly == 0
+
+
+async def test_slices_that_page_or_count_are_executed(answers: Answers) -> None:
+    first = await answers.http.post(
+        f"{answers.direct.http}/graphql",
+        json={
+            "query": SLICE.format(selection="pageInfo { endCursor }"),
+            "variables": {"a": "Qwen2ForCausalLM", "f": 2},
+        },
+    )
+    cursor = first.json()["data"]["compatibleEngineVersions"]["pageInfo"]["endCursor"]
+    for document, variables in (
+        (SLICE.format(selection="totalCount nodes { containerImage }"), {"a": "Qwen2ForCausalLM"}),
+        (
+            '{ compatibleEngineVersions(architecture: "Qwen2ForCausalLM", after: "' + cursor + '")'
+            " { nodes { containerImage } } }",
+            {},
+        ),
+        (
+            '{ compatibleEngineVersions(architecture: "Qwen2ForCausalLM", last: 2) { nodes { containerImage } } }',
+            {},
+        ),
+        (
+            '{ compatibleEngineVersions(architecture: "Qwen2ForCausalLM") { nodes { engineVersion { architectures(first: 1) { totalCount } } } } }',
+            {},
+        ),
+    ):
+        before = answers.direct.app.state.executor.answered_directly
+        fast, slow = await answers.both(document, variables)
+        assert _same(fast, slow), (document, _difference(fast, slow))
+        assert fast.json().get("errors") is None, fast.text
+        assert answers.direct.app.state.executor.answered_directly == before, document
+
+
+async def test_a_new_parser_rule_is_chosen_at_once(answers: Answers, live_url: str) -> None:
+    """The rule book is per registry version: a rule written through the API is in the next answer."""
+    key = await live_key(live_url, "rules", ApiKeyScope.WRITE)
+    document = SLICE.format(selection="nodes { engineVersion { engine { id } } toolCallParser }")
+    variables = {"m": "acme/Qwen-Tuned-7B", "a": "Qwen2ForCausalLM", "e": "direct-0"}
+    before = (await answers.both(document, variables))[0].json()["data"]["compatibleEngineVersions"]["nodes"]
+    assert before
+    assert all(node["toolCallParser"] != "pythonic" for node in before)
+    created = await answers.http.post(
+        f"{answers.direct.http}/graphql",
+        headers={"Authorization": f"Bearer {key}"},
+        json={
+            "query": "mutation ($i: CreateParserRuleInput!) { createParserRule(input: $i) { id } }",
+            "variables": {
+                "i": {
+                    "engineId": before[0]["engineVersion"]["engine"]["id"],
+                    "ruleType": "TOOL",
+                    "parser": "pythonic",
+                    "matchType": "PREFIX",
+                    "pattern": "acme/",
+                }
+            },
+        },
+    )
+    assert created.json().get("errors") is None, created.text
+    fast, slow = await answers.both(document, variables)
+    assert _same(fast, slow), _difference(fast, slow)
+    after = fast.json()["data"]["compatibleEngineVersions"]["nodes"]
+    assert [node["toolCallParser"] for node in after] == ["pythonic"] * len(before)

@@ -1,0 +1,140 @@
+"""The direct answer to `compatibleEngineVersions` (see budgraph/graphql/direct.py): the runtime
+slice in one statement (the versions, their engines and the architecture, with the registry
+position), parsers chosen from the process's rule book for that position.
+
+It answers the first page of the slice (`first`, no cursors given) without `totalCount`; anything
+else, and a slice with no rows (an unknown model or architecture is an error the executor words),
+goes to the executor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from functools import cache
+from typing import Any
+
+from sqlalchemy import ARRAY, Text, bindparam
+
+from budgraph.compatibility import repository
+from budgraph.compatibility.rulebook import book_of
+from budgraph.compatibility.types import ModelArchitecture, compatible_version
+from budgraph.db.enums import EngineVersionStatus
+from budgraph.engines.service import checked_version_key
+from budgraph.engines.types import Engine, EngineVersion
+from budgraph.graphql.context import Context
+from budgraph.graphql.direct import DirectField, NotDirect, Prefetched, Prefixed
+from budgraph.kit.cursors import encode_cursor
+from budgraph.kit.direct_reads import CompiledRead, DirectReads
+from budgraph.kit.ordering import ordering_id, statement_sort_keys
+from budgraph.kit.pagination import Connection, Page, PageRequest, build_connection
+from budgraph.kit.search import escape_like
+from budgraph.registry.position import split_position, with_position
+
+_RULES = CompiledRead(with_position(repository.enabled_rules_statement()))
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Which arguments a slice gives (one compiled statement per shape)."""
+
+    by_model: bool  # the architecture is the registered model's
+    engine: bool
+    device: bool
+    endpoints: bool
+    version: bool
+
+
+@dataclass(frozen=True)
+class _SliceRead:
+    read: CompiledRead
+    ordering: str  # the list order's id, as the executor's cursors carry it
+    keys: int  # how many sort-key columns (``keyset_<i>``) each row has
+
+
+@cache
+def _slice(shape: _Shape) -> _SliceRead:
+    query = repository.CompatibleQuery(
+        architecture=None if shape.by_model else bindparam("architecture"),
+        model=bindparam("model") if shape.by_model else None,
+        model_like=bindparam("model_like") if shape.by_model else None,
+        statuses=bindparam("statuses", type_=ARRAY(Text)),
+        engine_slug=bindparam("engine") if shape.engine else None,
+        device_architecture=bindparam("device") if shape.device else None,
+        endpoints=bindparam("endpoints", type_=ARRAY(Text)) if shape.endpoints else None,
+        version_key=bindparam("version_key") if shape.version else None,
+    )
+    statement = repository.compatible_versions_statement(query)
+    keys = statement_sort_keys(statement)
+    listed = statement.add_columns(
+        *(key.expression.label(f"keyset_{i}") for i, key in enumerate(keys))
+    ).limit(bindparam("limit"))
+    return _SliceRead(CompiledRead(with_position(listed)), ordering_id(keys), len(keys))
+
+
+def _values(items: Any) -> list[str] | None:
+    """Enum members (or graphql-core's values) as their values; None for none given."""
+    if not items:
+        return None
+    return [item.value if isinstance(item, Enum) else item for item in items]
+
+
+async def compatible_engine_versions(
+    reads: DirectReads, context: Context, arguments: dict[str, Any], prefetched: Prefetched
+) -> Connection[Any]:
+    if arguments["after"] is not None or arguments["before"] is not None or arguments["last"] is not None:
+        raise NotDirect("a page after or before a cursor")
+    page = PageRequest.parse(arguments["first"])  # a bad size is the executor's error to word
+    model, architecture = arguments["model"], arguments["architecture"]
+    if architecture is None and model is None:
+        raise NotDirect("neither model nor architecture")
+    version = arguments["version"]
+    device = _values([arguments["device_architecture"]] if arguments["device_architecture"] else None)
+    endpoints = _values(arguments["endpoints"])
+    shape = _Shape(
+        by_model=architecture is None,
+        engine=arguments["engine"] is not None,
+        device=device is not None,
+        endpoints=endpoints is not None,
+        version=version is not None,
+    )
+    found = _slice(shape)
+    values = {
+        "architecture": architecture,
+        "model": model,
+        "model_like": escape_like(model) if model is not None else None,
+        "statuses": _values(arguments["statuses"]) or [EngineVersionStatus.ACTIVE.value],
+        "engine": arguments["engine"],
+        "device": device[0] if device else None,
+        "endpoints": endpoints,
+        "version_key": checked_version_key(version) if version is not None else None,
+        "limit": page.size + 1,  # one more than the page: whether a next page exists
+    }
+    position, rows = split_position(await reads.fetch(found.read, values))
+    if not rows:
+        raise NotDirect("no rows: an unknown model or architecture, or an empty slice")
+    books = context.rule_books
+    book = books.get(position) or book_of(books, await reads.fetch(_RULES, {}))
+    if book.position != position:
+        raise NotDirect("the registry moved between the slice and its parser rules")
+    prefetched.positions.append(position)
+    listed = rows[: page.size]
+    arch = ModelArchitecture.from_row(Prefixed(rows[0], "architecture__"))  # type: ignore[arg-type]
+
+    def node(row: Any) -> Any:
+        engine_version = EngineVersion.from_row(Prefixed(row))  # type: ignore[arg-type]
+        prefetched.put(engine_version, "engine", Engine.from_row(Prefixed(row, "engine__")))  # type: ignore[arg-type]
+        return compatible_version(book, Prefixed(row), engine_version, arch, model)
+
+    labels = [f"keyset_{i}" for i in range(found.keys)]
+    cursors = [encode_cursor(found.ordering, tuple(row[label] for label in labels)) for row in listed]
+    # No total: the planner hands a document that selects `totalCount` to the executor.
+    paged = Page(listed, cursors, total=0, has_previous=False, has_next=len(rows) > page.size)
+    return build_connection(paged, node)
+
+
+COMPATIBLE_ENGINE_VERSIONS = DirectField(
+    compatible_engine_versions,
+    prefetched=frozenset({("EngineVersion", "engine")}),
+    refused=frozenset({("CompatibleEngineVersionConnection", "totalCount")}),
+)
