@@ -13,6 +13,7 @@ each.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -54,6 +55,10 @@ local used = redis.call('INCRBY', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return used
 """
+
+
+# A charge waiting for its pipeline: key, cost, limit, milliseconds to keep, and its answer.
+_PendingCharge = tuple[str, int, int, int, "asyncio.Future[tuple[bool, int] | None]"]
 
 
 class _Unreachable(Exception):
@@ -119,6 +124,9 @@ class RedisCounters:
         self._monotonic = monotonic
         self._down_since: float | None = None
         self._next_attempt = 0.0
+        self._waiting: list[_PendingCharge] = []  # charges for the next pipeline
+        self._sending: asyncio.Future[None] | None = None  # the pipeline in flight
+        self.round_trips = 0  # charges' pipelines sent (each one round trip to Redis)
 
     @property
     def down(self) -> bool:
@@ -126,12 +134,55 @@ class RedisCounters:
         return self._down_since is not None
 
     async def charge(self, key: str, cost: int, limit: int, keep_ms: int) -> tuple[bool, int] | None:
-        """Spend ``cost`` if it fits in ``limit``: (charged, used after); ``None`` if Redis is down."""
+        """Spend ``cost`` if it fits in ``limit``: (charged, used after); ``None`` if Redis is down.
+
+        Charges travel in pipelines: while one is in flight, the charges that arrive wait for the
+        next, which carries them all in one round trip (each still its own script, so each is as
+        exact as alone). Under load one write and one read to Redis serve a batch of requests.
+        """
+        future: asyncio.Future[tuple[bool, int] | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((key, cost, limit, keep_ms, future))
+        if self._sending is None:
+            self._send_next()
+        return await asyncio.shield(future)
+
+    def _send_next(self) -> None:
+        batch, self._waiting = self._waiting, []
+        self._sending = asyncio.ensure_future(self._send(batch))
+
+    async def _send(self, batch: list[_PendingCharge]) -> None:
         try:
-            charged, used = await self._run(lambda: self._charge(keys=[key], args=[cost, limit, keep_ms]))
-        except _Unreachable:
-            return None
-        return bool(charged), int(used)
+            try:
+                results = await self._run(lambda: self._pipelined(batch))
+            except _Unreachable:
+                results = [None] * len(batch)
+            answers = [None if r is None else (bool(r[0]), int(r[1])) for r in results]
+            if len(answers) != len(batch):
+                raise RuntimeError(f"Redis answered {len(answers)} of {len(batch)} charges")
+        except BaseException as error:  # every waiter learns of it (a cancelled one need not)
+            for *_, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+                    future.exception()  # marked retrieved: its waiter may have gone
+        else:
+            for (*_, future), answer in zip(batch, answers, strict=True):
+                if not future.done():
+                    future.set_result(answer)
+        finally:
+            self._sending = None
+            if self._waiting:
+                self._send_next()
+
+    async def _pipelined(self, batch: list[_PendingCharge]) -> list[Any]:
+        self.round_trips += 1
+        if len(batch) == 1:
+            key, cost, limit, keep_ms, _ = batch[0]
+            return [await self._charge(keys=[key], args=[cost, limit, keep_ms])]
+        pipe = self._redis.pipeline(transaction=False)
+        for key, cost, limit, keep_ms, _ in batch:
+            await self._charge(keys=[key], args=[cost, limit, keep_ms], client=pipe)  # queued
+        results: list[Any] = await pipe.execute()
+        return results
 
     async def add(self, key: str, amount: int, keep_ms: int) -> int | None:
         """Add to a counter and return its new value; ``None`` if Redis is down."""

@@ -114,6 +114,25 @@ async def test_two_hundred_concurrent_charges_never_overspend(redis_url: str, cl
     assert all(d.remaining == 0 for d in decisions if not d.allowed)
 
 
+async def test_concurrent_charges_travel_together_and_each_is_exact(redis_url: str, clock: FakeClock) -> None:
+    """Charges that arrive while a pipeline is in flight go in the next one, each its own charge."""
+    limiter = RateLimiter(redis_url, limit_settings(rate_limit_anonymous_budget=30), clock=clock)
+    who = [fresh() for _ in range(3)]
+    try:
+        decisions = await asyncio.gather(*(limiter.charge(who[i % 3], 1 + i % 3) for i in range(120)))
+        trips = limiter._counters.round_trips
+    finally:
+        await limiter.close()
+    for n in range(len(who)):
+        mine = decisions[n::3]
+        allowed = [d for d in mine if d.allowed]
+        # costs 1, 2 and 3 against a budget of 30: 30, 15 and 10 charges fit, in arrival order
+        assert len(allowed) == 30 // (n + 1)
+        assert mine[: len(allowed)] == allowed
+        assert sorted(d.remaining for d in allowed) == list(range(0, 30, n + 1))
+    assert trips < 10, trips
+
+
 async def test_a_cost_over_the_whole_budget_says_so(limiter: RateLimiter) -> None:
     decision = await limiter.charge(fresh(), 101)
     error = decision.refusal()
