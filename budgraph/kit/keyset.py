@@ -9,7 +9,6 @@ compares values, not positions, rows inserted or deleted elsewhere never shift a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
@@ -40,6 +39,11 @@ def both(*conditions: ColumnElement[bool] | None) -> ColumnElement[bool]:
     return and_(*given) if given else true()
 
 
+def not_true(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Rows for which ``condition`` does not hold: false or NULL (a comparison with a NULL key)."""
+    return condition.is_not(true())
+
+
 def _equal(expression: ColumnElement[Any], value: CursorValue) -> ColumnElement[bool]:
     return expression.is_(None) if value is None else expression == value
 
@@ -51,27 +55,3 @@ def _later(key: SortKey, value: CursorValue) -> ColumnElement[bool] | None:
         return expression.is_not(None) if key.nulls_first else None
     beyond = expression < value if key.descending else expression > value
     return beyond if key.nulls_first else or_(beyond, expression.is_(None))
-
-
-@dataclass(frozen=True)
-class Window:
-    """How a page sits in its list, from counts: ``total`` rows, ``skipped`` at or before the ``after``
-    cursor, ``inside`` between the two cursors, of which the page holds ``taken``."""
-
-    total: int
-    skipped: int
-    inside: int
-    taken: int
-    backward: bool
-
-    @property
-    def start(self) -> int:
-        return self.skipped + self.inside - self.taken if self.backward else self.skipped
-
-    @property
-    def has_previous(self) -> bool:
-        return self.start > 0
-
-    @property
-    def has_next(self) -> bool:
-        return self.start + self.taken < self.total
