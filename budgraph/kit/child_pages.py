@@ -34,6 +34,7 @@ R = TypeVar("R")
 K = TypeVar("K", bound=Hashable)
 ParentKey = ColumnElement[Any] | InstrumentedAttribute[Any]
 PARENT = "parent_key"
+POSITION = "position"
 
 
 async def fetch_child_pages(
@@ -58,7 +59,9 @@ async def fetch_child_pages(
         .render_derived(name="parent")
     )
     of_parent = stmt.where(parent_key == parents.c.key)
-    inner = scanned(of_parent, sort, scan).lateral("page")
+    # The row's place in its page: the sort of the result (parents x (n + 1) rows) is not stable.
+    position = func.row_number().over(order_by=[key.term() for key in scan.direction]).label(POSITION)
+    inner = scanned(of_parent, sort, scan).add_columns(position).lateral("page")
     child = aliased(entity, inner)
     flags = [
         of_parent.order_by(None).where(condition).exists().label(label) for label, condition in scan.flags()
@@ -67,7 +70,7 @@ async def fetch_child_pages(
     result = await session.execute(
         select(parents.c.key.label(PARENT), *flags, child, inner.c[IN_WINDOW], *keyset_columns)
         .select_from(parents.outerjoin(inner, true()))
-        .order_by(parents.c.key)
+        .order_by(parents.c.key, inner.c[POSITION])
     )
     grouped: dict[Any, tuple[list[Any], dict[str, bool]]] = {key: ([], {}) for key in unique}
     at = 1 + len(flags)  # where the child is in a row

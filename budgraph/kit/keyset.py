@@ -26,7 +26,16 @@ def after(keys: Sequence[SortKey], values: Sequence[CursorValue]) -> ColumnEleme
             continue
         equal = [_equal(k.expression, v) for k, v in zip(keys[:index], values[:index], strict=True)]
         branches.append(and_(*equal, later))
-    return or_(*branches) if branches else false()
+    if not branches:
+        return false()
+    condition = or_(*branches)
+    first, value = keys[0], values[0]
+    if value is not None and not _nullable(first.expression):
+        # Implied by the expansion, but an index can seek to it: a deep page then starts at its
+        # cursor instead of filtering every row before it.
+        at_or_later = first.expression <= value if first.descending else first.expression >= value
+        condition = and_(at_or_later, condition)
+    return condition
 
 
 def before(keys: Sequence[SortKey], values: Sequence[CursorValue]) -> ColumnElement[bool]:
@@ -54,4 +63,11 @@ def _later(key: SortKey, value: CursorValue) -> ColumnElement[bool] | None:
         # Only values on the far side of the NULLs: non-NULL ones if NULLs come first, else none.
         return expression.is_not(None) if key.nulls_first else None
     beyond = expression < value if key.descending else expression > value
-    return beyond if key.nulls_first else or_(beyond, expression.is_(None))
+    if key.nulls_first or not _nullable(expression):
+        return beyond
+    return or_(beyond, expression.is_(None))
+
+
+def _nullable(expression: ColumnElement[Any]) -> bool:
+    """Whether the sort key can be NULL (a column declared NOT NULL cannot; anything else may)."""
+    return bool(getattr(expression, "nullable", True))
