@@ -16,6 +16,9 @@ from budgraph.db.leaderboards import (
 from budgraph.db.providers import Provider, ProviderModel
 from budgraph.db.registry import ChangeLogEntry, RegistryState
 
+# After the tables: it adds the indexes that read lists in their orders.
+import budgraph.db.read_indexes  # noqa: F401  isort: skip
+
 __all__ = [
     "ApiKey",
     "ApiKeyEvent",

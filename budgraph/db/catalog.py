@@ -56,7 +56,6 @@ class Model(IdMixin, TimestampMixin, ProvenanceMixin, Base):
         ),
         Index(None, "architecture"),
         Index(None, "license_id"),
-        Index(None, "parameter_count"),
     )
 
     uri: Mapped[str] = mapped_column(Text, nullable=False)

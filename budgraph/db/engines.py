@@ -54,7 +54,7 @@ class ModelArchitecture(IdMixin, TimestampMixin, ProvenanceMixin, Base):
     __tablename__ = "model_architecture"
 
     class_name: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
-    family: Mapped[str | None] = mapped_column(Text, index=True)
+    family: Mapped[str | None] = mapped_column(Text)
     supports_lora: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     supports_pipeline_parallelism: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     default_tool_call_parser: Mapped[str | None] = mapped_column(Text)
@@ -65,10 +65,7 @@ class CompatibilityEdge(IdMixin, TimestampMixin, ProvenanceMixin, Base):
     """An engine version can serve models of an architecture."""
 
     __tablename__ = "compatibility_edge"
-    __table_args__ = (
-        Index(None, "engine_version_id", "architecture_id", unique=True),
-        Index(None, "architecture_id"),
-    )
+    __table_args__ = (Index(None, "engine_version_id", "architecture_id", unique=True),)
 
     engine_version_id: Mapped[int] = mapped_column(
         ForeignKey("engine_version.id", ondelete="CASCADE"), nullable=False

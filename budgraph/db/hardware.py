@@ -57,8 +57,6 @@ class HardwarePrice(IdMixin, TimestampMixin, ProvenanceMixin, Base):
         CheckConstraint("devices_per_instance > 0", name="devices_positive"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_format"),
         Index(None, "hardware_id", "provider_id", "region", "instance_type", "as_of", unique=True),
-        Index(None, "provider_id"),
-        Index(None, "on_demand_per_hour"),
     )
 
     hardware_id: Mapped[int] = mapped_column(ForeignKey("hardware.id", ondelete="CASCADE"), nullable=False)

@@ -69,7 +69,6 @@ class Benchmark(IdMixin, TimestampMixin, ProvenanceMixin, Base):
 class LeaderboardEntry(IdMixin, TimestampMixin, Base):
     __tablename__ = "leaderboard_entry"
     __table_args__ = (
-        Index(None, "benchmark_id", "snapshot_id", "score"),
         Index(None, "model_id"),
         Index(None, "snapshot_id", "raw_model_name"),
     )

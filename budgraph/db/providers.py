@@ -43,7 +43,6 @@ class ProviderModel(IdMixin, TimestampMixin, ProvenanceMixin, Base):
         CheckConstraint("coalesce(price_per_query, 0) >= 0", name="price_per_query_not_negative"),
         CheckConstraint("jsonb_typeof(price_tiers) = 'array'", name="price_tiers_array"),
         Index(None, "provider_id", "model_id", unique=True),
-        Index(None, "input_per_million"),
     )
 
     provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), nullable=False)

@@ -40,7 +40,6 @@ class ChangeLogEntry(Base):
     __tablename__ = "change_log"
     __table_args__ = (
         CheckConstraint(enum_check("operation", ChangeOperation), name="operation"),
-        Index(None, "registry_version"),
         Index(None, "entity_kind", "entity_id"),
     )
 

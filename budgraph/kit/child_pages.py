@@ -1,8 +1,10 @@
 """Nested connections: one page of children for every parent of a batch, in one statement.
 
-Window functions partitioned by the parent key do per parent what a root list does with counts:
-the total, the rows at or before the ``after`` cursor, and a row number inside the window between
-the two cursors, so the page of each parent is its first (or last) n rows of that window.
+The parents' keys are unnested and each is joined LATERALLY to its own page: the children of that
+parent from the near cursor on, in the page's direction, one more than the page holds (see
+``pagination.Scan``), so an index on (parent key, sort keys) reads each page directly instead of
+numbering every child of every parent. Counts are a separate statement, run only when a client
+selects ``totalCount`` (one for the whole batch, through ``ChildCounts``).
 """
 
 from __future__ import annotations
@@ -10,17 +12,29 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from aiodataloader import DataLoader
+from sqlalchemy import BigInteger, ColumnElement, Select, bindparam, column, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from budgraph.kit import keyset
-from budgraph.kit.ordering import SortKey, sort_keys, with_primary_key
-from budgraph.kit.pagination import Page, PageRequest, page_of
+from budgraph.kit.ordering import sort_keys, with_primary_key
+from budgraph.kit.pagination import (
+    IN_WINDOW,
+    Page,
+    PageRequest,
+    Scan,
+    TotalCount,
+    key_label,
+    page_of,
+    scanned,
+)
 
 R = TypeVar("R")
 K = TypeVar("K", bound=Hashable)
 ParentKey = ColumnElement[Any] | InstrumentedAttribute[Any]
+PARENT = "parent_key"
+POSITION = "position"
 
 
 async def fetch_child_pages(
@@ -31,89 +45,72 @@ async def fetch_child_pages(
     order_by: Sequence[ColumnElement[Any]],
     keys: Sequence[K],
     page: PageRequest,
+    counts: DataLoader[Any, int],
 ) -> list[Page[R]]:
-    """One page of children for each parent key, in key order."""
+    """One page of children for each parent key, in key order; ``counts`` (a loader of counts by
+    parent key) answers ``totalCount`` when it is asked."""
     sort = with_primary_key(sort_keys(order_by), entity)
     ordering = page.ordering(sort)
-    bounds = page.bounds(sort)
+    scan = Scan.of(sort, page, page.bounds(sort))
+    unique = list(dict.fromkeys(keys))
+    parents = (
+        func.unnest(bindparam("parent_keys", unique, type_=ARRAY(BigInteger)))
+        .table_valued(column("key", BigInteger))
+        .render_derived(name="parent")
+    )
+    of_parent = stmt.where(parent_key == parents.c.key)
+    # The row's place in its page: the sort of the result (parents x (n + 1) rows) is not stable.
+    position = func.row_number().over(order_by=[key.term() for key in scan.direction]).label(POSITION)
+    inner = scanned(of_parent, sort, scan).add_columns(position).lateral("page")
+    child = aliased(entity, inner)
+    flags = [
+        of_parent.order_by(None).where(condition).exists().label(label) for label, condition in scan.flags()
+    ]
+    keyset_columns = [inner.c[key_label(i)] for i in range(len(sort))]
+    result = await session.execute(
+        select(parents.c.key.label(PARENT), *flags, child, inner.c[IN_WINDOW], *keyset_columns)
+        .select_from(parents.outerjoin(inner, true()))
+        .order_by(parents.c.key, inner.c[POSITION])
+    )
+    grouped: dict[Any, tuple[list[Any], dict[str, bool]]] = {key: ([], {}) for key in unique}
+    at = 1 + len(flags)  # where the child is in a row
+    for row in result.all():
+        found, flag_values = grouped[row[0]]
+        flag_values.update({label: bool(getattr(row, label)) for label, _ in scan.flags()})
+        if row[at] is not None:  # None: the parent has no row on this side of its cursor
+            found.append(row)
     pages: dict[Any, Page[R]] = {}
-    if page.size > 0:
-        pages = await _pages(session, stmt, entity, parent_key, sort, keys, page, ordering)
-    missing = [key for key in keys if key not in pages]
-    if missing:
-        # Parents without a row in their page still need their counts for totalCount and pageInfo.
-        counts: list[Any] = [parent_key, func.count()]
-        if bounds.after is not None:
-            counts.append(func.count().filter(bounds.after))
-        if bounds.window is not None:
-            counts.append(func.count().filter(bounds.window))
-        found = await session.execute(
-            stmt.with_only_columns(*counts).where(parent_key.in_(missing)).group_by(parent_key).order_by(None)
+    width = len(sort)
+    for key, (found, flag_values) in grouped.items():
+        taken, more = scan.cut(found, [row[-width - 1] for row in found])
+        listed = found[:taken]
+        pages[key] = page_of(
+            [row[at] for row in listed],
+            [tuple(row[-width:]) for row in listed],
+            ordering,
+            scan,
+            scan.page_info(more, flag_values),
+            _count_of(counts, key),
         )
-        by_parent = {row[0]: tuple(row[1:]) for row in found.all()}
-        for key in missing:
-            total, *rest = by_parent.get(key, (0, 0, 0))
-            after_count = rest[0] if bounds.after is not None else total
-            inside = rest[-1] if bounds.window is not None else total
-            window = keyset.Window(total, total - after_count, inside, 0, page.backward)
-            pages[key] = page_of([], [], ordering, window)
     return [pages[key] for key in keys]
 
 
-async def _pages(
-    session: AsyncSession,
-    stmt: Select[Any],
-    entity: type[R],
-    parent_key: ParentKey,
-    sort: Sequence[SortKey],
-    keys: Sequence[Any],
-    page: PageRequest,
-    ordering: str,
-) -> dict[Any, Page[R]]:
-    bounds = page.bounds(sort)
-    direction = [key.reversed() if page.backward else key for key in sort]
-    partition: list[Any] = [parent_key]
-    columns: list[ColumnElement[Any]] = [
-        parent_key.label("parent_key"),
-        *(key.expression.label(f"keyset_{i}") for i, key in enumerate(sort)),
-        func.count().over(partition_by=parent_key).label("total"),
-    ]
-    if bounds.after is not None:
-        columns.append(func.count().filter(bounds.after).over(partition_by=parent_key).label("after_count"))
-    if bounds.window is not None:
-        columns.append(bounds.window.label("in_window"))
-        partition.append(bounds.window)
-    columns += [
-        func.count().over(partition_by=partition).label("inside"),
-        func.row_number()
-        .over(partition_by=partition, order_by=[key.term() for key in direction])
-        .label("position"),
-    ]
-    inner = stmt.where(parent_key.in_(list(set(keys)))).add_columns(*columns).subquery()
-    child = aliased(entity, inner)
-    conditions = [inner.c.position <= page.size]
-    if bounds.window is not None:
-        conditions.append(inner.c.in_window)
-    result = await session.execute(
-        select(
-            child,
-            inner.c.parent_key,
-            inner.c.total,
-            inner.c.after_count if bounds.after is not None else inner.c.total,
-            inner.c.inside,
-            *(inner.c[f"keyset_{i}"] for i in range(len(sort))),
-        )
-        .where(*conditions)
-        .order_by(inner.c.parent_key, inner.c.position)
+def _count_of(counts: DataLoader[Any, int], key: Any) -> TotalCount:
+    async def count() -> int:
+        return await counts.load(key)
+
+    return count
+
+
+async def count_children(
+    session: AsyncSession, stmt: Select[Any], parent_key: ParentKey, keys: Sequence[Any]
+) -> list[int]:
+    """How many children each parent key has, in key order (one statement for the batch)."""
+    found = await session.execute(
+        stmt.with_only_columns(parent_key, func.count())
+        .where(parent_key.in_(list(dict.fromkeys(keys))))
+        .group_by(parent_key)
+        .order_by(None)
     )
-    grouped: dict[Any, tuple[list[R], list[tuple[Any, ...]], tuple[int, int, int]]] = {}
-    for row in result.all():
-        child_row, key, total, after_count, inside, *values = tuple(row)
-        rows, values_of_rows, _ = grouped.setdefault(key, ([], [], (total, after_count, inside)))
-        rows.append(child_row)
-        values_of_rows.append(tuple(values))
-    pages: dict[Any, Page[R]] = {}
-    for key, (rows, values_of_rows, (total, after_count, inside)) in grouped.items():
-        window = keyset.Window(total, total - after_count, inside, len(rows), page.backward)
-        pages[key] = page_of(rows, values_of_rows, ordering, window)
-    return pages
+    by_parent = {row[0]: int(row[1]) for row in found.all()}
+    return [by_parent.get(key, 0) for key in keys]

@@ -10,6 +10,7 @@ import asyncio
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from budgraph.settings import Settings
@@ -65,11 +66,26 @@ def create_engine(
         database_url,
         pool_size=settings.db_pool_size,
         pool_timeout=settings.db_pool_timeout_seconds,
-        pool_pre_ping=True,
+        # No ping per checkout (a round trip on every request): a connection the server closed is
+        # noticed without one (``_closed_by_the_server``), and one that fails mid-request is a
+        # disconnect error, on which SQLAlchemy drops every pooled connection older than it.
+        pool_pre_ping=False,
         echo=settings.sql_echo,
         connect_args=connect_args,
     )
+    event.listen(engine.sync_engine, "checkout", _closed_by_the_server)
     return engine
+
+
+def _closed_by_the_server(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Refuse a pooled connection whose socket is already closed (the server restarted, or ended
+    the session): the pool then discards it and checks out, or opens, another one.
+
+    asyncpg reads the server's goodbye (or the socket's end) while the connection sits idle in the
+    pool, so this costs no round trip.
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[RequestSession]:

@@ -9,7 +9,6 @@ compares values, not positions, rows inserted or deleted elsewhere never shift a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
@@ -27,7 +26,16 @@ def after(keys: Sequence[SortKey], values: Sequence[CursorValue]) -> ColumnEleme
             continue
         equal = [_equal(k.expression, v) for k, v in zip(keys[:index], values[:index], strict=True)]
         branches.append(and_(*equal, later))
-    return or_(*branches) if branches else false()
+    if not branches:
+        return false()
+    condition = or_(*branches)
+    first, value = keys[0], values[0]
+    if value is not None and not _nullable(first.expression):
+        # Implied by the expansion, but an index can seek to it: a deep page then starts at its
+        # cursor instead of filtering every row before it.
+        at_or_later = first.expression <= value if first.descending else first.expression >= value
+        condition = and_(at_or_later, condition)
+    return condition
 
 
 def before(keys: Sequence[SortKey], values: Sequence[CursorValue]) -> ColumnElement[bool]:
@@ -40,6 +48,11 @@ def both(*conditions: ColumnElement[bool] | None) -> ColumnElement[bool]:
     return and_(*given) if given else true()
 
 
+def not_true(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Rows for which ``condition`` does not hold: false or NULL (a comparison with a NULL key)."""
+    return condition.is_not(true())
+
+
 def _equal(expression: ColumnElement[Any], value: CursorValue) -> ColumnElement[bool]:
     return expression.is_(None) if value is None else expression == value
 
@@ -50,28 +63,11 @@ def _later(key: SortKey, value: CursorValue) -> ColumnElement[bool] | None:
         # Only values on the far side of the NULLs: non-NULL ones if NULLs come first, else none.
         return expression.is_not(None) if key.nulls_first else None
     beyond = expression < value if key.descending else expression > value
-    return beyond if key.nulls_first else or_(beyond, expression.is_(None))
+    if key.nulls_first or not _nullable(expression):
+        return beyond
+    return or_(beyond, expression.is_(None))
 
 
-@dataclass(frozen=True)
-class Window:
-    """How a page sits in its list, from counts: ``total`` rows, ``skipped`` at or before the ``after``
-    cursor, ``inside`` between the two cursors, of which the page holds ``taken``."""
-
-    total: int
-    skipped: int
-    inside: int
-    taken: int
-    backward: bool
-
-    @property
-    def start(self) -> int:
-        return self.skipped + self.inside - self.taken if self.backward else self.skipped
-
-    @property
-    def has_previous(self) -> bool:
-        return self.start > 0
-
-    @property
-    def has_next(self) -> bool:
-        return self.start + self.taken < self.total
+def _nullable(expression: ColumnElement[Any]) -> bool:
+    """Whether the sort key can be NULL (a column declared NOT NULL cannot; anything else may)."""
+    return bool(getattr(expression, "nullable", True))

@@ -9,7 +9,7 @@ from aiodataloader import DataLoader
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from budgraph.kit.child_pages import ParentKey, fetch_child_pages
+from budgraph.kit.child_pages import ParentKey, count_children, fetch_child_pages
 from budgraph.kit.pagination import Page, PageRequest
 
 K = TypeVar("K", bound=Hashable)
@@ -46,10 +46,24 @@ class RowByIdLoader(SessionLoader[int, R | None], Generic[R]):
         return [by_id.get(key) for key in keys]
 
 
+class ChildCountLoader(DataLoader[int, int]):
+    """How many children each parent id has (``totalCount`` of a nested list), for a batch at once."""
+
+    def __init__(self, session: AsyncSession, stmt: Select[Any], parent_key: ParentKey) -> None:
+        super().__init__()
+        self.session = session
+        self.stmt = stmt
+        self.parent_key = parent_key
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[int]:
+        return await count_children(self.session, self.stmt, self.parent_key, keys)
+
+
 class ChildPageLoader(SessionLoader[int, Page[R]], Generic[R]):
     """One page of children per parent id. ``args[0]`` is the ``PageRequest``."""
 
     entity: type[R]
+    _counts: ChildCountLoader | None = None
 
     def statement(self) -> ChildQuery:
         """The children query, the parent-key column, and the order of children."""
@@ -59,7 +73,11 @@ class ChildPageLoader(SessionLoader[int, Page[R]], Generic[R]):
         page = self.args[0]
         assert isinstance(page, PageRequest)
         stmt, parent_key, order_by = self.statement()
-        return await fetch_child_pages(self.session, stmt, self.entity, parent_key, order_by, keys, page)
+        if self._counts is None:
+            self._counts = ChildCountLoader(self.session, stmt, parent_key)
+        return await fetch_child_pages(
+            self.session, stmt, self.entity, parent_key, order_by, keys, page, self._counts
+        )
 
 
 L = TypeVar("L", bound=SessionLoader[Any, Any])

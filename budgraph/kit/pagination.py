@@ -2,19 +2,20 @@
 
 A cursor holds the sort-key values of its row (see ``kit/cursors.py``), so the next page starts
 after that row's position whatever was inserted or deleted meanwhile. A list's sort order is its
-statement's ORDER BY, made total by the entity's primary key. A root list runs two statements (its
-counts, and its page); nested lists (engine -> versions, ...) are paged for all parents at once
+statement's ORDER BY, made total by the entity's primary key. A root list runs one statement (its
+page, one row longer than asked, which tells whether more follow), and counts its rows only when
+``totalCount`` is selected; nested lists (engine -> versions, ...) are paged for all parents at once
 (``kit/child_pages.py``), so a page of parents costs the same statements whatever its size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph.kit import keyset
@@ -57,11 +58,20 @@ class Edge(Generic[T]):
     node: T = strawberry.field(description="The item.")
 
 
+# How many items a whole (filtered) list holds: asked only when a client selects ``totalCount``.
+TotalCount = Callable[[], Awaitable[int]]
+
+
 @strawberry.type(description="A page of a list: its items, where it sits, and how long the list is.")
 class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(description="The items of this page, with cursors.")
     page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
-    total_count: int = strawberry.field(description="How many items the whole (filtered) list holds.")
+    count: strawberry.Private[TotalCount]
+
+    @strawberry.field(description="How many items the whole (filtered) list holds.")
+    async def total_count(self) -> int:
+        # Counted only when selected: a count reads every row of the list, a page only its own.
+        return await self.count()
 
     @strawberry.field(description="The items of this page, without cursors.")
     def nodes(self) -> list[T]:
@@ -160,31 +170,95 @@ class Bounds:
 
 
 @dataclass(frozen=True)
+class Scan:
+    """How a page is read without counting: from the cursor on its side (``near``), in the page's
+    direction, one row more than the page holds; the other cursor (``far``) only marks where the
+    page stops. Whether items precede or follow the page is then known from that extra row, or from
+    whether any row lies on the far side of a cursor (``previous_if`` / ``next_if``: conditions
+    that some row of the list satisfies exactly when the flag is true).
+    """
+
+    direction: list[SortKey]
+    near: ColumnElement[bool] | None
+    far: ColumnElement[bool] | None
+    previous_if: ColumnElement[bool] | None
+    next_if: ColumnElement[bool] | None
+    limit: int
+    backward: bool
+
+    @classmethod
+    def of(cls, keys: Sequence[SortKey], page: PageRequest, bounds: Bounds) -> Scan:
+        """Relay's page info, as counts defined it: forward, items precede the page when a row lies
+        at or before ``after``; backward, they follow it when a row lies after ``after`` and at or
+        after ``before``, and precede it when more rows lie before ``before`` or at or before ``after``."""
+        after, before = bounds.after, bounds.before
+        previous_if = keyset.not_true(after) if after is not None else None
+        next_if = None
+        if page.backward and before is not None:
+            next_if = keyset.both(after, keyset.not_true(before))
+        return cls(
+            direction=[key.reversed() for key in keys] if page.backward else list(keys),
+            near=before if page.backward else after,
+            far=after if page.backward else before,
+            previous_if=previous_if,
+            next_if=next_if,
+            limit=page.size + 1,
+            backward=page.backward,
+        )
+
+    def flags(self) -> list[tuple[str, ColumnElement[bool]]]:
+        """The existence conditions to ask, by label."""
+        given = (("previous_exists", self.previous_if), ("next_exists", self.next_if))
+        return [(label, condition) for label, condition in given if condition is not None]
+
+    def cut(self, rows: Sequence[Any], in_window: Sequence[bool]) -> tuple[int, bool]:
+        """How many of the rows read (in the page's direction) the page holds, and whether more
+        rows lie beyond the page in that direction."""
+        taken = 0
+        size = self.limit - 1
+        while taken < min(size, len(rows)) and in_window[taken]:
+            taken += 1
+        return taken, len(rows) > taken
+
+    def page_info(self, more: bool, flags: dict[str, bool]) -> tuple[bool, bool]:
+        """(has_previous, has_next) from the extra row and the existence flags."""
+        has_previous = flags.get("previous_exists", False) or (self.backward and more)
+        has_next = flags.get("next_exists", False) or (not self.backward and more)
+        return has_previous, has_next
+
+
+@dataclass(frozen=True)
 class Page(Generic[R]):
-    """One page of a list: its rows with their cursors, and where it sits."""
+    """One page of a list: its rows with their cursors, where it sits, and how to count the list."""
 
     rows: list[R]
     cursors: list[str]
-    total: int
     has_previous: bool
     has_next: bool
+    count: TotalCount
 
     def with_rows(self, rows: list[S]) -> Page[S]:
         """The same page with each row replaced (e.g. joined with what a loader found for it)."""
-        return Page(rows, self.cursors, self.total, self.has_previous, self.has_next)
+        return Page(rows, self.cursors, self.has_previous, self.has_next, self.count)
 
 
 def page_of(
-    rows: list[R], keys_of_rows: Sequence[Sequence[CursorValue]], ordering: str, window: keyset.Window
+    rows: list[R],
+    keys_of_rows: Sequence[Sequence[CursorValue]],
+    ordering: str,
+    scan: Scan,
+    flags: tuple[bool, bool],
+    count: TotalCount,
 ) -> Page[R]:
-    if window.backward:
+    """The page of ``rows`` read in the scan's direction (reversed back for a backward page)."""
+    if scan.backward:
         rows, keys_of_rows = rows[::-1], keys_of_rows[::-1]
     return Page(
         rows=rows,
         cursors=[encode_cursor(ordering, values) for values in keys_of_rows],
-        total=window.total,
-        has_previous=window.has_previous,
-        has_next=window.has_next,
+        has_previous=flags[0],
+        has_next=flags[1],
+        count=count,
     )
 
 
@@ -194,7 +268,7 @@ def build_connection(page: Page[R], convert: Callable[[R], T]) -> Connection[T]:
     ]
     return Connection(
         edges=edges,
-        total_count=page.total,
+        count=page.count,
         page_info=PageInfo(
             has_next_page=page.has_next,
             has_previous_page=page.has_previous,
@@ -204,14 +278,34 @@ def build_connection(page: Page[R], convert: Callable[[R], T]) -> Connection[T]:
     )
 
 
-def _key_label(index: int) -> str:
+def key_label(index: int) -> str:
     return f"keyset_{index}"
+
+
+IN_WINDOW = "in_window"
+
+
+def restricted(stmt: Select[Any], condition: ColumnElement[bool]) -> Select[Any]:
+    """``stmt`` keeping the rows (or groups) that satisfy ``condition``."""
+    return stmt.having(condition) if stmt._group_by_clauses else stmt.where(condition)
+
+
+def scanned(stmt: Select[Any], keys: Sequence[SortKey], scan: Scan) -> Select[Any]:
+    """The statement read as ``scan`` says: its sort keys and ``in_window`` as extra columns, from
+    the near cursor on, in the page's direction, ``scan.limit`` rows."""
+    listed = stmt.order_by(None).add_columns(
+        *(key.expression.label(key_label(i)) for i, key in enumerate(keys)),
+        (scan.far if scan.far is not None else true()).label(IN_WINDOW),
+    )
+    if scan.near is not None:
+        listed = restricted(listed, scan.near)
+    return listed.order_by(*(key.term() for key in scan.direction)).limit(scan.limit)
 
 
 async def fetch_page(
     session: AsyncSession, stmt: Select[Any], page: PageRequest, *, whole_rows: bool = False
 ) -> Page[Any]:
-    """One page of an ordered statement (its ORDER BY is the list's order).
+    """One page of an ordered statement (its ORDER BY is the list's order), in one statement.
 
     Rows are the first column's values (one entity per row), or whole rows with ``whole_rows``.
     """
@@ -219,55 +313,39 @@ async def fetch_page(
     if not keys:
         raise TypeError("a list of whole rows needs an ORDER BY that is total (ends with a unique key)")
     ordering = page.ordering(keys)
-    window = await _count(session, stmt, keys, page)
-    if window.taken == 0:
-        return page_of([], [], ordering, window)
-    bounds = page.bounds(keys)
-    direction = [key.reversed() if page.backward else key for key in keys]
-    listed = _with_keys(stmt, keys)
-    if bounds.window is not None:
-        listed = listed.having(bounds.window) if stmt._group_by_clauses else listed.where(bounds.window)
-    listed = listed.order_by(*(key.term() for key in direction)).limit(window.taken)
-    result = (await session.execute(listed)).all()
-    count = len(keys)
-    rows = [_without_keys(row, count) if whole_rows else row[0] for row in result]
-    return page_of(rows, [tuple(row[-count:]) for row in result], ordering, window)
+    scan = Scan.of(keys, page, page.bounds(keys))
+    flag_columns = [
+        restricted(stmt.order_by(None), condition).exists().label(label) for label, condition in scan.flags()
+    ]
+    result = (await session.execute(scanned(stmt, keys, scan).add_columns(*flag_columns))).all()
+    if result:
+        flags = {label: bool(getattr(result[0], label)) for label, _ in scan.flags()}
+    elif flag_columns:  # no row to carry them
+        found = (await session.execute(select(*flag_columns))).one()
+        flags = {label: bool(getattr(found, label)) for label, _ in scan.flags()}
+    else:
+        flags = {}
+    taken, more = scan.cut(result, [getattr(row, IN_WINDOW) for row in result])
+    extra = len(keys) + 1 + len(flag_columns)  # sort keys, in_window, flags
+    listed = result[:taken]
+    rows = [TrimmedRow(row, extra) if whole_rows else row[0] for row in listed]
+    values = [tuple(row)[-extra:][: len(keys)] for row in listed]
+    return page_of(rows, values, ordering, scan, scan.page_info(more, flags), counter(session, stmt))
 
 
-def _with_keys(stmt: Select[Any], keys: Sequence[SortKey]) -> Select[Any]:
-    """The statement, unordered, with its sort keys as extra (labelled) columns."""
-    return stmt.order_by(None).add_columns(
-        *(key.expression.label(_key_label(i)) for i, key in enumerate(keys))
-    )
+def counter(session: AsyncSession, stmt: Select[Any]) -> TotalCount:
+    """Counts the rows of ``stmt`` when called."""
 
+    async def count() -> int:
+        counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+        return int((await session.execute(counted)).scalar_one())
 
-async def _count(
-    session: AsyncSession, stmt: Select[Any], keys: Sequence[SortKey], page: PageRequest
-) -> keyset.Window:
-    """The list's total, the rows after the ``after`` cursor and between the cursors, in one statement."""
-    inner = _with_keys(stmt, keys).subquery()
-    inner_bounds = page.bounds([key.on(inner.c[_key_label(i)]) for i, key in enumerate(keys)])
-    counts: list[ColumnElement[Any]] = [func.count()]
-    if inner_bounds.after is not None:
-        counts.append(func.count().filter(inner_bounds.after))
-    if inner_bounds.window is not None:
-        counts.append(func.count().filter(inner_bounds.window))
-    found = (await session.execute(select(*counts).select_from(inner))).one()
-    total = int(found[0])
-    after_count = int(found[1]) if inner_bounds.after is not None else total
-    inside = int(found[-1]) if inner_bounds.window is not None else total
-    return keyset.Window(
-        total=total,
-        skipped=total - after_count,
-        inside=inside,
-        taken=min(page.size, inside),
-        backward=page.backward,
-    )
+    return count
 
 
 class TrimmedRow(tuple[Any, ...]):
-    """A whole row without the sort-key columns added for its cursor: it unpacks as the row did,
-    and reads named columns from it."""
+    """A whole row without the columns added to read its page (sort keys, flags): it unpacks as
+    the row did, and reads named columns from it."""
 
     _row: Any
 
@@ -278,10 +356,6 @@ class TrimmedRow(tuple[Any, ...]):
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._row, name)
-
-
-def _without_keys(row: Any, count: int) -> TrimmedRow:
-    return TrimmedRow(row, count)
 
 
 async def paginate(

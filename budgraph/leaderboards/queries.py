@@ -178,7 +178,7 @@ class LeaderboardQueries:
                 else None
             ),
         )
-        stmt = repository.leaderboard_statement(row.id, query)
+        stmt = repository.leaderboard_statement(row, query)
         found = await fetch_page(info.context.session, stmt, page, whole_rows=True)
         return build_connection(found, lambda r: LeaderboardEntry.from_ranked(to_ranked(r)))
 

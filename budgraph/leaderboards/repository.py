@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, Subquery, case, distinct, func, select
+from sqlalchemy import ColumnElement, Row, Select, Subquery, case, distinct, func, literal, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -101,21 +101,57 @@ def _select_ranked(ranked: Subquery) -> RowsSelect:
 
 
 def to_ranked(row: AnyRow) -> RankedEntry:
-    entry, percentile, position, fetched_at, benchmark_key = tuple(row)
+    entry, percentile, position, fetched_at, benchmark_key = tuple(row)[:5]
     return RankedEntry(entry, float(percentile), int(position), fetched_at, benchmark_key)
 
 
-def leaderboard_statement(benchmark_id: int, query: EntryQuery) -> RowsSelect:
-    """The current entries of one benchmark, best first (its own direction), ties by raw name."""
-    ranked = ranked_entries(db.LeaderboardEntry.benchmark_id == benchmark_id)
-    stmt = _select_ranked(ranked)
+def leaderboard_statement(benchmark: db.Benchmark, query: EntryQuery) -> RowsSelect:
+    """The current entries of one benchmark, best first (its own direction), ties by raw name.
+
+    The benchmark's direction is known here, so entries are ranked by their score itself (not by a
+    "goodness" expression) in the current snapshot of the benchmark's source: the index on
+    (benchmark, snapshot, score, name, id) then yields the ranking in order, with no sort.
+    """
+    entry = db.LeaderboardEntry
+    snapshot, source = db.LeaderboardSnapshot, db.LeaderboardSource
+    if benchmark.source_key is not None:  # as refreshes write them: one snapshot to read
+        latest = (
+            select(snapshot.id)
+            .join(source, source.id == snapshot.source_id)
+            .where(source.key == benchmark.source_key)
+            .order_by(snapshot.fetched_at.desc(), snapshot.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        current: ColumnElement[bool] = entry.snapshot_id == latest
+    else:
+        current = entry.snapshot_id.in_(select(current_snapshots().c.id))
+    best = entry.score.desc().nulls_last() if benchmark.higher_is_better else entry.score.asc()
+    listed: list[ColumnElement[Any]] = [best, entry.raw_model_name.asc(), entry.id.asc()]
+    ranked = (
+        select(
+            entry,
+            (100 * (1 - func.percent_rank().over(order_by=best))).label("percentile"),
+            func.rank().over(order_by=best).label("position"),
+            # Not read, but selected: it makes the windows' input (and so their output) the list's
+            # own order; without it PostgreSQL sorts the page again by name and id after ranking.
+            func.row_number().over(order_by=listed).label("listed_at"),
+            snapshot.fetched_at.label("fetched_at"),
+            literal(benchmark.key).label("benchmark_key"),
+        )
+        .join(snapshot, snapshot.id == entry.snapshot_id)
+        .where(entry.benchmark_id == benchmark.id, current)
+        .subquery()
+    )
+    stmt = _select_ranked(ranked).add_columns(ranked.c.listed_at)
     if query.search:
         stmt = stmt.where(ranked.c.raw_model_name.ilike(contains(query.search)))
     if query.matched_only:
         stmt = stmt.where(ranked.c.model_id.is_not(None))
     if query.model_ids is not None:
         stmt = stmt.where(ranked.c.model_id.in_(query.model_ids))
-    return stmt.order_by(ranked.c.goodness.desc(), ranked.c.raw_model_name.asc(), ranked.c.id.asc())
+    score = ranked.c.score.desc().nulls_last() if benchmark.higher_is_better else ranked.c.score.asc()
+    return stmt.order_by(score, ranked.c.raw_model_name.asc(), ranked.c.id.asc())
 
 
 async def best_scores(

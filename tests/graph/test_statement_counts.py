@@ -143,3 +143,47 @@ async def test_statement_count_with_cursors_is_the_same_for_5_and_500_rows(
     with_500 = await _paged_statements(client, statements, 500)
     assert with_5 == with_500
     assert with_5 <= 10, statements.statements
+
+
+UNCOUNTED = """
+{
+  models(first: 2) { pageInfo { hasNextPage } nodes { uri } }
+  engines(first: 5) { nodes { versions(first: 1) { pageInfo { hasNextPage } nodes { version } } } }
+}
+"""
+
+COUNTED_THROUGH_FRAGMENTS = """
+fragment Sized on ModelConnection { totalCount }
+{
+  models(first: 2) { ...Sized nodes { uri } }
+  engines(first: 5) {
+    nodes { versions(first: 1) { ... on EngineVersionConnection { total: totalCount } nodes { version } } }
+  }
+}
+"""
+
+
+async def test_lists_are_counted_only_when_total_count_is_selected(
+    session: RequestSession, client: GraphQLClient, statements: StatementCounter
+) -> None:
+    # given 5 models and 5 engines of one version each
+    base = await _base(session)
+    await _grow(session, base, 0, 5)
+
+    # when totalCount is not selected
+    statements.reset()
+    data = await client.data(UNCOUNTED)
+
+    # then no statement counts rows, and page info comes from the pages themselves
+    assert not [s for s in statements.statements if "count(" in s], statements.statements
+    assert data["models"]["pageInfo"] == {"hasNextPage": True}
+    assert [e["versions"]["pageInfo"] for e in data["engines"]["nodes"]] == [{"hasNextPage": False}] * 5
+
+    # when it is selected through a fragment spread and an inline fragment
+    statements.reset()
+    data = await client.data(COUNTED_THROUGH_FRAGMENTS)
+
+    # then each list is counted once: the root list, and the nested lists in one batch
+    assert len([s for s in statements.statements if "count(" in s]) == 2, statements.statements
+    assert data["models"]["totalCount"] == 5
+    assert [e["versions"]["total"] for e in data["engines"]["nodes"]] == [1] * 5

@@ -123,3 +123,20 @@ async def test_a_stopped_database_is_answered_503_and_the_api_recovers(outage: O
     assert {(status, code) for _, status, code in answers} == {(503, "SERVICE_UNAVAILABLE")}
     assert max(elapsed for elapsed, _, _ in answers) < 5
     assert recovery < 30
+
+
+async def test_connections_a_database_restart_closed_are_replaced_without_a_failed_request(
+    outage: Outage,
+) -> None:
+    # Given a pool whose every connection has served (concurrent requests open all four),
+    async with httpx.AsyncClient(base_url=outage.api.http, timeout=60) as client:
+        before = await asyncio.gather(*(_timed(client) for _ in range(8)))
+        # when PostgreSQL restarts between requests (every pooled connection is now dead),
+        outage.services.stop_postgres()
+        outage.services.start_postgres()
+        after = [await _timed(client) for _ in range(3)]
+        after += await asyncio.gather(*(_timed(client) for _ in range(8)))
+    # then no request fails: a closed connection is refused at checkout (no ping needed) and the
+    # pool opens a new one in its place.
+    assert {(status, code) for _, status, code in before} == {(200, None)}
+    assert [(status, code) for _, status, code in after] == [(200, None)] * 11
