@@ -79,6 +79,11 @@ def _values(items: Any) -> list[str] | None:
     return [item.value if isinstance(item, Enum) else item for item in items]
 
 
+async def _not_counted() -> int:
+    # The planner hands a document that selects `totalCount` to the executor.
+    raise NotDirect("totalCount")
+
+
 async def compatible_engine_versions(
     reads: DirectReads, context: Context, arguments: dict[str, Any], prefetched: Prefetched
 ) -> Connection[Any]:
@@ -128,8 +133,7 @@ async def compatible_engine_versions(
 
     labels = [f"keyset_{i}" for i in range(found.keys)]
     cursors = [encode_cursor(found.ordering, tuple(row[label] for label in labels)) for row in listed]
-    # No total: the planner hands a document that selects `totalCount` to the executor.
-    paged = Page(listed, cursors, total=0, has_previous=False, has_next=len(rows) > page.size)
+    paged = Page(listed, cursors, has_previous=False, has_next=len(rows) > page.size, count=_not_counted)
     return build_connection(paged, node)
 
 
