@@ -27,13 +27,13 @@ import asyncpg
 from sqlalchemy import make_url
 
 from bench import catalogue, population
-from bench.changelog import CHANGE_COLUMNS, KindWriter
+from bench.changelog import CHANGE_COLUMNS, KindWriter, created_rows
 from bench.scale import Scale
 from budgraph import db
 
 ROOT = Path(__file__).resolve().parents[1]
 # Bump when the generated rows change: databases of another version are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SEED = 7
 CHANGES_PER_VERSION = 1_000
 TABLES = [
@@ -289,8 +289,7 @@ async def _load(connection: asyncpg.Connection, rng: random.Random, scale: Scale
     catalogue_version = base_version + 1
     changes: list[Iterable[tuple[Any, ...]]] = []
     for cls, _, rows in [*catalogue_rows, (db.Benchmark, "benchmark", boards.benchmarks)]:
-        writer = KindWriter(cls)
-        changes.append(writer.created(catalogue_version, row) for row in rows)
+        changes.append(created_rows(KindWriter(cls), catalogue_version, rows))
     model_writer = KindWriter(db.Model)
     first_model_version = catalogue_version + 1
     changes.append(

@@ -90,7 +90,7 @@ query Leaderboard($benchmark: String!, $snapshot: BigInt!) { benchmarkByKey(key:
     totalCount nodes { score rank rawModelName modelByModelId { uri licenseByLicenseId { key } } } } } }
 """
 PG_MODEL_TWO_LEVELS = """
-query Model($uri: String!) { modelBySourceKindAndUri(sourceKind: "huggingface", uri: $uri) {
+query Model($uri: String!) { allModels(first: 1, condition: {uri: $uri}) { nodes {
   uri parameterCount contextLength licenseByLicenseId { key name kind commercialUse }
   modelArchitectureByArchitecture { className family compatibilityEdgesByArchitectureId(first: 20) {
     nodes { engineVersionByEngineVersionId { version engineByEngineId { slug name } } } } }
@@ -99,7 +99,7 @@ query Model($uri: String!) { modelBySourceKindAndUri(sourceKind: "huggingface", 
   scanResultsByModelId(first: 50) { nodes { scanner path status } }
   leaderboardEntriesByModelId(first: 100) { nodes { score benchmarkByBenchmarkId { key name } } }
   factSources
-} }
+} } }
 """
 
 
@@ -187,7 +187,7 @@ SCENARIOS = [
         lambda p: {"uri": p.model_uri},
         PG_MODEL_TWO_LEVELS,
         lambda p: {"uri": p.model_uri},
-        "exact uri (no case-insensitive Hub match); every entry of the model, not its best current one"
+        "a list filtered by exact uri (the unique index is not a constraint, so no lookup field; no case-insensitive Hub match); every entry of the model, not its best current one"
         " per benchmark; the architecture's versions in edge order",
     ),
 ]
