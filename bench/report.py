@@ -115,7 +115,8 @@ def chart(results: dict[str, dict[str, Any]], path: Path) -> None:
             ]
             axis.bar([x + i * width for x in range(len(scenarios))], values, width, label=server)
         axis.set_xticks([x + width * (len(servers) - 1) / 2 for x in range(len(scenarios))], scenarios)
-        axis.set_ylabel("req/s")
+        axis.set_ylabel("req/s (log)")
+        axis.set_yscale("log")
         axis.set_title(f"{name}: requests per second at concurrency {RATIO_CONCURRENCY}")
         axis.legend(fontsize=8)
     if len(scales) > 1:
