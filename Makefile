@@ -56,8 +56,11 @@ env-example: $(STAMP)
 env-check: $(STAMP)
 	$(BIN)/budgraph export-env-example --check
 
+## The benchmark (README "Benchmark"); BENCH_ARGS="--scale both --duration 8" etc. are passed on.
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	@$(BIN)/pip install -q -e ".[bench]"
+	@command -v wrk >/dev/null || apt-get install -y -q wrk
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

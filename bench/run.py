@@ -1,13 +1,17 @@
-"""Benchmark: runtime-facing queries through budgraph vs. a hand-written SQL floor, both over HTTP.
+"""The benchmark (issue 9): budgraph against PostGraphile 4 and a hand-written SQL floor, on a generated
+registry at 1x and 10x, under wrk at several concurrencies, with SQL statements counted per request.
 
-Data: the real seed (engines, 361 architectures, parser rules, 1,031 cloud models, hardware) plus a
-synthetic but realistic registry: 200 engine versions across the engines and devices, each serving a
-random half of the architectures, and 5,000 registered models with architectures and licenses.
+    make bench                     # or: python -m bench.run [--scale 1x|10x|both] [--duration S]
+                                   #     [--concurrency 1,8,32] [--scenarios a,b] [--servers a,b] [--quick]
 
-    make bench            # or: python -m bench.run [--requests 300]
+Per scale: the database is built (or reused, see bench/data.py); then for each server, a counting
+phase (the server on the database through the counting proxy: every answer checked, then N
+sequential requests counted) and a load phase (the server straight on the database: the answer
+checked again, a warm-up, then one wrk run per concurrency). Results go to
+bench/results/<timestamp>-<scale>.json, bench/results/latest.json and bench/results/latest.png.
 
-Uses BUDGRAPH_BENCH_DATABASE_URL (an admin URL; a database `budgraph_bench` is created) or starts an
-embedded PostgreSQL. Prints median latencies and the budgraph / floor ratio per query.
+Database: BUDGRAPH_BENCH_DATABASE_URL or BUDGRAPH_TEST_DATABASE_URL (an admin URL), Redis:
+BUDGRAPH_BENCH_REDIS_URL or BUDGRAPH_TEST_REDIS_URL; else embedded servers in .budgraph/bench.
 """
 
 from __future__ import annotations
@@ -15,276 +19,203 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
-import socket
-import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from datetime import UTC, datetime
+from typing import Any
 
-import asyncpg
 import httpx
-from sqlalchemy import make_url
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench import data, postgraphile, report
+from bench.load import ensure_wrk, run_wrk
+from bench.scale import SCALES
+from bench.scenarios import BY_KEY, SCENARIOS, Scenario
+from bench.servers import SERVERS, Running, running
+from bench.sqlcount import counting_proxy, upstream_of
 
-SCENARIOS = {
-    "latest version": (
-        '{ latestEngineVersion(engine: "vllm", deviceArchitecture: CUDA) { version containerImage } }',
-        "/latest?engine=vllm&device=CUDA",
-    ),
-    "compatible versions": (
-        '{ compatibleEngineVersions(model: "Qwen/Qwen2.5-7B-Instruct", architecture: "Qwen2ForCausalLM",'
-        " deviceArchitecture: CUDA, first: 20) { nodes { engineVersion { version engine { slug } }"
-        " containerImage toolCallParser reasoningParser supportsLora supportsPipelineParallelism } } }",
-        "/compatible?architecture=Qwen2ForCausalLM&device=CUDA",
-    ),
-    "100 models + license + arch": (
-        "{ models(first: 100) { nodes { uri parameterCount license { key } architecture { className family } } } }",
-        "/models",
-    ),
-}
+RESULTS = data.ROOT / "bench" / "results"
+COUNTED_REQUESTS = 50
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", choices=["1x", "10x", "both"], default="1x")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk cell")
+    parser.add_argument("--concurrency", default="1,8,32", help="comma-separated connection counts")
+    parser.add_argument("--scenarios", default=",".join(s.key for s in SCENARIOS))
+    parser.add_argument("--servers", default=",".join(SERVERS))
+    parser.add_argument("--quick", action="store_true", help="2 s per cell, short warm-ups")
+    options = parser.parse_args(argv)
+    options.concurrency = [int(c) for c in options.concurrency.split(",")]
+    options.scenarios = [BY_KEY[key] for key in options.scenarios.split(",")]
+    options.servers = options.servers.split(",")
+    unknown = set(options.servers) - set(SERVERS)
+    if unknown:
+        parser.error(f"unknown servers {sorted(unknown)}; known: {', '.join(SERVERS)}")
+    if options.quick:
+        options.duration = min(options.duration, 2.0)
+    options.warmup = 1.0 if options.quick else 2.0
+    return options
 
 
-async def _prepare(admin_url: str) -> str:
-    url = make_url(admin_url)
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn)
-    await connection.execute('DROP DATABASE IF EXISTS "budgraph_bench" WITH (FORCE)')
-    await connection.execute('CREATE DATABASE "budgraph_bench"')
-    await connection.close()
-    return url.set(database="budgraph_bench").render_as_string(hide_password=False)
-
-
-async def _grow(dsn: str) -> None:
-    rng = random.Random(7)
-    connection = await asyncpg.connect(dsn)
-    try:
-        engines = [r["id"] for r in await connection.fetch("SELECT id FROM engine ORDER BY slug")]
-        archs = [r["id"] for r in await connection.fetch("SELECT id FROM model_architecture")]
-        arch_names = [
-            r["class_name"] for r in await connection.fetch("SELECT class_name FROM model_architecture")
-        ]
-        licenses = [r["id"] for r in await connection.fetch("SELECT id FROM license")]
-        from budgraph.kit.versions import version_key
-
-        for i in range(200):
-            version = f"0.{i // 10}.{i % 10}"
-            device = ["CUDA", "ROCM", "CPU", "HPU"][i % 4]
-            engine = engines[i % len(engines)]
-            exists = await connection.fetchval(
-                "SELECT 1 FROM engine_version WHERE engine_id=$1 AND version=$2 AND device_architecture=$3",
-                engine,
-                version,
-                device,
-            )
-            if exists:
-                continue
-            vid = await connection.fetchval(
-                "INSERT INTO engine_version (engine_id, version, version_key, device_architecture, container_image,"
-                " status, endpoints, features, tool_call_parsers, reasoning_parsers)"
-                " VALUES ($1,$2,$3,$4,$5,'active','{CHAT}','{}','{hermes}','{qwen3}') RETURNING id",
-                engine,
-                version,
-                version_key(version),
-                device,
-                f"example/img:{version}",
-            )
-            await connection.executemany(
-                "INSERT INTO compatibility_edge (engine_version_id, architecture_id) VALUES ($1, $2)",
-                [(vid, a) for a in rng.sample(archs, len(archs) // 2)],
-            )
-        await connection.executemany(
-            "INSERT INTO model (uri, source_kind, architecture, license_id, parameter_count, modality, status)"
-            " VALUES ($1, 'huggingface', $2, $3, $4, 'text', 'ready')",
-            [
-                (
-                    f"org{i % 97}/model-{i}",
-                    rng.choice(arch_names),
-                    rng.choice(licenses),
-                    rng.randint(10**8, 10**11),
-                )
-                for i in range(5000)
-            ],
+def check(client: httpx.Client, server: str, scenario: Scenario, target: Any) -> dict[str, Any]:
+    """The answer, once: a 200 without `errors` and with data; anything else stops the run."""
+    response = client.post(target.url, json=target.body, timeout=30)
+    body = response.json() if response.headers.get("content-type", "").startswith("application") else {}
+    answer = body.get("data")
+    if response.status_code != 200 or body.get("errors") or not answer or not any(answer.values()):
+        raise SystemExit(
+            f"{server} answered {scenario.key} wrongly ({response.status_code}): {response.text[:600]}"
         )
-        await connection.execute("ANALYZE")
-    finally:
-        await connection.close()
+    result: dict[str, Any] = answer
+    return result
 
 
-@contextmanager
-def _server(args: list[str], env: dict[str, str], port: int) -> Iterator[str]:
-    process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                httpx.get(base + "/", timeout=1)
-                break
-            except httpx.HTTPError:
-                if process.poll() is not None:
-                    raise SystemExit(f"{' '.join(args)} exited with {process.returncode}") from None
-                time.sleep(0.1)
-        else:
-            raise SystemExit(f"{' '.join(args)} did not start")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+def count_statements(
+    database: data.BenchDatabase, redis_url: str, server: str, scenarios: list[Scenario]
+) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """Statements per request for each scenario, over sequential requests after a warm-up."""
+    counts: dict[str, dict[str, float]] = {}
+    answers: dict[str, Any] = {}
+    with (
+        counting_proxy(*upstream_of(database.dsn)) as proxy,
+        running(server, database.url, database.dsn, redis_url, proxy.port) as live,
+        httpx.Client() as client,
+    ):
+        for scenario in scenarios:
+            target = live.target(scenario, database.probe)
+            answers[scenario.key] = check(client, server, scenario, target)
+            for _ in range(5):
+                client.post(target.url, json=target.body)
+            before = (proxy.counts.statements, proxy.counts.transaction_control)
+            for _ in range(COUNTED_REQUESTS):
+                client.post(target.url, json=target.body)
+            time.sleep(0.2)  # the last request's trailing COMMIT / pool reset
+            counts[scenario.key] = {
+                "statements": (proxy.counts.statements - before[0]) / COUNTED_REQUESTS,
+                "transaction_control": (proxy.counts.transaction_control - before[1]) / COUNTED_REQUESTS,
+            }
+    return counts, answers
 
 
-def _time(client: httpx.Client, requests: int, send: object) -> float:
-    samples = []
-    for _ in range(requests):
-        start = time.perf_counter()
-        response = send()  # type: ignore[operator]
-        samples.append(time.perf_counter() - start)
-        assert response.status_code == 200, response.text
-    return statistics.median(samples[requests // 10 :]) * 1000
+def load(
+    live: Running, database: data.BenchDatabase, scenario: Scenario, options: argparse.Namespace
+) -> list[dict[str, Any]]:
+    target = live.target(scenario, database.probe)
+    with httpx.Client() as client:
+        check(client, live.name, scenario, target)
+    run_wrk(target.url, target.body, 8, options.warmup)
+    cells = []
+    for concurrency in options.concurrency:
+        cell = run_wrk(target.url, target.body, concurrency, options.duration)
+        cells.append(cell.as_json())
+        print(
+            f"    {scenario.key:<16} {live.name:<16} c{concurrency:<3} {cell.rps:>8.1f} req/s"
+            f"  p50 {cell.p50_ms:.2f} ms  p99 {cell.p99_ms:.2f} ms  errors {cell.errors}",
+            flush=True,
+        )
+    return cells
 
 
-HOSTILE = {
-    "7 nested connections": "{ "
-    + "engineVersions { nodes { architectures { nodes { className " * 3
-    + "engineVersions { nodes { version } }"
-    + " } } } }" * 3
-    + " }",
-    "1,000 aliases": "{ " + " ".join(f"a{i}: engines {{ totalCount }}" for i in range(1000)) + " }",
-    "121 KB of overlapping fields": "{ " + "engines { totalCount } " * 5200 + "}",
-    "4,001 tokens": "{ " + "a " * 4001 + "}",
-    "a 40-level nesting": "{ " + "engines { nodes { " * 20 + "slug" + " } }" * 20 + " }",
-}
+def measure(database: data.BenchDatabase, redis_url: str, options: argparse.Namespace) -> dict[str, Any]:
+    cells: list[dict[str, Any]] = []
+    answers: dict[str, dict[str, Any]] = {}
+    statements: dict[str, dict[str, dict[str, float]]] = {}
+    for server in options.servers:
+        scenarios = [s for s in options.scenarios if server != "budgraph-cached" or s.cacheable]
+        if not scenarios:
+            continue
+        print(f"  {server}: counting statements", flush=True)
+        statements[server], answers[server] = count_statements(database, redis_url, server, scenarios)
+        print(f"  {server}: load", flush=True)
+        with running(server, database.url, database.dsn, redis_url) as live:
+            for scenario in scenarios:
+                for cell in load(live, database, scenario, options):
+                    counted = statements[server][scenario.key]
+                    cells.append(
+                        {
+                            "scenario": scenario.key,
+                            "server": server,
+                            **cell,
+                            "statements_per_request": counted["statements"],
+                            "transaction_control_per_request": counted["transaction_control"],
+                        }
+                    )
+    agreement = {
+        s.key: s.facts(answers["budgraph"][s.key]) == s.facts(answers["floor"][s.key])
+        for s in options.scenarios
+        if s.key in answers.get("budgraph", {}) and s.key in answers.get("floor", {})
+    }
+    return {
+        "cells": cells,
+        "statements": statements,
+        "floor_agrees_with_budgraph": agreement,
+        "postgraphile_notes": {s.key: s.postgraphile_note for s in options.scenarios},
+    }
 
 
-def _refusal_ms(client: httpx.Client, api: str, document: str, requests: int) -> float:
-    samples = []
-    for n in range(requests):
-        text = f"# {n}\n{document}"  # a new text each time: the preparation cache cannot help
-        start = time.perf_counter()
-        response = client.post(api + "/graphql", json={"query": text})
-        samples.append(time.perf_counter() - start)
-        assert response.json()["errors"][0]["extensions"]["code"] in (
-            "QUERY_LIMIT_EXCEEDED",
-            "GRAPHQL_VALIDATION_FAILED",
-        ), response.text[:300]
-    return statistics.median(samples) * 1000
-
-
-def _admission_ms(query: str, rounds: int = 2000) -> float:
-    """The time the checks before execution take for ``query`` (document cached, as in steady state)."""
-    from budgraph.graphql.context import Context
-    from budgraph.graphql.execution import Executor, GraphQLRequest
-    from budgraph.graphql.schema import schema
-    from budgraph.settings import Settings
-
-    settings = Settings()
-    executor = Executor(schema, settings)
-    context = Context(settings=settings, queue=None, sessions=None, store=None)  # type: ignore[arg-type]
-    request = GraphQLRequest(query)
-
-    async def measure() -> float:
-        await executor.admit(context, request)  # warm the preparation cache
-        start = time.perf_counter()
-        for _ in range(rounds):
-            await executor.admit(context, request)
-        return (time.perf_counter() - start) / rounds * 1000
-
-    return asyncio.run(measure())
-
-
-def report_limits(client: httpx.Client, api: str, requests: int, latencies: dict[str, float]) -> None:
-    """Issue 7's figures: how fast abusive documents are refused, and what the checks cost."""
-    print(f"\n{'hostile document':<30} {'refused in ms':>14}")
-    for name, document in HOSTILE.items():
-        print(f"{name:<30} {_refusal_ms(client, api, document, max(20, requests // 10)):>14.2f}")
-    print(f"\n{'query':<30} {'checks ms':>10} {'request ms':>11} {'overhead':>9}")
-    for name, (query, _) in SCENARIOS.items():
-        checks = _admission_ms(query)
-        print(f"{name:<30} {checks:>10.3f} {latencies[name]:>11.2f} {checks / latencies[name]:>9.1%}")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=300)
-    options = parser.parse_args()
+def servers_from_environment() -> tuple[str, str, Any]:
     admin = os.environ.get("BUDGRAPH_BENCH_DATABASE_URL") or os.environ.get("BUDGRAPH_TEST_DATABASE_URL")
     redis_url = os.environ.get("BUDGRAPH_BENCH_REDIS_URL") or os.environ.get("BUDGRAPH_TEST_REDIS_URL")
     embedded = None
     if not admin or not redis_url:
         from budgraph.kit.embedded import EmbeddedServices
 
-        embedded = EmbeddedServices(ROOT / ".budgraph" / "bench")
+        embedded = EmbeddedServices(data.ROOT / ".budgraph" / "bench")
         urls = embedded.start()
         admin, redis_url = admin or urls.database_url, redis_url or urls.redis_url
+    return admin, redis_url, embedded
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = parse(argv)
+    ensure_wrk()
+    if "postgraphile" in options.servers:
+        postgraphile.ensure_installed()
+    admin, redis_url, embedded = servers_from_environment()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    results: dict[str, dict[str, Any]] = {}
     try:
-        url = asyncio.run(_prepare(admin))
-        env = {
-            **os.environ,
-            "BUDGRAPH_DATABASE_URL": url,
-            "BUDGRAPH_REDIS_URL": redis_url,
-            # One client sends every request: the rate limit would measure itself.
-            "BUDGRAPH_RATE_LIMIT_ANONYMOUS_BUDGET": str(2**31 - 1),
-            "BUDGRAPH_RATE_LIMIT_REDIS_PREFIX": f"budgraph:bench:{os.getpid()}",
-        }
-        subprocess.run(
-            [sys.executable, "-m", "budgraph", "migrate", "upgrade"], env=env, cwd=ROOT, check=True
-        )
-        subprocess.run(
-            [sys.executable, "-m", "budgraph", "seed"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        asyncio.run(_grow(dsn))
-        api_port, floor_port = _free_port(), _free_port()
-        uvicorn = [sys.executable, "-m", "uvicorn", "--no-access-log", "--log-level", "warning"]
-        with (
-            _server(
-                [*uvicorn, "--factory", "budgraph.app:create_app", "--port", str(api_port)], env, api_port
-            ) as api,
-            _server(
-                [*uvicorn, "bench.floor_app:app", "--port", str(floor_port)],
-                {**env, "BENCH_FLOOR_DSN": dsn},
-                floor_port,
-            ) as floor,
-            httpx.Client() as client,
-        ):
-            print(f"{'query':<30} {'budgraph ms':>12} {'floor ms':>10} {'ratio':>7}")
-            for name, (query, path) in SCENARIOS.items():
-
-                def graph(q: str = query) -> httpx.Response:
-                    return client.post(api + "/graphql", json={"query": q})
-
-                def raw(p: str = path) -> httpx.Response:
-                    return client.get(floor + p)
-
-                body = graph().json()
-                assert "errors" not in body, body
-                ours = _time(client, options.requests, graph)
-                base = _time(client, options.requests, raw)
-                print(f"{name:<30} {ours:>12.2f} {base:>10.2f} {ours / base:>7.2f}")
-            latencies = {
-                name: _time(
-                    client, options.requests, lambda q=query: client.post(api + "/graphql", json={"query": q})
-                )
-                for name, (query, _) in SCENARIOS.items()
+        for name in ["1x", "10x"] if options.scale == "both" else [options.scale]:
+            print(f"scale {name}", flush=True)
+            database = asyncio.run(data.ensure(admin, redis_url, SCALES[name]))
+            started = datetime.now(UTC).isoformat(timespec="seconds")
+            result = {
+                "scale": name,
+                "started_at": started,
+                "command": command.strip(),
+                "settings": {
+                    "duration_seconds": options.duration,
+                    "concurrency": options.concurrency,
+                    "warmup_seconds": options.warmup,
+                    "counted_requests": COUNTED_REQUESTS,
+                    "statements_counted": "sequential requests through the counting proxy, not under load",
+                },
+                "database": {
+                    "name": data.database_name(SCALES[name]),
+                    "generator_version": data.GENERATOR_VERSION,
+                    "generation_seconds": round(database.seconds, 1),
+                    "rebuilt_now": database.rebuilt,
+                    "rows": database.counts,
+                },
+                "probe": database.probe.__dict__,
+                **measure(database, redis_url, options),
             }
-            report_limits(client, api, options.requests, latencies)
+            result["ratios_c8"] = report.ratios(result)
+            results[name] = result
+            report.write_json(RESULTS / f"{stamp}-{name}.json", result)
+            print(report.table(result), flush=True)
     finally:
         if embedded is not None:
             embedded.stop()
+    latest = {"command": command.strip(), "scales": results, "latency_10x_over_1x_c8": report.growth(results)}
+    report.write_json(RESULTS / "latest.json", latest)
+    print(report.summary(results))
+    try:
+        report.chart(results, RESULTS / "latest.png")
+    except ImportError:
+        print("matplotlib is missing (pip install -e '.[bench]'): no chart")
 
 
 if __name__ == "__main__":

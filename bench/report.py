@@ -1,0 +1,141 @@
+"""What a run found, for people (tables), for tools (JSON) and at a glance (a PNG chart).
+
+Ratios are taken at concurrency 8 (the column every run has by default): budgraph's throughput
+over PostGraphile's and over the floor's (below 1: budgraph serves fewer requests a second), and
+each server's latency at 10x over its latency at 1x (above 1: it slows down as the data grows).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+RATIO_CONCURRENCY = 8
+
+
+def _cell(result: dict[str, Any], scenario: str, server: str, concurrency: int) -> dict[str, Any] | None:
+    return next(
+        (
+            c
+            for c in result["cells"]
+            if c["scenario"] == scenario and c["server"] == server and c["concurrency"] == concurrency
+        ),
+        None,
+    )
+
+
+def table(result: dict[str, Any]) -> str:
+    header = (
+        f"{'scenario':<24} {'server':<16} {'c':>3} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+        f" {'errors':>7} {'stmts/req':>10} {'tx/req':>7}"
+    )
+    lines = [f"scale {result['scale']}", header, "-" * len(header)]
+    for c in result["cells"]:
+        lines.append(
+            f"{c['scenario']:<24} {c['server']:<16} {c['concurrency']:>3} {c['rps']:>9.1f} {c['p50_ms']:>8.2f}"
+            f" {c['p95_ms']:>8.2f} {c['p99_ms']:>8.2f} {c['errors']:>7} {c['statements_per_request']:>10.2f}"
+            f" {c['transaction_control_per_request']:>7.2f}"
+        )
+    return "\n".join(lines)
+
+
+def ratios(result: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """budgraph's req/s over PostGraphile's and the floor's, per scenario, at c8."""
+    found: dict[str, dict[str, float | None]] = {}
+    for scenario in dict.fromkeys(c["scenario"] for c in result["cells"]):
+        ours = _cell(result, scenario, "budgraph", RATIO_CONCURRENCY)
+        row: dict[str, float | None] = {}
+        for other in ("postgraphile", "floor"):
+            theirs = _cell(result, scenario, other, RATIO_CONCURRENCY)
+            row[f"budgraph/{other}"] = (
+                round(ours["rps"] / theirs["rps"], 3) if ours and theirs and theirs["rps"] else None
+            )
+        found[scenario] = row
+    return found
+
+
+def growth(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, float | None]]]:
+    """p50 and p99 latency at 10x over 1x, per scenario and server, at c8."""
+    if "1x" not in results or "10x" not in results:
+        return {}
+    small, large = results["1x"], results["10x"]
+    found: dict[str, dict[str, dict[str, float | None]]] = {}
+    for c in large["cells"]:
+        if c["concurrency"] != RATIO_CONCURRENCY:
+            continue
+        base = _cell(small, c["scenario"], c["server"], RATIO_CONCURRENCY)
+        found.setdefault(c["scenario"], {})[c["server"]] = {
+            "p50": round(c["p50_ms"] / base["p50_ms"], 2) if base and base["p50_ms"] else None,
+            "p99": round(c["p99_ms"] / base["p99_ms"], 2) if base and base["p99_ms"] else None,
+        }
+    return found
+
+
+def summary(results: dict[str, dict[str, Any]]) -> str:
+    lines = []
+    for name, result in results.items():
+        lines.append(f"\nbudgraph's req/s over the others' at c{RATIO_CONCURRENCY}, scale {name}")
+        for scenario, row in ratios(result).items():
+            shown = "  ".join(f"{k} {v if v is not None else '-'}" for k, v in row.items())
+            lines.append(f"  {scenario:<24} {shown}")
+    grown = growth(results)
+    if grown:
+        lines.append(f"\nlatency 10x / 1x at c{RATIO_CONCURRENCY} (p50, p99)")
+        for scenario, servers in grown.items():
+            shown = "  ".join(f"{server} {v['p50']}/{v['p99']}" for server, v in servers.items())
+            lines.append(f"  {scenario:<24} {shown}")
+    return "\n".join(lines)
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
+
+
+def chart(results: dict[str, dict[str, Any]], path: Path) -> None:
+    """Req/s per scenario per server at c8 (one panel per scale), and p50 latency at 1x vs 10x."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scales = list(results)
+    panels = len(scales) + (1 if len(scales) > 1 else 0)
+    figure, axes = plt.subplots(panels, 1, figsize=(12, 4.5 * panels), squeeze=False)
+    for axis, name in zip(axes[:, 0], scales, strict=False):
+        cells = [c for c in results[name]["cells"] if c["concurrency"] == RATIO_CONCURRENCY]
+        scenarios = list(dict.fromkeys(c["scenario"] for c in cells))
+        servers = list(dict.fromkeys(c["server"] for c in cells))
+        width = 0.8 / max(1, len(servers))
+        for i, server in enumerate(servers):
+            values = [
+                next((c["rps"] for c in cells if c["scenario"] == s and c["server"] == server), 0)
+                for s in scenarios
+            ]
+            axis.bar([x + i * width for x in range(len(scenarios))], values, width, label=server)
+        axis.set_xticks([x + width * (len(servers) - 1) / 2 for x in range(len(scenarios))], scenarios)
+        axis.set_ylabel("req/s (log)")
+        axis.set_yscale("log")
+        axis.set_title(f"{name}: requests per second at concurrency {RATIO_CONCURRENCY}")
+        axis.legend(fontsize=8)
+    if len(scales) > 1:
+        axis = axes[-1, 0]
+        small = [c for c in results["1x"]["cells"] if c["concurrency"] == RATIO_CONCURRENCY]
+        pairs = [(c["scenario"], c["server"]) for c in small]
+        labels = [f"{s}\n{srv}" for s, srv in pairs]
+        for offset, name in ((0.0, "1x"), (0.4, "10x")):
+            values = [
+                (_cell(results[name], s, srv, RATIO_CONCURRENCY) or {"p50_ms": 0})["p50_ms"]
+                for s, srv in pairs
+            ]
+            axis.bar([x + offset for x in range(len(pairs))], values, 0.4, label=name)
+        axis.set_xticks([x + 0.2 for x in range(len(pairs))], labels, fontsize=6, rotation=90)
+        axis.set_ylabel("p50 ms")
+        axis.set_yscale("log")
+        axis.set_title(f"p50 latency at concurrency {RATIO_CONCURRENCY}: 1x vs 10x")
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
