@@ -28,7 +28,6 @@ from budgraph.kit.cursors import encode_cursor
 from budgraph.kit.direct_reads import CompiledRead, DirectReads
 from budgraph.kit.ordering import ordering_id, statement_sort_keys
 from budgraph.kit.pagination import Connection, Page, PageRequest, build_connection
-from budgraph.kit.search import escape_like
 from budgraph.registry.position import split_position, with_position
 
 _RULES = CompiledRead(with_position(repository.enabled_rules_statement()))
@@ -57,7 +56,6 @@ def _slice(shape: _Shape) -> _SliceRead:
     query = repository.CompatibleQuery(
         architecture=None if shape.by_model else bindparam("architecture"),
         model=bindparam("model") if shape.by_model else None,
-        model_like=bindparam("model_like") if shape.by_model else None,
         statuses=bindparam("statuses", type_=ARRAY(Text)),
         engine_slug=bindparam("engine") if shape.engine else None,
         device_architecture=bindparam("device") if shape.device else None,
@@ -107,7 +105,6 @@ async def compatible_engine_versions(
     values = {
         "architecture": architecture,
         "model": model,
-        "model_like": escape_like(model) if model is not None else None,
         "statuses": _values(arguments["statuses"]) or [EngineVersionStatus.ACTIVE.value],
         "engine": arguments["engine"],
         "device": device[0] if device else None,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from budgraph import db
 from budgraph.db.base import Origin
 from budgraph.kit.search import escape_like
+from budgraph.models.repository import named, named_first
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,6 @@ class CompatibleQuery:
     architecture: Any  # a class name; None: the architecture of the registered model ``model``
     statuses: Any  # a sequence of EngineVersionStatus values
     model: Any = None
-    model_like: Any = None  # ``model`` as a LIKE pattern (escaped)
     engine_slug: Any = None
     device_architecture: Any = None
     endpoints: Any = None  # a sequence of Endpoint values, all served
@@ -43,8 +43,8 @@ def compatible_versions_statement(query: CompatibleQuery) -> Select[Any]:
     if class_name is None:
         class_name = (
             select(model.c.architecture)
-            .where(model.c.uri.ilike(query.model_like))
-            .order_by((model.c.uri == query.model).desc())
+            .where(named(model.c, query.model))
+            .order_by(named_first(model.c, query.model))
             .limit(1)
             .scalar_subquery()
         )

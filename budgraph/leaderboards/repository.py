@@ -13,7 +13,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, Subquery, case, distinct, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Numeric,
+    Row,
+    Select,
+    Subquery,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -157,30 +171,55 @@ def leaderboard_statement(benchmark: db.Benchmark, query: EntryQuery) -> RowsSel
 async def best_scores(
     session: AsyncSession, model_ids: Sequence[int], benchmark_keys: tuple[str, ...] | None
 ) -> list[RankedEntry]:
-    """Per model and benchmark, its best current entry (several raw names can match one model)."""
-    entry = db.LeaderboardEntry
+    """Per model and benchmark, its best current entry (several raw names can match one model).
+
+    Its standing is what ``ranked_entries`` gives it, counted instead of ranked: its position is one
+    more than the current entries of its benchmark that score better, its percentile
+    ``100 * (1 - (position - 1) / (n - 1))`` (``percent_rank``'s own arithmetic), and both counts
+    are ranges of the index on (benchmark, snapshot, score): a model's scores cost the same
+    whatever the size of its leaderboards.
+    """
+    entry, benchmark = db.LeaderboardEntry, db.Benchmark
     current = current_snapshots()
-    involved = (
-        select(entry.benchmark_id)
-        .join(current, current.c.id == entry.snapshot_id)
-        .where(entry.model_id.in_(model_ids))
-    )
-    scope: ColumnElement[bool] = entry.benchmark_id.in_(involved)
-    if benchmark_keys is not None:
-        scope = scope & db.Benchmark.key.in_(benchmark_keys)
-    ranked = ranked_entries(scope)
-    stmt = (
-        _select_ranked(ranked)
-        .where(ranked.c.model_id.in_(model_ids))
-        .ext(distinct_on(ranked.c.model_id, ranked.c.benchmark_id))
-        .order_by(
-            ranked.c.model_id,
-            ranked.c.benchmark_id,
-            ranked.c.goodness.desc(),
-            ranked.c.raw_model_name.asc(),
-            ranked.c.id.asc(),
+    found = (
+        select(
+            entry,
+            current.c.fetched_at.label("fetched_at"),
+            benchmark.key.label("benchmark_key"),
+            benchmark.higher_is_better.label("higher_is_better"),
         )
+        .join(current, current.c.id == entry.snapshot_id)
+        .join(benchmark, benchmark.id == entry.benchmark_id)
+        .where(entry.model_id.in_(model_ids))
+        .ext(distinct_on(entry.model_id, entry.benchmark_id))
+        .order_by(entry.model_id, entry.benchmark_id, _goodness().desc(), entry.raw_model_name, entry.id)
     )
+    if benchmark_keys is not None:
+        found = found.where(benchmark.key.in_(benchmark_keys))
+    best = found.subquery()
+    other = aliased(db.LeaderboardEntry)
+    same_board = (other.benchmark_id == best.c.benchmark_id) & other.snapshot_id.in_(
+        select(current_snapshots().c.id)
+    )
+
+    def counted(condition: ColumnElement[bool] | None = None) -> ColumnElement[Any]:
+        where = same_board if condition is None else same_board & condition
+        return select(func.count()).select_from(other).where(where).scalar_subquery()
+
+    better = case(
+        (best.c.higher_is_better, counted(other.score > best.c.score)),
+        else_=counted(other.score < best.c.score),
+    )
+    total = counted()
+    percent_rank = case((total > 1, cast(better, Float) / (total - 1)), else_=literal(0.0, Float))
+    stmt = select(
+        aliased(db.LeaderboardEntry, best),
+        # typed as percent_rank() is, so both views of a standing give the same digits
+        type_coerce(100 * (1 - percent_rank), Numeric()).label("percentile"),
+        (better + 1).label("position"),
+        best.c.fetched_at,
+        best.c.benchmark_key,
+    ).order_by(best.c.model_id, best.c.benchmark_id)
     return [to_ranked(row) for row in (await session.execute(stmt)).all()]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
@@ -76,13 +76,24 @@ def models_served_statement(query: ModelQuery) -> Select[Any]:
     )
 
 
+def named(model: Any, uri: Any) -> ColumnElement[bool]:
+    """The models a client means by ``uri``: that exact uri, or a Hub model whose id equals it but
+    for case (Hub ids are case-insensitive). Each side is read from an index (``(uri, id)`` and the
+    Hub's unique ``lower(uri)``); ``model`` is the table or the mapped class."""
+    hub = and_(model.source_kind == ModelSource.HUGGINGFACE.value, func.lower(model.uri) == func.lower(uri))
+    return or_(model.uri == uri, hub)
+
+
+def named_first(model: Any, uri: Any) -> ColumnElement[Any]:
+    """The order that puts the exact match before a match but for case."""
+    exact: ColumnElement[bool] = model.uri == uri
+    return exact.desc()
+
+
 async def model_by_uri(session: AsyncSession, uri: str) -> db.Model | None:
     """A model by its uri; Hub ids compare case-insensitively, exact matches first."""
     rows = await session.scalars(
-        select(db.Model)
-        .where(db.Model.uri.ilike(escape_like(uri)))
-        .order_by((db.Model.uri == uri).desc())
-        .limit(1)
+        select(db.Model).where(named(db.Model, uri)).order_by(named_first(db.Model, uri)).limit(1)
     )
     return rows.first()
 
