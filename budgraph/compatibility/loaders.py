@@ -10,6 +10,7 @@ from budgraph import db
 from budgraph.compatibility import repository
 from budgraph.engines.loaders import version_order
 from budgraph.engines.repository import VersionQuery, versions_statement
+from budgraph.kit.db import AnyRow
 from budgraph.kit.loaders import ChildPageLoader, ChildQuery, RowByIdLoader, SessionLoader
 from budgraph.kit.ordering import order_terms
 
@@ -26,9 +27,9 @@ class CompatibilityEdgeByIdLoader(RowByIdLoader[db.CompatibilityEdge]):
     table = db.CompatibilityEdge
 
 
-class ModelArchitectureByClassNameLoader(SessionLoader[str, db.ModelArchitecture | None]):
-    async def load_many_keys(self, keys: list[str]) -> list[db.ModelArchitecture | None]:
-        rows = await repository.architectures_by_class_names(self.session, keys)
+class ModelArchitectureByClassNameLoader(SessionLoader[str, AnyRow | None]):
+    async def load_many_keys(self, keys: list[str]) -> list[AnyRow | None]:
+        rows = await repository.architecture_rows_by_class_names(self.session, keys)
         by_name = {row.class_name: row for row in rows}
         return [by_name.get(key) for key in keys]
 

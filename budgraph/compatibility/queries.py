@@ -27,6 +27,7 @@ from budgraph.engines.types import EngineVersion
 from budgraph.graphql.common import DeviceArchitecture, Endpoint, EngineVersionStatus
 from budgraph.graphql.context import Info
 from budgraph.graphql.lookup import one_by_id_or_key
+from budgraph.kit.db import AnyRow
 from budgraph.kit.errors import BudgraphError, NotFound
 from budgraph.kit.ordering import order_terms
 from budgraph.kit.pagination import (
@@ -82,7 +83,7 @@ async def architectures_of_versions(
 
 async def _target_architecture(
     info: Info, model: str | None, architecture: str | None
-) -> tuple[db.ModelArchitecture, str | None]:
+) -> tuple[db.ModelArchitecture | AnyRow, str | None]:
     """The architecture asked about, and the model id used to choose parsers."""
     if model is None and architecture is None:
         raise BudgraphError("give `model`, `architecture`, or both", field="model")

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
 from budgraph.db.base import Origin
+from budgraph.kit.db import AnyRow, plain_rows
 from budgraph.kit.search import escape_like
 
 
@@ -51,6 +52,13 @@ async def architectures_by_class_names(
         select(db.ModelArchitecture).where(db.ModelArchitecture.class_name.in_(names))
     )
     return list(rows.all())
+
+
+async def architecture_rows_by_class_names(session: AsyncSession, names: Sequence[str]) -> Sequence[AnyRow]:
+    """The same as plain rows, for reads (no ORM objects)."""
+    return await plain_rows(
+        session, select(db.ModelArchitecture).where(db.ModelArchitecture.class_name.in_(names))
+    )
 
 
 async def architecture_by_class_name(session: AsyncSession, class_name: str) -> db.ModelArchitecture | None:

@@ -15,6 +15,7 @@ from budgraph.engines.types import Engine, EngineVersion, EngineVersionFilter, E
 from budgraph.graphql.common import MatchType, OrderDirection, ParserRuleType, Tracked, tracked_fields
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
+from budgraph.kit.db import AnyRow
 from budgraph.kit.ids import to_global_id
 from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
 
@@ -84,7 +85,7 @@ class ModelArchitecture(Node, Tracked):
     )
 
     @classmethod
-    def from_row(cls, row: db.ModelArchitecture) -> ModelArchitecture:
+    def from_row(cls, row: db.ModelArchitecture | AnyRow) -> ModelArchitecture:
         return cls(
             id=strawberry.ID(to_global_id("ModelArchitecture", row.id)),
             pk=row.id,
@@ -132,7 +133,7 @@ class CompatibilityEdge(Node, Tracked):
     architecture_pk: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, row: db.CompatibilityEdge) -> CompatibilityEdge:
+    def from_row(cls, row: db.CompatibilityEdge | AnyRow) -> CompatibilityEdge:
         return cls(
             id=strawberry.ID(to_global_id("CompatibilityEdge", row.id)),
             engine_version_pk=row.engine_version_id,
@@ -191,7 +192,7 @@ class ParserRule(Node, Tracked):
     chat_template: str | None = strawberry.field(description=CHAT_TEMPLATE_HELP)
 
     @classmethod
-    def from_row(cls, row: db.ParserRule) -> ParserRule:
+    def from_row(cls, row: db.ParserRule | AnyRow) -> ParserRule:
         return cls(
             id=strawberry.ID(to_global_id("ParserRule", row.id)),
             engine_pk=row.engine_id,

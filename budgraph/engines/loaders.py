@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement
 
 from budgraph import db
 from budgraph.engines import repository
+from budgraph.kit.db import AnyRow
 from budgraph.kit.loaders import ChildPageLoader, ChildQuery, RowByIdLoader, SessionLoader
 from budgraph.kit.ordering import direction_of
 
@@ -52,13 +53,13 @@ class VersionPagesByEngineLoader(ChildPageLoader[db.EngineVersion]):
         )
 
 
-class LatestVersionByEngineLoader(SessionLoader[int, db.EngineVersion | None]):
+class LatestVersionByEngineLoader(SessionLoader[int, AnyRow | None]):
     """The latest active version per engine id (see ``repository.latest_versions``).
 
     Args: device architecture or None, whether pre-releases count.
     """
 
-    async def load_many_keys(self, keys: list[int]) -> list[db.EngineVersion | None]:
+    async def load_many_keys(self, keys: list[int]) -> list[AnyRow | None]:
         device, include_prereleases = self.args
         assert device is None or isinstance(device, str)
         assert isinstance(include_prereleases, bool)

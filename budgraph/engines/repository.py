@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
 from budgraph.db.enums import EngineVersionStatus
+from budgraph.kit.db import AnyRow, plain_rows
 from budgraph.kit.search import escape_like
 from budgraph.kit.versions import is_final_key
 
@@ -99,7 +100,7 @@ async def latest_versions(
     engine_ids: Sequence[int],
     device_architecture: str | None,
     include_prereleases: bool = False,
-) -> dict[int, db.EngineVersion]:
+) -> dict[int, AnyRow]:
     """The latest active version of each engine (optionally on one device), as pip chooses: the
     highest final release, or the highest pre-release when there is no final one; with
     ``include_prereleases``, the highest version of all."""
@@ -115,7 +116,7 @@ async def latest_versions(
     )
     if device_architecture is not None:
         stmt = stmt.where(db.EngineVersion.device_architecture == device_architecture)
-    return {row.engine_id: row for row in (await session.scalars(stmt)).all()}
+    return {row.engine_id: row for row in await plain_rows(session, stmt)}
 
 
 async def versions_of_engine(session: AsyncSession, engine_id: int) -> list[db.EngineVersion]:

@@ -23,6 +23,7 @@ from budgraph.graphql.common import (
 )
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
+from budgraph.kit.db import AnyRow
 from budgraph.kit.ids import to_global_id
 from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
 
@@ -115,7 +116,7 @@ class Engine(Node, Tracked):
     homepage_url: str | None = strawberry.field(description="The engine's project page.")
 
     @classmethod
-    def from_row(cls, row: db.Engine) -> Engine:
+    def from_row(cls, row: db.Engine | AnyRow) -> Engine:
         return cls(
             id=strawberry.ID(to_global_id("Engine", row.id)),
             pk=row.id,
@@ -186,7 +187,7 @@ class EngineVersion(Node, Tracked):
     reasoning_parsers: list[str] = strawberry.field(description="Reasoning parsers this version ships.")
 
     @classmethod
-    def from_row(cls, row: db.EngineVersion) -> EngineVersion:
+    def from_row(cls, row: db.EngineVersion | AnyRow) -> EngineVersion:
         return cls(
             id=strawberry.ID(to_global_id("EngineVersion", row.id)),
             pk=row.id,

@@ -15,6 +15,7 @@ from budgraph.graphql.common import OrderDirection, Tracked, tracked_fields
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
 from budgraph.hardware import loaders, repository, service
+from budgraph.kit.db import AnyRow
 from budgraph.kit.decimals import ordered_range, plain
 from budgraph.kit.errors import BudgraphError
 from budgraph.kit.ids import to_global_id
@@ -209,7 +210,7 @@ class Hardware(Node, Tracked):
     release_year: int | None = strawberry.field(description="The year it was released.")
 
     @classmethod
-    def from_row(cls, row: db.Hardware) -> Hardware:
+    def from_row(cls, row: db.Hardware | AnyRow) -> Hardware:
         return cls(
             id=strawberry.ID(to_global_id("Hardware", row.id)),
             pk=row.id,
@@ -296,7 +297,7 @@ class HardwarePrice(Node, Tracked):
     )
 
     @classmethod
-    def from_row(cls, row: db.HardwarePrice) -> HardwarePrice:
+    def from_row(cls, row: db.HardwarePrice | AnyRow) -> HardwarePrice:
         return cls(
             id=strawberry.ID(to_global_id("HardwarePrice", row.id)),
             hardware_pk=row.hardware_id,

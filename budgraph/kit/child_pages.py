@@ -13,11 +13,12 @@ from collections.abc import Hashable, Sequence
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import BigInteger, ColumnElement, Select, bindparam, column, func, select, true
+from sqlalchemy import BigInteger, ColumnElement, Select, bindparam, column, func, inspect, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import InstrumentedAttribute
 
+from budgraph.kit.db import plain_rows
 from budgraph.kit.ordering import sort_keys, with_primary_key
 from budgraph.kit.pagination import (
     IN_WINDOW,
@@ -62,22 +63,24 @@ async def fetch_child_pages(
     # The row's place in its page: the sort of the result (parents x (n + 1) rows) is not stable.
     position = func.row_number().over(order_by=[key.term() for key in scan.direction]).label(POSITION)
     inner = scanned(of_parent, sort, scan).add_columns(position).lateral("page")
-    child = aliased(entity, inner)
+    mapper = inspect(entity).mapper
+    child = [inner.c[column.key] for column in mapper.columns]
+    primary_key = mapper.primary_key[0].key
     flags = [
         of_parent.order_by(None).where(condition).exists().label(label) for label, condition in scan.flags()
     ]
     keyset_columns = [inner.c[key_label(i)] for i in range(len(sort))]
-    result = await session.execute(
-        select(parents.c.key.label(PARENT), *flags, child, inner.c[IN_WINDOW], *keyset_columns)
+    result = await plain_rows(
+        session,
+        select(parents.c.key.label(PARENT), *flags, *child, inner.c[IN_WINDOW], *keyset_columns)
         .select_from(parents.outerjoin(inner, true()))
-        .order_by(parents.c.key, inner.c[POSITION])
+        .order_by(parents.c.key, inner.c[POSITION]),
     )
     grouped: dict[Any, tuple[list[Any], dict[str, bool]]] = {key: ([], {}) for key in unique}
-    at = 1 + len(flags)  # where the child is in a row
-    for row in result.all():
+    for row in result:
         found, flag_values = grouped[row[0]]
         flag_values.update({label: bool(getattr(row, label)) for label, _ in scan.flags()})
-        if row[at] is not None:  # None: the parent has no row on this side of its cursor
+        if getattr(row, primary_key) is not None:  # None: no child on this side of the cursor
             found.append(row)
     pages: dict[Any, Page[R]] = {}
     width = len(sort)
@@ -85,7 +88,7 @@ async def fetch_child_pages(
         taken, more = scan.cut(found, [row[-width - 1] for row in found])
         listed = found[:taken]
         pages[key] = page_of(
-            [row[at] for row in listed],
+            list(listed),  # plain rows: the child's columns by name (and the page's own columns)
             [tuple(row[-width:]) for row in listed],
             ordering,
             scan,

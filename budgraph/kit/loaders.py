@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph.kit.child_pages import ParentKey, count_children, fetch_child_pages
+from budgraph.kit.db import AnyRow, plain_rows
 from budgraph.kit.pagination import Page, PageRequest
 
 K = TypeVar("K", bound=Hashable)
@@ -34,15 +35,15 @@ class SessionLoader(DataLoader[K, V]):
         raise NotImplementedError
 
 
-class RowByIdLoader(SessionLoader[int, R | None], Generic[R]):
-    """Rows of one table by primary key, ``None`` for misses."""
+class RowByIdLoader(SessionLoader[int, AnyRow | None], Generic[R]):
+    """Rows of one table by primary key (plain rows: reads build no ORM objects), ``None`` for misses."""
 
     table: type[R]
 
-    async def load_many_keys(self, keys: list[int]) -> list[R | None]:
+    async def load_many_keys(self, keys: list[int]) -> list[AnyRow | None]:
         column: Any = self.table.id  # type: ignore[attr-defined]
-        rows = (await self.session.scalars(select(self.table).where(column.in_(keys)))).all()
-        by_id = {row.id: row for row in rows}  # type: ignore[attr-defined]
+        rows = await plain_rows(self.session, select(self.table).where(column.in_(keys)))
+        by_id = {row.id: row for row in rows}
         return [by_id.get(key) for key in keys]
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import strawberry
 
+from budgraph import db
 from budgraph.graphql.context import Info
+from budgraph.kit.db import AnyRow
 from budgraph.kit.errors import BudgraphError, NotFound
 from budgraph.kit.ids import expect_global_id
 from budgraph.kit.pagination import (
@@ -71,6 +74,7 @@ async def compare(info: Info, ids: list[strawberry.ID], benchmarks: list[str] | 
     if missing:
         raise NotFound(f"no model with id {', '.join(missing)}", field="ids")
     keys = _benchmark_keys(benchmarks)
+    found: Sequence[db.Benchmark | AnyRow | None] = []
     if keys is not None:
         found = await info.context.loaders.get(loaders.BenchmarkByKeyLoader).load_many(list(keys))
         unknown = [key for key, row in zip(keys, found, strict=True) if row is None]

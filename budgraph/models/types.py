@@ -27,6 +27,7 @@ from budgraph.graphql.common import (
 )
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
+from budgraph.kit.db import AnyRow
 from budgraph.kit.ids import to_global_id
 from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
 from budgraph.models import loaders
@@ -49,7 +50,7 @@ class License(Node, Tracked):
     )
 
     @classmethod
-    def from_row(cls, row: db.License) -> License:
+    def from_row(cls, row: db.License | AnyRow) -> License:
         return cls(
             id=strawberry.ID(to_global_id("License", row.id)),
             key=row.key,
@@ -160,7 +161,7 @@ class Model(Node, Tracked):
     scanned_at: datetime | None = strawberry.field(description="When the model was last scanned.")
 
     @classmethod
-    def from_row(cls, row: db.Model) -> Model:
+    def from_row(cls, row: db.Model | AnyRow) -> Model:
         return cls(
             id=strawberry.ID(to_global_id("Model", row.id)),
             pk=row.id,

@@ -15,6 +15,7 @@ from budgraph.graphql.common import OrderDirection, Tracked, tracked_fields
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
 from budgraph.kit.clock import today
+from budgraph.kit.db import AnyRow
 from budgraph.kit.decimals import ordered_range, plain
 from budgraph.kit.ids import to_global_id
 from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
@@ -152,7 +153,7 @@ class Provider(Node, Tracked):
     homepage_url: str | None = strawberry.field(description="The provider's web site.")
 
     @classmethod
-    def from_row(cls, row: db.Provider) -> Provider:
+    def from_row(cls, row: db.Provider | AnyRow) -> Provider:
         return cls(
             id=strawberry.ID(to_global_id("Provider", row.id)),
             pk=row.id,
@@ -286,7 +287,7 @@ class ProviderModel(Node, Tracked):
     )
 
     @classmethod
-    def from_row(cls, row: db.ProviderModel) -> ProviderModel:
+    def from_row(cls, row: db.ProviderModel | AnyRow) -> ProviderModel:
         return cls(
             id=strawberry.ID(to_global_id("ProviderModel", row.id)),
             provider_pk=row.provider_id,
