@@ -19,7 +19,8 @@ from budgraph.kit.db import AnyRow
 from budgraph.kit.decimals import ordered_range, plain
 from budgraph.kit.errors import BudgraphError
 from budgraph.kit.ids import to_global_id
-from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
+from budgraph.kit.loaders import nested_connection
+from budgraph.kit.pagination import After, Before, Connection, First, Last
 from budgraph.providers.loaders import ProviderByIdLoader
 from budgraph.providers.types import Provider
 
@@ -247,12 +248,17 @@ class Hardware(Node, Tracked):
         last: Last = None,
         before: Before = None,
     ) -> Connection[HardwarePrice]:
-        page = PageRequest.parse(first, after, last, before)
-        loader = info.context.loaders.get(
-            loaders.PricePagesByHardwareLoader, page, price_query(filter), price_order_key(order_by)
+        return await nested_connection(
+            info.context.loaders,
+            loaders.PricePagesByHardwareLoader,
+            (price_query(filter), price_order_key(order_by)),
+            self.pk,
+            HardwarePrice.from_row,
+            first,
+            after,
+            last,
+            before,
         )
-        result = await loader.load(self.pk)
-        return build_connection(result, HardwarePrice.from_row)
 
     @strawberry.field(
         description="The lowest on-demand price per device-hour among the current offers for this SKU (an"

@@ -18,8 +18,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from budgraph.kit.db import plain_rows
-from budgraph.kit.ordering import sort_keys, with_primary_key
+from budgraph.kit.db import AnyRow, plain_rows
+from budgraph.kit.ordering import listed_entity, statement_sort_keys
 from budgraph.kit.pagination import (
     IN_WINDOW,
     Page,
@@ -31,7 +31,6 @@ from budgraph.kit.pagination import (
     scanned,
 )
 
-R = TypeVar("R")
 K = TypeVar("K", bound=Hashable)
 ParentKey = ColumnElement[Any] | InstrumentedAttribute[Any]
 PARENT = "parent_key"
@@ -41,16 +40,17 @@ POSITION = "position"
 async def fetch_child_pages(
     session: AsyncSession,
     stmt: Select[Any],
-    entity: type[R],
     parent_key: ParentKey,
-    order_by: Sequence[ColumnElement[Any]],
     keys: Sequence[K],
     page: PageRequest,
     counts: DataLoader[Any, int],
-) -> list[Page[R]]:
-    """One page of children for each parent key, in key order; ``counts`` (a loader of counts by
-    parent key) answers ``totalCount`` when it is asked."""
-    sort = with_primary_key(sort_keys(order_by), entity)
+) -> list[Page[AnyRow]]:
+    """One page of children for each parent key, in key order, from the children's ordered
+    statement; ``counts`` (a loader of counts by parent key) answers ``totalCount`` when asked."""
+    sort = statement_sort_keys(stmt)
+    entity = listed_entity(stmt)
+    if entity is None:
+        raise TypeError("a nested list lists one entity per row, ordered by a total ORDER BY")
     ordering = page.ordering(sort)
     scan = Scan.of(sort, page, page.bounds(sort))
     unique = list(dict.fromkeys(keys))
@@ -82,7 +82,7 @@ async def fetch_child_pages(
         flag_values.update({label: bool(getattr(row, label)) for label, _ in scan.flags()})
         if getattr(row, primary_key) is not None:  # None: no child on this side of the cursor
             found.append(row)
-    pages: dict[Any, Page[R]] = {}
+    pages: dict[Any, Page[AnyRow]] = {}
     width = len(sort)
     for key, (found, flag_values) in grouped.items():
         taken, more = scan.cut(found, [row[-width - 1] for row in found])

@@ -49,13 +49,6 @@ def _benchmark_keys(benchmarks: list[str] | None) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(benchmarks)) if benchmarks is not None else None
 
 
-async def scores_of_model(info: Info, model_pk: int, benchmarks: list[str] | None) -> list[LeaderboardEntry]:
-    """``Model.scores``: the model's best current entry per benchmark, by benchmark key."""
-    keys = tuple(sorted(set(benchmarks))) if benchmarks is not None else None
-    ranked = await info.context.loaders.get(loaders.ScoresByModelLoader, keys).load(model_pk)
-    return [LeaderboardEntry.from_ranked(entry) for entry in ranked]
-
-
 def _mean_percentile(scored: list[RankedEntry]) -> float | None:
     """The mean of unrounded percentiles, rounded once. Raw scores are never averaged."""
     if not scored:

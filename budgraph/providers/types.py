@@ -18,7 +18,8 @@ from budgraph.kit.clock import today
 from budgraph.kit.db import AnyRow
 from budgraph.kit.decimals import ordered_range, plain
 from budgraph.kit.ids import to_global_id
-from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
+from budgraph.kit.loaders import nested_connection
+from budgraph.kit.pagination import After, Before, Connection, First, Last
 from budgraph.providers import loaders, repository, service
 from budgraph.providers.tiers import PriceTier
 
@@ -179,12 +180,17 @@ class Provider(Node, Tracked):
         last: Last = None,
         before: Before = None,
     ) -> Connection[ProviderModel]:
-        page = PageRequest.parse(first, after, last, before)
-        loader = info.context.loaders.get(
-            loaders.ModelPagesByProviderLoader, page, model_query(filter), model_order_key(order_by)
+        return await nested_connection(
+            info.context.loaders,
+            loaders.ModelPagesByProviderLoader,
+            (model_query(filter), model_order_key(order_by)),
+            self.pk,
+            ProviderModel.from_row,
+            first,
+            after,
+            last,
+            before,
         )
-        result = await loader.load(self.pk)
-        return build_connection(result, ProviderModel.from_row)
 
     @strawberry.field(
         description="What hardware costs at this provider, cheapest on-demand price first by default."
@@ -205,9 +211,20 @@ class Provider(Node, Tracked):
         last: Last = None,
         before: Before = None,
     ) -> Connection[Annotated[HardwarePrice, strawberry.lazy("budgraph.hardware.types")]]:
-        from budgraph.hardware.queries import prices_of_provider
+        from budgraph.hardware.loaders import PricePagesByProviderLoader
+        from budgraph.hardware.types import HardwarePrice, price_order_key, price_query
 
-        return await prices_of_provider(info, self.pk, filter, order_by, first, after, last, before)
+        return await nested_connection(
+            info.context.loaders,
+            PricePagesByProviderLoader,
+            (price_query(filter), price_order_key(order_by)),
+            self.pk,
+            HardwarePrice.from_row,
+            first,
+            after,
+            last,
+            before,
+        )
 
 
 @strawberry.type(
