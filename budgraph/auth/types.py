@@ -14,6 +14,7 @@ from budgraph.db.enums import ApiKeyScope
 from budgraph.graphql import common  # noqa: F401  (registers ApiKeyScope with its description)
 from budgraph.graphql.context import Info
 from budgraph.kit import clock
+from budgraph.kit.db import AnyRow
 from budgraph.kit.ids import to_global_id
 from budgraph.settings import Settings
 
@@ -55,7 +56,7 @@ class ApiKey:
     rate_limit_window_seconds: int = strawberry.field(description="The length of a rate-limit window.")
 
     @classmethod
-    def from_row(cls, row: db.ApiKey, settings: Settings) -> ApiKey:
+    def from_row(cls, row: db.ApiKey | AnyRow, settings: Settings) -> ApiKey:
         return cls(
             id=strawberry.ID(to_global_id("ApiKey", row.id)),
             name=row.name,
@@ -104,7 +105,7 @@ class ApiKeyEvent:
     )
 
     @classmethod
-    def from_row(cls, row: db.ApiKeyEvent) -> ApiKeyEvent:
+    def from_row(cls, row: db.ApiKeyEvent | AnyRow) -> ApiKeyEvent:
         detail = row.detail
         created = row.kind == ApiKeyEventKind.CREATED.value
         expires_at = detail.get("expiresAt") if created else None

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
-from sqlalchemy import ColumnElement
 
 from budgraph import db
 from budgraph.compatibility import loaders, repository
@@ -18,6 +17,7 @@ from budgraph.compatibility.types import (
     ParserRule,
     ParserRuleFilter,
     ParserRuleOrder,
+    architecture_query,
     compatible_version,
 )
 from budgraph.db.enums import EngineVersionStatus as StatusValue
@@ -26,8 +26,8 @@ from budgraph.engines.types import EngineVersion
 from budgraph.graphql.common import DeviceArchitecture, Endpoint, EngineVersionStatus
 from budgraph.graphql.context import Info
 from budgraph.graphql.lookup import one_by_id_or_key
+from budgraph.kit.db import AnyRow
 from budgraph.kit.errors import BudgraphError, NotFound
-from budgraph.kit.ordering import order_terms
 from budgraph.kit.pagination import (
     After,
     Before,
@@ -41,47 +41,10 @@ from budgraph.kit.pagination import (
 )
 from budgraph.models import repository as models_repository
 
-RULE_ORDER_COLUMNS = {
-    "priority": db.ParserRule.priority,
-    "pattern": db.ParserRule.pattern,
-    "parser": db.ParserRule.parser,
-    "created_at": db.ParserRule.created_at,
-}
-
-
-def architecture_query(filter: ModelArchitectureFilter | None) -> repository.ArchitectureQuery:
-    if filter is None:
-        return repository.ArchitectureQuery()
-    return repository.ArchitectureQuery(
-        search=filter.search,
-        families=tuple(filter.families) if filter.families is not None else None,
-        supports_lora=filter.supports_lora,
-        supports_pipeline_parallelism=filter.supports_pipeline_parallelism,
-    )
-
-
-async def architectures_of_versions(
-    info: Info,
-    version_pk: int,
-    filter: ModelArchitectureFilter | None,
-    order_by: ModelArchitectureOrder | None,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-) -> Connection[ModelArchitecture]:
-    page = PageRequest.parse(first, after, last, before)
-    order = (order_by.field.value, order_by.direction.value) if order_by else None
-    loader = info.context.loaders.get(
-        loaders.ArchitecturePagesByEngineVersionLoader, page, architecture_query(filter), order
-    )
-    result = await loader.load(version_pk)
-    return build_connection(result, ModelArchitecture.from_row)
-
 
 async def _target_architecture(
     info: Info, model: str | None, architecture: str | None
-) -> tuple[db.ModelArchitecture, str | None]:
+) -> tuple[db.ModelArchitecture | AnyRow, str | None]:
     """The architecture asked about, and the model id used to choose parsers."""
     if model is None and architecture is None:
         raise BudgraphError("give `model`, `architecture`, or both", field="model")
@@ -119,10 +82,7 @@ class CompatibilityQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[ModelArchitecture]:
-        order = (order_by.field.value, order_by.direction.value) if order_by else None
-        stmt = repository.architectures_statement(architecture_query(filter)).order_by(
-            *loaders.architecture_order(order)
-        )
+        stmt = repository.architectures_statement(architecture_query(filter, order_by))
         return await paginate(
             info.context.session, stmt, ModelArchitecture.from_row, first, after, last, before
         )
@@ -164,18 +124,9 @@ class CompatibilityQueries:
             parser=filter.parser if filter else None,
             enabled=filter.enabled if filter else None,
             search=filter.search if filter else None,
+            order=(order_by.field.value, order_by.direction.value) if order_by else None,
         )
-        if order_by is None:
-            order: list[ColumnElement[Any]] = [
-                db.ParserRule.engine_id.asc(),
-                db.ParserRule.priority.desc(),
-                db.ParserRule.id.asc(),
-            ]
-        else:
-            order = order_terms(
-                RULE_ORDER_COLUMNS, order_by.field.value, order_by.direction.value, db.ParserRule.id
-            )
-        stmt = repository.rules_statement(query).order_by(*order)
+        stmt = repository.rules_statement(query)
         return await paginate(info.context.session, stmt, ParserRule.from_row, first, after, last, before)
 
     @strawberry.field(

@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ARRAY, BindParameter, Select, Text, any_, literal, select
+from sqlalchemy import ARRAY, BindParameter, ColumnElement, Select, Text, any_, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
 from budgraph.db.base import Origin
+from budgraph.kit.db import AnyRow, plain_rows
+from budgraph.kit.ordering import ListOrder, order_terms
 from budgraph.kit.search import escape_like
 from budgraph.models.repository import named, named_first
 
@@ -83,9 +85,34 @@ class ArchitectureQuery:
     families: tuple[str, ...] | None = None
     supports_lora: bool | None = None
     supports_pipeline_parallelism: bool | None = None
+    order: ListOrder = None
+
+
+ARCHITECTURE_ORDER_COLUMNS = {
+    "class_name": db.ModelArchitecture.class_name,
+    "family": db.ModelArchitecture.family,
+    "created_at": db.ModelArchitecture.created_at,
+}
+RULE_ORDER_COLUMNS = {
+    "priority": db.ParserRule.priority,
+    "pattern": db.ParserRule.pattern,
+    "parser": db.ParserRule.parser,
+    "created_at": db.ParserRule.created_at,
+}
+
+
+def _architecture_order(order: ListOrder) -> list[ColumnElement[Any]]:
+    """The order of an architecture list; default: class name ascending."""
+    field, direction = order or ("class_name", "asc")
+    return order_terms(ARCHITECTURE_ORDER_COLUMNS, field, direction, db.ModelArchitecture.id)
 
 
 def architectures_statement(query: ArchitectureQuery) -> Select[Any]:
+    """Architectures, filtered and ordered."""
+    return _architectures(query).order_by(*_architecture_order(query.order))
+
+
+def _architectures(query: ArchitectureQuery) -> Select[Any]:
     arch = db.ModelArchitecture
     stmt = select(arch)
     if query.search:
@@ -102,9 +129,10 @@ def architectures_statement(query: ArchitectureQuery) -> Select[Any]:
 
 def architectures_of_versions_statement(query: ArchitectureQuery) -> Select[Any]:
     """Architectures joined to their edges; the parent key is ``CompatibilityEdge.engine_version_id``."""
-    return architectures_statement(query).join(
+    joined = _architectures(query).join(
         db.CompatibilityEdge, db.CompatibilityEdge.architecture_id == db.ModelArchitecture.id
     )
+    return joined.order_by(*_architecture_order(query.order))
 
 
 async def architectures_by_class_names(
@@ -114,6 +142,13 @@ async def architectures_by_class_names(
         select(db.ModelArchitecture).where(db.ModelArchitecture.class_name.in_(names))
     )
     return list(rows.all())
+
+
+async def architecture_rows_by_class_names(session: AsyncSession, names: Sequence[str]) -> Sequence[AnyRow]:
+    """The same as plain rows, for reads (no ORM objects)."""
+    return await plain_rows(
+        session, select(db.ModelArchitecture).where(db.ModelArchitecture.class_name.in_(names))
+    )
 
 
 async def architecture_by_class_name(session: AsyncSession, class_name: str) -> db.ModelArchitecture | None:
@@ -214,9 +249,11 @@ class RuleQuery:
     parser: str | None = None
     enabled: bool | None = None
     search: str | None = None
+    order: ListOrder = None
 
 
 def rules_statement(query: RuleQuery) -> Select[Any]:
+    """Parser rules, filtered; by engine, highest priority first, unless ordered otherwise."""
     rule = db.ParserRule
     stmt = select(rule)
     if query.engine_slugs is not None:
@@ -231,7 +268,10 @@ def rules_statement(query: RuleQuery) -> Select[Any]:
         stmt = stmt.where(rule.enabled.is_(query.enabled))
     if query.search:
         stmt = stmt.where(rule.pattern.ilike(f"%{escape_like(query.search)}%"))
-    return stmt
+    if query.order is None:
+        return stmt.order_by(rule.engine_id.asc(), rule.priority.desc(), rule.id.asc())
+    field, direction = query.order
+    return stmt.order_by(*order_terms(RULE_ORDER_COLUMNS, field, direction, rule.id))
 
 
 async def versions_serving(session: AsyncSession, architecture_id: int) -> list[str]:

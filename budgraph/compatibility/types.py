@@ -8,16 +8,24 @@ from typing import Annotated, Any
 import strawberry
 
 from budgraph import db
-from budgraph.compatibility import loaders
+from budgraph.compatibility import loaders, repository
 from budgraph.compatibility.rulebook import RuleBook
 from budgraph.db.enums import MatchType as MatchTypeValue
 from budgraph.db.enums import ParserRuleType as ParserRuleTypeValue
-from budgraph.engines.types import Engine, EngineVersion, EngineVersionFilter, EngineVersionOrder
+from budgraph.engines.types import (
+    Engine,
+    EngineVersion,
+    EngineVersionFilter,
+    EngineVersionOrder,
+    version_query,
+)
 from budgraph.graphql.common import MatchType, OrderDirection, ParserRuleType, Tracked, tracked_fields
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
+from budgraph.kit.db import AnyRow
 from budgraph.kit.ids import to_global_id
-from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
+from budgraph.kit.loaders import nested_connection
+from budgraph.kit.pagination import After, Before, Connection, First, Last
 
 CHAT_TEMPLATE_HELP = (
     "The chat template the engine needs with this parser, as a path the engine ships (e.g. vLLM's"
@@ -54,6 +62,22 @@ class ModelArchitectureOrder:
     direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Sort direction.")
 
 
+def architecture_query(
+    filter: ModelArchitectureFilter | None, order: ModelArchitectureOrder | None
+) -> repository.ArchitectureQuery:
+    """The repository's query for an architecture list's arguments."""
+    key = (order.field.value, order.direction.value) if order else None
+    if filter is None:
+        return repository.ArchitectureQuery(order=key)
+    return repository.ArchitectureQuery(
+        search=filter.search,
+        families=tuple(filter.families) if filter.families is not None else None,
+        supports_lora=filter.supports_lora,
+        supports_pipeline_parallelism=filter.supports_pipeline_parallelism,
+        order=key,
+    )
+
+
 @strawberry.enum(description="What to sort parser rules by.")
 class ParserRuleOrderField(Enum):
     PRIORITY = "priority"
@@ -85,7 +109,7 @@ class ModelArchitecture(Node, Tracked):
     )
 
     @classmethod
-    def from_row(cls, row: db.ModelArchitecture) -> ModelArchitecture:
+    def from_row(cls, row: db.ModelArchitecture | AnyRow) -> ModelArchitecture:
         return cls(
             id=strawberry.ID(to_global_id("ModelArchitecture", row.id)),
             pk=row.id,
@@ -114,15 +138,17 @@ class ModelArchitecture(Node, Tracked):
         last: Last = None,
         before: Before = None,
     ) -> Connection[EngineVersion]:
-        from budgraph.engines.queries import version_query
-
-        page = PageRequest.parse(first, after, last, before)
-        order = (order_by.field.value, order_by.direction.value) if order_by else None
-        loader = info.context.loaders.get(
-            loaders.EngineVersionPagesByArchitectureLoader, page, version_query(filter), order
+        return await nested_connection(
+            info.context.loaders,
+            loaders.EngineVersionPagesByArchitectureLoader,
+            version_query(filter, order_by),
+            self.pk,
+            EngineVersion.from_row,
+            first,
+            after,
+            last,
+            before,
         )
-        result = await loader.load(self.pk)
-        return build_connection(result, EngineVersion.from_row)
 
 
 @strawberry.type(
@@ -133,7 +159,7 @@ class CompatibilityEdge(Node, Tracked):
     architecture_pk: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, row: db.CompatibilityEdge) -> CompatibilityEdge:
+    def from_row(cls, row: db.CompatibilityEdge | AnyRow) -> CompatibilityEdge:
         return cls(
             id=strawberry.ID(to_global_id("CompatibilityEdge", row.id)),
             engine_version_pk=row.engine_version_id,
@@ -192,7 +218,7 @@ class ParserRule(Node, Tracked):
     chat_template: str | None = strawberry.field(description=CHAT_TEMPLATE_HELP)
 
     @classmethod
-    def from_row(cls, row: db.ParserRule) -> ParserRule:
+    def from_row(cls, row: db.ParserRule | AnyRow) -> ParserRule:
         return cls(
             id=strawberry.ID(to_global_id("ParserRule", row.id)),
             engine_pk=row.engine_id,

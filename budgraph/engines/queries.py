@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
-from sqlalchemy import ColumnElement
 
-from budgraph import db
 from budgraph.db.enums import DeviceArchitecture as DeviceArchitectureValue
 from budgraph.engines import loaders, repository
 from budgraph.engines.types import (
@@ -19,13 +17,12 @@ from budgraph.engines.types import (
     EngineVersionFilter,
     EngineVersionOrder,
     IncludePrereleases,
-    order_key,
+    version_query,
 )
 from budgraph.graphql.common import DeviceArchitecture
 from budgraph.graphql.context import Info
 from budgraph.graphql.lookup import one_by_id_or_key
 from budgraph.kit.ids import expect_global_id
-from budgraph.kit.ordering import order_terms
 from budgraph.kit.pagination import (
     After,
     Before,
@@ -34,31 +31,6 @@ from budgraph.kit.pagination import (
     Last,
     paginate,
 )
-
-ENGINE_ORDER_COLUMNS = {"name": db.Engine.name, "slug": db.Engine.slug, "created_at": db.Engine.created_at}
-
-
-def engine_order(order: EngineOrder | None) -> list[ColumnElement[Any]]:
-    if order is None:
-        return [db.Engine.slug.asc()]
-    return order_terms(ENGINE_ORDER_COLUMNS, order.field.value, order.direction.value, db.Engine.id)
-
-
-def version_query(filter: EngineVersionFilter | None) -> repository.VersionQuery:
-    if filter is None:
-        return repository.VersionQuery()
-    return repository.VersionQuery(
-        engine_slugs=tuple(filter.engine_slugs) if filter.engine_slugs is not None else None,
-        device_architectures=(
-            tuple(d.value for d in filter.device_architectures)
-            if filter.device_architectures is not None
-            else None
-        ),
-        statuses=tuple(s.value for s in filter.statuses) if filter.statuses is not None else None,
-        endpoints=tuple(e.value for e in filter.endpoints) if filter.endpoints else None,
-        architecture=filter.architecture,
-        version_prefix=filter.version_prefix,
-    )
 
 
 @strawberry.type
@@ -81,8 +53,9 @@ class EngineQueries:
         query = repository.EngineQuery(
             search=filter.search if filter else None,
             slugs=tuple(filter.slugs) if filter and filter.slugs is not None else None,
+            order=(order_by.field.value, order_by.direction.value) if order_by else None,
         )
-        stmt = repository.engines_statement(query, engine_order(order_by))
+        stmt = repository.engines_statement(query)
         return await paginate(info.context.session, stmt, Engine.from_row, first, after, last, before)
 
     @strawberry.field(description="One engine, by global id or by slug (give exactly one).")
@@ -121,10 +94,7 @@ class EngineQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[EngineVersion]:
-        order = loaders.version_order(*order_key(order_by))
-        if order_by is None:
-            order = [db.EngineVersion.engine_id.asc(), *order]
-        stmt = repository.versions_statement(version_query(filter)).order_by(*order)
+        stmt = repository.versions_statement(version_query(filter, order_by))
         return await paginate(info.context.session, stmt, EngineVersion.from_row, first, after, last, before)
 
     @strawberry.field(description="One engine version by global id.")

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
 from budgraph.db.enums import EngineVersionStatus
+from budgraph.kit.db import AnyRow, plain_rows
+from budgraph.kit.ordering import ListOrder, direction_of, order_terms
 from budgraph.kit.search import escape_like
 from budgraph.kit.versions import is_final_key
 
@@ -20,6 +22,7 @@ from budgraph.kit.versions import is_final_key
 class EngineQuery:
     search: str | None = None
     slugs: tuple[str, ...] | None = None
+    order: ListOrder = None
 
 
 @dataclass(frozen=True)
@@ -33,19 +36,70 @@ class VersionQuery:
     version_prefix: str | None = None
     # Equal by version order (`0.10` finds `0.10.0`): see kit/versions.py.
     version_key: str | None = None
+    order: ListOrder = None
 
 
-def engines_statement(query: EngineQuery, order_by: Sequence[ColumnElement[Any]]) -> Select[Any]:
+ENGINE_ORDER_COLUMNS = {"name": db.Engine.name, "slug": db.Engine.slug, "created_at": db.Engine.created_at}
+VERSION_ORDER_COLUMNS = {
+    "version": db.EngineVersion.version_key,
+    "release_date": db.EngineVersion.release_date,
+    "created_at": db.EngineVersion.created_at,
+}
+
+
+def version_order(field: str, direction: str) -> list[ColumnElement[Any]]:
+    """A version order: the field, then the device, then id in the field's direction."""
+    tie = db.EngineVersion.id.desc() if direction == "desc" else db.EngineVersion.id.asc()
+    return [
+        direction_of(VERSION_ORDER_COLUMNS[field], direction),
+        db.EngineVersion.device_architecture.asc(),
+        tie,
+    ]
+
+
+def _by_engine_then_highest() -> list[ColumnElement[Any]]:
+    return [db.EngineVersion.engine_id.asc(), *version_order("version", "desc")]
+
+
+def engines_statement(query: EngineQuery) -> Select[Any]:
+    """Engines, filtered, by slug unless ordered otherwise."""
     stmt = select(db.Engine)
     if query.search:
         pattern = f"%{escape_like(query.search)}%"
         stmt = stmt.where(db.Engine.name.ilike(pattern) | db.Engine.slug.ilike(pattern))
     if query.slugs is not None:
         stmt = stmt.where(db.Engine.slug.in_(query.slugs))
-    return stmt.order_by(*order_by, db.Engine.id)
+    order: list[ColumnElement[Any]]
+    if query.order is None:
+        order = [db.Engine.slug.asc()]
+    else:
+        field, direction = query.order
+        order = order_terms(ENGINE_ORDER_COLUMNS, field, direction, db.Engine.id)
+    return stmt.order_by(*order, db.Engine.id)
 
 
 def versions_statement(query: VersionQuery) -> Select[Any]:
+    """Engine versions across engines: by engine, highest version first, unless ordered otherwise."""
+    order = version_order(*query.order) if query.order else _by_engine_then_highest()
+    return _versions(query).order_by(*order)
+
+
+def versions_of_engines_statement(query: VersionQuery) -> Select[Any]:
+    """The versions of each engine (parent: ``engine_id``), highest version first by default."""
+    return _versions(query).order_by(*version_order(*(query.order or ("version", "desc"))))
+
+
+def versions_of_architectures_statement(query: VersionQuery) -> Select[Any]:
+    """The versions that serve each architecture (parent: ``CompatibilityEdge.architecture_id``), by
+    engine then highest version unless ordered otherwise."""
+    order = version_order(*query.order) if query.order else _by_engine_then_highest()
+    joined = _versions(query).join(
+        db.CompatibilityEdge, db.CompatibilityEdge.engine_version_id == db.EngineVersion.id
+    )
+    return joined.order_by(*order)
+
+
+def _versions(query: VersionQuery) -> Select[Any]:
     stmt = select(db.EngineVersion)
     version = db.EngineVersion
     if query.engine_ids is not None:
@@ -99,7 +153,7 @@ async def latest_versions(
     engine_ids: Sequence[int],
     device_architecture: str | None,
     include_prereleases: bool = False,
-) -> dict[int, db.EngineVersion]:
+) -> dict[int, AnyRow]:
     """The latest active version of each engine (optionally on one device), as pip chooses: the
     highest final release, or the highest pre-release when there is no final one; with
     ``include_prereleases``, the highest version of all."""
@@ -115,7 +169,7 @@ async def latest_versions(
     )
     if device_architecture is not None:
         stmt = stmt.where(db.EngineVersion.device_architecture == device_architecture)
-    return {row.engine_id: row for row in (await session.scalars(stmt)).all()}
+    return {row.engine_id: row for row in await plain_rows(session, stmt)}
 
 
 async def versions_of_engine(session: AsyncSession, engine_id: int) -> list[db.EngineVersion]:

@@ -12,7 +12,7 @@ from budgraph import db
 from budgraph.db.enums import DeviceArchitecture as DeviceArchitectureValue
 from budgraph.db.enums import Endpoint as EndpointValue
 from budgraph.db.enums import EngineVersionStatus as EngineVersionStatusValue
-from budgraph.engines import loaders
+from budgraph.engines import loaders, repository
 from budgraph.graphql.common import (
     DeviceArchitecture,
     Endpoint,
@@ -23,8 +23,10 @@ from budgraph.graphql.common import (
 )
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
+from budgraph.kit.db import AnyRow
 from budgraph.kit.ids import to_global_id
-from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
+from budgraph.kit.loaders import nested_connection
+from budgraph.kit.pagination import After, Before, Connection, First, Last
 
 if TYPE_CHECKING:
     from budgraph.compatibility.types import (
@@ -115,7 +117,7 @@ class Engine(Node, Tracked):
     homepage_url: str | None = strawberry.field(description="The engine's project page.")
 
     @classmethod
-    def from_row(cls, row: db.Engine) -> Engine:
+    def from_row(cls, row: db.Engine | AnyRow) -> Engine:
         return cls(
             id=strawberry.ID(to_global_id("Engine", row.id)),
             pk=row.id,
@@ -140,15 +142,17 @@ class Engine(Node, Tracked):
         last: Last = None,
         before: Before = None,
     ) -> Connection[EngineVersion]:
-        from budgraph.engines.queries import version_query
-
-        page = PageRequest.parse(first, after, last, before)
-        query = version_query(filter)
-        loader = info.context.loaders.get(
-            loaders.VersionPagesByEngineLoader, page, query, order_key(order_by)
+        return await nested_connection(
+            info.context.loaders,
+            loaders.VersionPagesByEngineLoader,
+            version_query(filter, order_by),
+            self.pk,
+            EngineVersion.from_row,
+            first,
+            after,
+            last,
+            before,
         )
-        result = await loader.load(self.pk)
-        return build_connection(result, EngineVersion.from_row)
 
     @strawberry.field(description=f"The latest active version of this engine: {LATEST_RULE}")
     async def latest_version(
@@ -165,10 +169,26 @@ class Engine(Node, Tracked):
         return EngineVersion.from_row(row) if row else None
 
 
-def order_key(order: EngineVersionOrder | None) -> tuple[str, str]:
-    if order is None:
-        return ("version", "desc")
-    return (order.field.value, order.direction.value)
+def version_query(
+    filter: EngineVersionFilter | None, order: EngineVersionOrder | None
+) -> repository.VersionQuery:
+    """The repository's query for a version list's arguments (the list's default order for None)."""
+    key = (order.field.value, order.direction.value) if order else None
+    if filter is None:
+        return repository.VersionQuery(order=key)
+    return repository.VersionQuery(
+        engine_slugs=tuple(filter.engine_slugs) if filter.engine_slugs is not None else None,
+        device_architectures=(
+            tuple(d.value for d in filter.device_architectures)
+            if filter.device_architectures is not None
+            else None
+        ),
+        statuses=tuple(s.value for s in filter.statuses) if filter.statuses is not None else None,
+        endpoints=tuple(e.value for e in filter.endpoints) if filter.endpoints else None,
+        architecture=filter.architecture,
+        version_prefix=filter.version_prefix,
+        order=key,
+    )
 
 
 @strawberry.type(description="One build of an engine: a version for a device architecture, with its image.")
@@ -186,7 +206,7 @@ class EngineVersion(Node, Tracked):
     reasoning_parsers: list[str] = strawberry.field(description="Reasoning parsers this version ships.")
 
     @classmethod
-    def from_row(cls, row: db.EngineVersion) -> EngineVersion:
+    def from_row(cls, row: db.EngineVersion | AnyRow) -> EngineVersion:
         return cls(
             id=strawberry.ID(to_global_id("EngineVersion", row.id)),
             pk=row.id,
@@ -226,9 +246,20 @@ class EngineVersion(Node, Tracked):
         last: Last = None,
         before: Before = None,
     ) -> Connection[Annotated[ModelArchitecture, strawberry.lazy("budgraph.compatibility.types")]]:
-        from budgraph.compatibility.queries import architectures_of_versions
+        from budgraph.compatibility.loaders import ArchitecturePagesByEngineVersionLoader
+        from budgraph.compatibility.types import ModelArchitecture, architecture_query
 
-        return await architectures_of_versions(info, self.pk, filter, order_by, first, after, last, before)
+        return await nested_connection(
+            info.context.loaders,
+            ArchitecturePagesByEngineVersionLoader,
+            architecture_query(filter, order_by),
+            self.pk,
+            ModelArchitecture.from_row,
+            first,
+            after,
+            last,
+            before,
+        )
 
     @strawberry.field(description="Registered models whose architecture this version can serve.")
     async def models(
@@ -247,9 +278,20 @@ class EngineVersion(Node, Tracked):
         last: Last = None,
         before: Before = None,
     ) -> Connection[Annotated[Model, strawberry.lazy("budgraph.models.types")]]:
-        from budgraph.models.queries import models_served_by_version
+        from budgraph.models.loaders import ModelPagesByEngineVersionLoader
+        from budgraph.models.types import Model, model_query
 
-        return await models_served_by_version(info, self.pk, filter, order_by, first, after, last, before)
+        return await nested_connection(
+            info.context.loaders,
+            ModelPagesByEngineVersionLoader,
+            model_query(filter, order_by),
+            self.pk,
+            Model.from_row,
+            first,
+            after,
+            last,
+            before,
+        )
 
 
 register_node("Engine", loaders.EngineByIdLoader, Engine.from_row)

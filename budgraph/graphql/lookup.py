@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from budgraph.graphql.context import Info
+from budgraph.kit.db import AnyRow
 from budgraph.kit.errors import BudgraphError, NotFound
 from budgraph.kit.ids import expect_global_id
 from budgraph.kit.loaders import RowByIdLoader
@@ -38,12 +39,12 @@ async def one_by_id_or_key(
     key_name: str,
     key: str | None,
     by_key: Callable[[str], Awaitable[R | None]],
-) -> R | None:
+) -> R | AnyRow | None:
     """The row named by a global id or by its natural key (exactly one must be given); None if absent."""
     if (id is None) == (key is None):
         raise BudgraphError(f"give exactly one of `id` and `{key_name}`", field="id")
     if id is not None:
-        row: R | None = await info.context.loaders.get(loader).load(
+        row: AnyRow | None = await info.context.loaders.get(loader).load(
             expect_global_id(id, loader.table.__name__)
         )
         return row

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
 from budgraph.hardware import repository
-from budgraph.kit.loaders import ChildPageLoader, RowByIdLoader, SessionLoader
+from budgraph.kit.loaders import ChildPageLoader, ChildQuery, RowByIdLoader, SessionLoader
 
 
 class HardwareByIdLoader(RowByIdLoader[db.Hardware]):
@@ -19,37 +17,32 @@ class HardwarePriceByIdLoader(RowByIdLoader[db.HardwarePrice]):
     table = db.HardwarePrice
 
 
-class _PricePages(ChildPageLoader[db.HardwarePrice]):
-    """Args: page, PriceQuery, (order field, direction)."""
-
-    entity = db.HardwarePrice
-    parent_key: ColumnElement[int]
-
-    def statement(self) -> tuple[Select[Any], ColumnElement[Any], list[ColumnElement[Any]]]:
-        _, query, order = self.args
-        assert isinstance(query, repository.PriceQuery)
-        assert isinstance(order, tuple)
-        return repository.prices_statement(query), self.parent_key, repository.price_order(*order)
+# A price list: its filter, and its order (field, direction).
+PriceList = tuple[repository.PriceQuery, tuple[str, str]]
 
 
-class PricePagesByHardwareLoader(_PricePages):
+class PricePagesByHardwareLoader(ChildPageLoader[PriceList]):
     """A page of prices per hardware SKU."""
 
-    parent_key = db.HardwarePrice.hardware_id.expression
+    def statement(self) -> ChildQuery:
+        return repository.prices_statement(*self.query), db.HardwarePrice.hardware_id
 
 
-class PricePagesByProviderLoader(_PricePages):
+class PricePagesByProviderLoader(ChildPageLoader[PriceList]):
     """A page of hardware prices per provider."""
 
-    parent_key = db.HardwarePrice.provider_id.expression
+    def statement(self) -> ChildQuery:
+        return repository.prices_statement(*self.query), db.HardwarePrice.provider_id
 
 
 class CheapestPriceByHardwareLoader(SessionLoader[int, db.HardwarePrice | None]):
-    """The cheapest current on-demand price per hardware id. Args: region or None, currency."""
+    """The cheapest current on-demand price per hardware id, in one region or any, in one currency."""
+
+    def __init__(self, session: AsyncSession, region: str | None, currency: str) -> None:
+        super().__init__(session)
+        self.region = region
+        self.currency = currency
 
     async def load_many_keys(self, keys: list[int]) -> list[db.HardwarePrice | None]:
-        region, currency = self.args
-        assert region is None or isinstance(region, str)
-        assert isinstance(currency, str)
-        cheapest = await repository.cheapest_prices(self.session, keys, region, currency)
+        cheapest = await repository.cheapest_prices(self.session, keys, self.region, self.currency)
         return [cheapest.get(key) for key in keys]

@@ -28,28 +28,8 @@ from budgraph.kit.pagination import (
     Connection,
     First,
     Last,
-    PageRequest,
-    build_connection,
     paginate,
 )
-
-
-async def prices_of_provider(
-    info: Info,
-    provider_pk: int,
-    filter: HardwarePriceFilter | None,
-    order_by: HardwarePriceOrder | None,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-) -> Connection[HardwarePrice]:
-    page = PageRequest.parse(first, after, last, before)
-    loader = info.context.loaders.get(
-        loaders.PricePagesByProviderLoader, page, price_query(filter), price_order_key(order_by)
-    )
-    result = await loader.load(provider_pk)
-    return build_connection(result, HardwarePrice.from_row)
 
 
 @strawberry.type
@@ -72,9 +52,7 @@ class HardwareQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Hardware]:
-        stmt = repository.hardware_statement(hardware_query(filter)).order_by(
-            *repository.hardware_order(*hardware_order_key(order_by))
-        )
+        stmt = repository.hardware_statement(hardware_query(filter), hardware_order_key(order_by))
         return await paginate(info.context.session, stmt, Hardware.from_row, first, after, last, before)
 
     @strawberry.field(description="One hardware SKU, by global id or by SKU (give exactly one).")
@@ -115,9 +93,7 @@ class HardwareQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[HardwarePrice]:
-        stmt = repository.prices_statement(price_query(filter)).order_by(
-            *repository.price_order(*price_order_key(order_by))
-        )
+        stmt = repository.prices_statement(price_query(filter), price_order_key(order_by))
         return await paginate(info.context.session, stmt, HardwarePrice.from_row, first, after, last, before)
 
     @strawberry.field(description="One hardware price by global id.")

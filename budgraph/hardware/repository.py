@@ -77,7 +77,12 @@ def compute_capability_of(column: Any) -> ColumnElement[Any]:
     return cast(func.string_to_array(column, "."), ARRAY(Integer))
 
 
-def hardware_statement(query: HardwareQuery) -> Select[Any]:
+def hardware_statement(query: HardwareQuery, order: tuple[str, str]) -> Select[Any]:
+    """Hardware SKUs, filtered and in ``order`` (field, direction)."""
+    return _hardware(query).order_by(*hardware_order(*order))
+
+
+def _hardware(query: HardwareQuery) -> Select[Any]:
     hardware = db.Hardware
     stmt = select(hardware)
     if query.search:
@@ -102,7 +107,12 @@ def hardware_statement(query: HardwareQuery) -> Select[Any]:
     return stmt
 
 
-def prices_statement(query: PriceQuery) -> Select[Any]:
+def prices_statement(query: PriceQuery, order: tuple[str, str]) -> Select[Any]:
+    """Hardware prices, filtered and in ``order`` (field, direction)."""
+    return _prices(query).order_by(*price_order(*order))
+
+
+def _prices(query: PriceQuery) -> Select[Any]:
     price = db.HardwarePrice
     stmt = select(price)
     hardware_conditions = []

@@ -15,10 +15,12 @@ from budgraph.graphql.common import OrderDirection, Tracked, tracked_fields
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
 from budgraph.hardware import loaders, repository, service
+from budgraph.kit.db import AnyRow
 from budgraph.kit.decimals import ordered_range, plain
 from budgraph.kit.errors import BudgraphError
 from budgraph.kit.ids import to_global_id
-from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
+from budgraph.kit.loaders import nested_connection
+from budgraph.kit.pagination import After, Before, Connection, First, Last
 from budgraph.providers.loaders import ProviderByIdLoader
 from budgraph.providers.types import Provider
 
@@ -209,7 +211,7 @@ class Hardware(Node, Tracked):
     release_year: int | None = strawberry.field(description="The year it was released.")
 
     @classmethod
-    def from_row(cls, row: db.Hardware) -> Hardware:
+    def from_row(cls, row: db.Hardware | AnyRow) -> Hardware:
         return cls(
             id=strawberry.ID(to_global_id("Hardware", row.id)),
             pk=row.id,
@@ -246,12 +248,17 @@ class Hardware(Node, Tracked):
         last: Last = None,
         before: Before = None,
     ) -> Connection[HardwarePrice]:
-        page = PageRequest.parse(first, after, last, before)
-        loader = info.context.loaders.get(
-            loaders.PricePagesByHardwareLoader, page, price_query(filter), price_order_key(order_by)
+        return await nested_connection(
+            info.context.loaders,
+            loaders.PricePagesByHardwareLoader,
+            (price_query(filter), price_order_key(order_by)),
+            self.pk,
+            HardwarePrice.from_row,
+            first,
+            after,
+            last,
+            before,
         )
-        result = await loader.load(self.pk)
-        return build_connection(result, HardwarePrice.from_row)
 
     @strawberry.field(
         description="The lowest on-demand price per device-hour among the current offers for this SKU (an"
@@ -296,7 +303,7 @@ class HardwarePrice(Node, Tracked):
     )
 
     @classmethod
-    def from_row(cls, row: db.HardwarePrice) -> HardwarePrice:
+    def from_row(cls, row: db.HardwarePrice | AnyRow) -> HardwarePrice:
         return cls(
             id=strawberry.ID(to_global_id("HardwarePrice", row.id)),
             hardware_pk=row.hardware_id,

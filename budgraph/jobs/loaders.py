@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
-
 from budgraph import db
 from budgraph.jobs import repository
 from budgraph.kit.loaders import ChildPageLoader, ChildQuery, RowByIdLoader
@@ -13,36 +11,27 @@ class JobByIdLoader(RowByIdLoader[db.Job]):
     table = db.Job
 
 
-class JobPagesByModelLoader(ChildPageLoader[db.Job]):
-    """A page of each model's jobs, newest first. Args: page, JobQuery."""
-
-    entity = db.Job
+class JobPagesByModelLoader(ChildPageLoader[repository.JobQuery]):
+    """A page of each model's jobs, newest first."""
 
     def statement(self) -> ChildQuery:
-        query = self.args[1]
-        assert isinstance(query, repository.JobQuery)
-        return repository.jobs_statement(query), db.Job.model_id, [db.Job.id.desc()]
+        return repository.jobs_statement(self.query), db.Job.model_id
 
 
-class FilePagesByModelLoader(ChildPageLoader[db.ModelFile]):
-    """A page of each model's stored files (of its current revision), by path. Args: page."""
-
-    entity = db.ModelFile
-
-    def statement(self) -> ChildQuery:
-        current = select(db.Model.revision).where(db.Model.id == db.ModelFile.model_id).scalar_subquery()
-        stmt = select(db.ModelFile).where(db.ModelFile.revision == current)
-        return stmt, db.ModelFile.model_id, [db.ModelFile.path.asc(), db.ModelFile.id.asc()]
+def all_jobs() -> repository.JobQuery:
+    """The query of a model's jobs: all of them (the parent is the filter)."""
+    return repository.JobQuery()
 
 
-class ScanResultPagesByModelLoader(ChildPageLoader[db.ScanResult]):
-    """A page of each model's results from its latest scan, worst first. Args: page."""
-
-    entity = db.ScanResult
+class FilePagesByModelLoader(ChildPageLoader[None]):
+    """A page of each model's stored files (of its current revision), by path."""
 
     def statement(self) -> ChildQuery:
-        latest_per_model = select(func.max(db.ScanResult.job_id)).group_by(db.ScanResult.model_id)
-        stmt = select(db.ScanResult).where(db.ScanResult.job_id.in_(latest_per_model))
-        worst_first = case({"FINDING": 0, "ERROR": 1, "NOT_SCANNED": 2}, value=db.ScanResult.status, else_=3)
-        order = [worst_first, db.ScanResult.path.asc(), db.ScanResult.scanner.asc()]
-        return stmt, db.ScanResult.model_id, order
+        return repository.files_of_models_statement(), db.ModelFile.model_id
+
+
+class ScanResultPagesByModelLoader(ChildPageLoader[None]):
+    """A page of each model's results from its latest scan, worst first."""
+
+    def statement(self) -> ChildQuery:
+        return repository.latest_scan_results_statement(), db.ScanResult.model_id

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import strawberry
 
-from budgraph import db
 from budgraph.graphql.context import Info
 from budgraph.jobs import loaders, repository
 from budgraph.jobs.types import Job, JobFilter
@@ -56,5 +55,5 @@ class JobQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Job]:
-        stmt = repository.jobs_statement(job_query(filter)).order_by(db.Job.id.desc())
+        stmt = repository.jobs_statement(job_query(filter))
         return await paginate(info.context.session, stmt, Job.from_row, first, after, last, before)

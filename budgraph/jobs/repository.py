@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, func, select
 
 from budgraph import db
 from budgraph.db.enums import ACTIVE_JOB_STATUSES, JobStatus
@@ -21,6 +21,7 @@ class JobQuery:
 
 
 def jobs_statement(query: JobQuery) -> Select[Any]:
+    """Jobs, filtered, newest first."""
     stmt = select(db.Job)
     if query.statuses is not None:
         stmt = stmt.where(db.Job.status.in_(query.statuses))
@@ -28,7 +29,22 @@ def jobs_statement(query: JobQuery) -> Select[Any]:
         stmt = stmt.where(db.Job.kind.in_(query.kinds))
     if query.model_ids is not None:
         stmt = stmt.where(db.Job.model_id.in_(query.model_ids))
-    return stmt
+    return stmt.order_by(db.Job.id.desc())
+
+
+def files_of_models_statement() -> Select[Any]:
+    """Each model's stored files of its current revision (parent: ``model_id``), by path."""
+    current = select(db.Model.revision).where(db.Model.id == db.ModelFile.model_id).scalar_subquery()
+    stmt = select(db.ModelFile).where(db.ModelFile.revision == current)
+    return stmt.order_by(db.ModelFile.path.asc(), db.ModelFile.id.asc())
+
+
+def latest_scan_results_statement() -> Select[Any]:
+    """Each model's results of its latest scan (parent: ``model_id``), worst first."""
+    latest_per_model = select(func.max(db.ScanResult.job_id)).group_by(db.ScanResult.model_id)
+    stmt = select(db.ScanResult).where(db.ScanResult.job_id.in_(latest_per_model))
+    worst_first = case({"FINDING": 0, "ERROR": 1, "NOT_SCANNED": 2}, value=db.ScanResult.status, else_=3)
+    return stmt.order_by(worst_first, db.ScanResult.path.asc(), db.ScanResult.scanner.asc())
 
 
 async def active_job(session: RequestSession, dedupe_key: str) -> db.Job | None:

@@ -14,6 +14,7 @@ from budgraph.graphql.common import BigInt
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
 from budgraph.jobs import loaders
+from budgraph.kit.db import AnyRow
 from budgraph.kit.ids import to_global_id
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class Job(Node):
     finished_at: datetime | None = strawberry.field(description="When the job ended.")
 
     @classmethod
-    def from_row(cls, row: db.Job) -> Job:
+    def from_row(cls, row: db.Job | AnyRow) -> Job:
         return cls(
             id=strawberry.ID(to_global_id("Job", row.id)),
             model_pk=row.model_id,
@@ -94,7 +95,7 @@ class ModelFile:
     sha256: str = strawberry.field(description="SHA-256 of the content, hex.")
 
     @classmethod
-    def from_row(cls, row: db.ModelFile) -> ModelFile:
+    def from_row(cls, row: db.ModelFile | AnyRow) -> ModelFile:
         return cls(path=row.path, revision=row.revision, size=BigInt(row.size), sha256=row.sha256)
 
 
@@ -108,7 +109,7 @@ class ScanResult:
     detail: str | None = strawberry.field(description="More about the outcome (why not scanned, the error).")
 
     @classmethod
-    def from_row(cls, row: db.ScanResult) -> ScanResult:
+    def from_row(cls, row: db.ScanResult | AnyRow) -> ScanResult:
         return cls(
             scanner=row.scanner,
             path=row.path,

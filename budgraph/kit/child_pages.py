@@ -13,12 +13,13 @@ from collections.abc import Hashable, Sequence
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import BigInteger, ColumnElement, Select, bindparam, column, func, select, true
+from sqlalchemy import BigInteger, ColumnElement, Select, bindparam, column, func, inspect, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import InstrumentedAttribute
 
-from budgraph.kit.ordering import sort_keys, with_primary_key
+from budgraph.kit.db import AnyRow, plain_rows
+from budgraph.kit.ordering import listed_entity, statement_sort_keys
 from budgraph.kit.pagination import (
     IN_WINDOW,
     Page,
@@ -30,7 +31,6 @@ from budgraph.kit.pagination import (
     scanned,
 )
 
-R = TypeVar("R")
 K = TypeVar("K", bound=Hashable)
 ParentKey = ColumnElement[Any] | InstrumentedAttribute[Any]
 PARENT = "parent_key"
@@ -40,16 +40,17 @@ POSITION = "position"
 async def fetch_child_pages(
     session: AsyncSession,
     stmt: Select[Any],
-    entity: type[R],
     parent_key: ParentKey,
-    order_by: Sequence[ColumnElement[Any]],
     keys: Sequence[K],
     page: PageRequest,
     counts: DataLoader[Any, int],
-) -> list[Page[R]]:
-    """One page of children for each parent key, in key order; ``counts`` (a loader of counts by
-    parent key) answers ``totalCount`` when it is asked."""
-    sort = with_primary_key(sort_keys(order_by), entity)
+) -> list[Page[AnyRow]]:
+    """One page of children for each parent key, in key order, from the children's ordered
+    statement; ``counts`` (a loader of counts by parent key) answers ``totalCount`` when asked."""
+    sort = statement_sort_keys(stmt)
+    entity = listed_entity(stmt)
+    if entity is None:
+        raise TypeError("a nested list lists one entity per row, ordered by a total ORDER BY")
     ordering = page.ordering(sort)
     scan = Scan.of(sort, page, page.bounds(sort))
     unique = list(dict.fromkeys(keys))
@@ -62,30 +63,32 @@ async def fetch_child_pages(
     # The row's place in its page: the sort of the result (parents x (n + 1) rows) is not stable.
     position = func.row_number().over(order_by=[key.term() for key in scan.direction]).label(POSITION)
     inner = scanned(of_parent, sort, scan).add_columns(position).lateral("page")
-    child = aliased(entity, inner)
+    mapper = inspect(entity).mapper
+    child = [inner.c[column.key] for column in mapper.columns]
+    primary_key = mapper.primary_key[0].key
     flags = [
         of_parent.order_by(None).where(condition).exists().label(label) for label, condition in scan.flags()
     ]
     keyset_columns = [inner.c[key_label(i)] for i in range(len(sort))]
-    result = await session.execute(
-        select(parents.c.key.label(PARENT), *flags, child, inner.c[IN_WINDOW], *keyset_columns)
+    result = await plain_rows(
+        session,
+        select(parents.c.key.label(PARENT), *flags, *child, inner.c[IN_WINDOW], *keyset_columns)
         .select_from(parents.outerjoin(inner, true()))
-        .order_by(parents.c.key, inner.c[POSITION])
+        .order_by(parents.c.key, inner.c[POSITION]),
     )
     grouped: dict[Any, tuple[list[Any], dict[str, bool]]] = {key: ([], {}) for key in unique}
-    at = 1 + len(flags)  # where the child is in a row
-    for row in result.all():
+    for row in result:
         found, flag_values = grouped[row[0]]
         flag_values.update({label: bool(getattr(row, label)) for label, _ in scan.flags()})
-        if row[at] is not None:  # None: the parent has no row on this side of its cursor
+        if getattr(row, primary_key) is not None:  # None: no child on this side of the cursor
             found.append(row)
-    pages: dict[Any, Page[R]] = {}
+    pages: dict[Any, Page[AnyRow]] = {}
     width = len(sort)
     for key, (found, flag_values) in grouped.items():
         taken, more = scan.cut(found, [row[-width - 1] for row in found])
         listed = found[:taken]
         pages[key] = page_of(
-            [row[at] for row in listed],
+            list(listed),  # plain rows: the child's columns by name (and the page's own columns)
             [tuple(row[-width:]) for row in listed],
             ordering,
             scan,

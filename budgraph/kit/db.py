@@ -7,13 +7,17 @@ coroutines at once; ``RequestSession`` serialises every round trip of one reques
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Executable, Row, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from budgraph.settings import Settings
+
+# A row of a read: columns by attribute, as an ORM object reads (``Type.from_row`` takes either).
+AnyRow = Row[*tuple[Any, ...]]
 
 
 class RequestSession(AsyncSession):
@@ -40,6 +44,22 @@ class RequestSession(AsyncSession):
     async def refresh(self, *args: Any, **kwargs: Any) -> None:
         async with self._round_trip:
             await super().refresh(*args, **kwargs)
+
+    async def plain_rows(self, statement: Executable) -> Sequence[AnyRow]:
+        async with self._round_trip:
+            connection = await self.connection()
+            return (await connection.execute(statement)).all()
+
+
+async def plain_rows(session: AsyncSession, statement: Executable) -> Sequence[AnyRow]:
+    """The rows of a read, without ORM objects: executed on the session's connection (its
+    transaction, so it sees what the session flushed), it builds no identity map or instance state,
+    only tuples. An entity in the statement (``select(db.Model)``) comes back as its columns.
+    Writes keep the ORM; reads that only turn rows into GraphQL types use this."""
+    if isinstance(session, RequestSession):
+        return await session.plain_rows(statement)
+    connection = await session.connection()
+    return (await connection.execute(statement)).all()
 
 
 # A transaction left open by a bug cannot hold its connection (and its locks) for ever.

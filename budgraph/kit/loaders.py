@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph.kit.child_pages import ParentKey, count_children, fetch_child_pages
-from budgraph.kit.pagination import Page, PageRequest
+from budgraph.kit.db import AnyRow, plain_rows
+from budgraph.kit.pagination import Connection, Page, PageRequest, build_connection
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 R = TypeVar("R")
-# The children query, the column holding the parent key, and the order of children within a parent.
-ChildQuery = tuple[Select[Any], ParentKey, list[ColumnElement[Any]]]
+T = TypeVar("T")
+Q = TypeVar("Q", bound=Hashable)
+# The children's statement, ordered as the list is (its repository owns it), and the column that
+# holds each child's parent key.
+ChildQuery = tuple[Select[Any], ParentKey]
 
 
 class SessionLoader(DataLoader[K, V]):
-    """A dataloader bound to the request's session; subclasses implement ``load_many_keys``."""
+    """A dataloader bound to the request's session; subclasses implement ``load_many_keys`` and take
+    what else they need as typed arguments of their own ``__init__``."""
 
-    def __init__(self, session: AsyncSession, *args: Hashable) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         super().__init__()
         self.session = session
-        self.args = args
 
     async def batch_load_fn(self, keys: Sequence[K]) -> list[V]:
         return await self.load_many_keys(list(keys))
@@ -34,15 +38,15 @@ class SessionLoader(DataLoader[K, V]):
         raise NotImplementedError
 
 
-class RowByIdLoader(SessionLoader[int, R | None], Generic[R]):
-    """Rows of one table by primary key, ``None`` for misses."""
+class RowByIdLoader(SessionLoader[int, AnyRow | None], Generic[R]):
+    """Rows of one table by primary key (plain rows: reads build no ORM objects), ``None`` for misses."""
 
     table: type[R]
 
-    async def load_many_keys(self, keys: list[int]) -> list[R | None]:
+    async def load_many_keys(self, keys: list[int]) -> list[AnyRow | None]:
         column: Any = self.table.id  # type: ignore[attr-defined]
-        rows = (await self.session.scalars(select(self.table).where(column.in_(keys)))).all()
-        by_id = {row.id: row for row in rows}  # type: ignore[attr-defined]
+        rows = await plain_rows(self.session, select(self.table).where(column.in_(keys)))
+        by_id = {row.id: row for row in rows}
         return [by_id.get(key) for key in keys]
 
 
@@ -59,25 +63,26 @@ class ChildCountLoader(DataLoader[int, int]):
         return await count_children(self.session, self.stmt, self.parent_key, keys)
 
 
-class ChildPageLoader(SessionLoader[int, Page[R]], Generic[R]):
-    """One page of children per parent id. ``args[0]`` is the ``PageRequest``."""
+class ChildPageLoader(SessionLoader[int, Page[AnyRow]], Generic[Q]):
+    """One page of children per parent id, for one page request and one list query (the filter and
+    order a domain's repository turns into SQL)."""
 
-    entity: type[R]
     _counts: ChildCountLoader | None = None
 
+    def __init__(self, session: AsyncSession, page: PageRequest, query: Q) -> None:
+        super().__init__(session)
+        self.page = page
+        self.query = query
+
     def statement(self) -> ChildQuery:
-        """The children query, the parent-key column, and the order of children."""
+        """The children's ordered statement (from the repository) and the parent-key column."""
         raise NotImplementedError
 
-    async def load_many_keys(self, keys: list[int]) -> list[Page[R]]:
-        page = self.args[0]
-        assert isinstance(page, PageRequest)
-        stmt, parent_key, order_by = self.statement()
+    async def load_many_keys(self, keys: list[int]) -> list[Page[AnyRow]]:
+        stmt, parent_key = self.statement()
         if self._counts is None:
             self._counts = ChildCountLoader(self.session, stmt, parent_key)
-        return await fetch_child_pages(
-            self.session, stmt, self.entity, parent_key, order_by, keys, page, self._counts
-        )
+        return await fetch_child_pages(self.session, stmt, parent_key, keys, self.page, self._counts)
 
 
 L = TypeVar("L", bound=SessionLoader[Any, Any])
@@ -95,3 +100,20 @@ class LoaderCache:
             loader = self._loaders[key] = loader_class(self._session, *args)
         assert isinstance(loader, loader_class)
         return loader
+
+
+async def nested_connection(
+    loaders: LoaderCache,
+    loader: type[ChildPageLoader[Q]],
+    query: Q,
+    parent: int,
+    convert: Callable[[AnyRow], T],
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection[T]:
+    """The whole body of a nested list field: its page of ``parent``'s children, read for every
+    parent of the batch at once by ``loader``, as a connection of ``convert``-ed rows."""
+    page = PageRequest.parse(first, after, last, before)
+    return build_connection(await loaders.get(loader, page, query).load(parent), convert)

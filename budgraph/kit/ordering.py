@@ -15,6 +15,9 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import Label, UnaryExpression, _label_reference
 
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
+# A list's order as its GraphQL input gives it, (field, direction), or None for the list's default;
+# each repository turns it into its list's ORDER BY.
+ListOrder = tuple[str, str] | None
 
 
 def direction_of(column: Column, direction: str) -> ColumnElement[Any]:
@@ -74,7 +77,7 @@ def statement_sort_keys(stmt: Select[Any]) -> list[SortKey]:
     """The sort keys of a statement's ORDER BY, made total: when the statement lists one entity per
     row and its primary key is not among the keys yet, the primary key (ascending) is added."""
     keys = sort_keys(list(stmt._order_by_clauses))
-    return with_primary_key(keys, _listed_entity(stmt))
+    return with_primary_key(keys, listed_entity(stmt))
 
 
 def with_primary_key(keys: list[SortKey], entity: Any) -> list[SortKey]:
@@ -90,7 +93,8 @@ def with_primary_key(keys: list[SortKey], entity: Any) -> list[SortKey]:
     return keys
 
 
-def _listed_entity(stmt: Select[Any]) -> Any:
+def listed_entity(stmt: Select[Any]) -> Any:
+    """The entity a statement lists one of per row (``select(db.Model)...``), else None."""
     descriptions = stmt.column_descriptions
     if stmt._group_by_clauses or not descriptions:
         return None

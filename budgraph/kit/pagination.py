@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph.kit import keyset
 from budgraph.kit.cursors import Cursor, CursorValue, check_fits, decode_cursor, encode_cursor
+from budgraph.kit.db import plain_rows
 from budgraph.kit.errors import BudgraphError, ErrorCode
 from budgraph.kit.ordering import SortKey, ordering_id, statement_sort_keys
 from budgraph.settings import get_settings
@@ -307,7 +308,8 @@ async def fetch_page(
 ) -> Page[Any]:
     """One page of an ordered statement (its ORDER BY is the list's order), in one statement.
 
-    Rows are the first column's values (one entity per row), or whole rows with ``whole_rows``.
+    Rows are plain rows of the listed entity's columns (read by attribute, as ``from_row`` does), or
+    with ``whole_rows`` the statement's own rows (ORM objects included).
     """
     keys = statement_sort_keys(stmt)
     if not keys:
@@ -317,7 +319,9 @@ async def fetch_page(
     flag_columns = [
         restricted(stmt.order_by(None), condition).exists().label(label) for label, condition in scan.flags()
     ]
-    result = (await session.execute(scanned(stmt, keys, scan).add_columns(*flag_columns))).all()
+    listing = scanned(stmt, keys, scan).add_columns(*flag_columns)
+    # One entity per row: read as plain rows (its columns), no ORM objects; whole rows as they are.
+    result = (await session.execute(listing)).all() if whole_rows else await plain_rows(session, listing)
     if result:
         flags = {label: bool(getattr(result[0], label)) for label, _ in scan.flags()}
     elif flag_columns:  # no row to carry them
@@ -328,7 +332,7 @@ async def fetch_page(
     taken, more = scan.cut(result, [getattr(row, IN_WINDOW) for row in result])
     extra = len(keys) + 1 + len(flag_columns)  # sort keys, in_window, flags
     listed = result[:taken]
-    rows = [TrimmedRow(row, extra) if whole_rows else row[0] for row in listed]
+    rows = [TrimmedRow(row, extra) if whole_rows else row for row in listed]
     values = [tuple(row)[-extra:][: len(keys)] for row in listed]
     return page_of(rows, values, ordering, scan, scan.page_info(more, flags), counter(session, stmt))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from budgraph import db
 from budgraph.kit.loaders import RowByIdLoader, SessionLoader
 from budgraph.leaderboards import repository
@@ -46,16 +48,16 @@ class CurrentEntryCountByBenchmarkLoader(SessionLoader[int, int]):
 
 
 class ScoresByModelLoader(SessionLoader[int, list[RankedEntry]]):
-    """Each model's best current entry per benchmark, by benchmark key.
+    """Each model's best current entry per benchmark, by benchmark key, on the benchmarks given
+    (or all of them)."""
 
-    Args: the benchmark keys to keep (a tuple), or None for all.
-    """
+    def __init__(self, session: AsyncSession, benchmark_keys: tuple[str, ...] | None) -> None:
+        super().__init__(session)
+        self.benchmark_keys = benchmark_keys
 
     async def load_many_keys(self, keys: list[int]) -> list[list[RankedEntry]]:
-        benchmark_keys = self.args[0]
-        assert benchmark_keys is None or isinstance(benchmark_keys, tuple)
         by_model: dict[int, list[RankedEntry]] = {key: [] for key in keys}
-        for ranked in await repository.best_scores(self.session, keys, benchmark_keys):
+        for ranked in await repository.best_scores(self.session, keys, self.benchmark_keys):
             assert ranked.entry.model_id is not None
             by_model[ranked.entry.model_id].append(ranked)
         return [sorted(by_model[key], key=lambda ranked: ranked.benchmark_key) for key in keys]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import strawberry
 
+from budgraph import db
 from budgraph.graphql.context import Info
+from budgraph.kit.db import AnyRow
 from budgraph.kit.errors import BudgraphError, NotFound
 from budgraph.kit.ids import expect_global_id
 from budgraph.kit.pagination import (
@@ -46,13 +49,6 @@ def _benchmark_keys(benchmarks: list[str] | None) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(benchmarks)) if benchmarks is not None else None
 
 
-async def scores_of_model(info: Info, model_pk: int, benchmarks: list[str] | None) -> list[LeaderboardEntry]:
-    """``Model.scores``: the model's best current entry per benchmark, by benchmark key."""
-    keys = tuple(sorted(set(benchmarks))) if benchmarks is not None else None
-    ranked = await info.context.loaders.get(loaders.ScoresByModelLoader, keys).load(model_pk)
-    return [LeaderboardEntry.from_ranked(entry) for entry in ranked]
-
-
 def _mean_percentile(scored: list[RankedEntry]) -> float | None:
     """The mean of unrounded percentiles, rounded once. Raw scores are never averaged."""
     if not scored:
@@ -71,6 +67,7 @@ async def compare(info: Info, ids: list[strawberry.ID], benchmarks: list[str] | 
     if missing:
         raise NotFound(f"no model with id {', '.join(missing)}", field="ids")
     keys = _benchmark_keys(benchmarks)
+    found: Sequence[db.Benchmark | AnyRow | None] = []
     if keys is not None:
         found = await info.context.loaders.get(loaders.BenchmarkByKeyLoader).load_many(list(keys))
         unknown = [key for key, row in zip(keys, found, strict=True) if row is None]

@@ -14,6 +14,7 @@ from budgraph import db
 from budgraph.db.enums import SourceRunStatus
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
+from budgraph.kit.db import AnyRow
 from budgraph.kit.decimals import plain
 from budgraph.kit.ids import to_global_id
 from budgraph.leaderboards import loaders
@@ -126,7 +127,7 @@ class Benchmark(Node):
     )
 
     @classmethod
-    def from_row(cls, row: db.Benchmark) -> Benchmark:
+    def from_row(cls, row: db.Benchmark | AnyRow) -> Benchmark:
         return cls(
             id=strawberry.ID(to_global_id("Benchmark", row.id)),
             pk=row.id,

@@ -2,82 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
-from sqlalchemy import ColumnElement
 
-from budgraph import db
 from budgraph.graphql.context import Info
 from budgraph.graphql.lookup import one_by_id_or_key
-from budgraph.kit.errors import BudgraphError
-from budgraph.kit.ordering import order_terms
 from budgraph.kit.pagination import (
     After,
     Before,
     Connection,
     First,
     Last,
-    PageRequest,
-    build_connection,
     paginate,
 )
 from budgraph.models import loaders, repository
-from budgraph.models.types import License, LicenseFilter, LicenseOrder, Model, ModelFilter, ModelOrder
-
-LICENSE_ORDER_COLUMNS = {"key": db.License.key, "name": db.License.name, "kind": db.License.kind}
-
-
-def model_query(filter: ModelFilter | None) -> repository.ModelQuery:
-    if filter is None:
-        return repository.ModelQuery()
-    if (
-        filter.min_parameters is not None
-        and filter.max_parameters is not None
-        and filter.min_parameters > filter.max_parameters
-    ):
-        raise BudgraphError("`minParameters` is larger than `maxParameters`", field="minParameters")
-
-    def values(items: list[Any] | None) -> tuple[str, ...] | None:
-        return tuple(getattr(item, "value", item) for item in items) if items is not None else None
-
-    return repository.ModelQuery(
-        search=filter.search,
-        source_kinds=values(filter.source_kinds),
-        architectures=values(filter.architectures),
-        families=values(filter.families),
-        modalities=values(filter.modalities),
-        statuses=values(filter.statuses),
-        license_keys=values(filter.license_keys),
-        license_kinds=values(filter.license_kinds),
-        commercial_use=filter.commercial_use,
-        min_parameters=filter.min_parameters,
-        max_parameters=filter.max_parameters,
-        min_context_length=filter.min_context_length,
-    )
-
-
-def model_order(order: ModelOrder | None) -> list[ColumnElement[Any]]:
-    return loaders.model_order((order.field.value, order.direction.value) if order else None)
-
-
-async def models_served_by_version(
-    info: Info,
-    version_pk: int,
-    filter: ModelFilter | None,
-    order_by: ModelOrder | None,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-) -> Connection[Model]:
-    page = PageRequest.parse(first, after, last, before)
-    order = (order_by.field.value, order_by.direction.value) if order_by else None
-    loader = info.context.loaders.get(
-        loaders.ModelPagesByEngineVersionLoader, page, model_query(filter), order
-    )
-    result = await loader.load(version_pk)
-    return build_connection(result, Model.from_row)
+from budgraph.models.types import (
+    License,
+    LicenseFilter,
+    LicenseOrder,
+    Model,
+    ModelFilter,
+    ModelOrder,
+    model_query,
+)
 
 
 @strawberry.type
@@ -95,7 +43,7 @@ class ModelQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Model]:
-        stmt = repository.models_statement(model_query(filter)).order_by(*model_order(order_by))
+        stmt = repository.models_statement(model_query(filter, order_by))
         return await paginate(info.context.session, stmt, Model.from_row, first, after, last, before)
 
     @strawberry.field(description="One model, by global id or by uri (give exactly one).")
@@ -134,10 +82,9 @@ class ModelQueries:
             search=filter.search if filter else None,
             kinds=tuple(k.value for k in filter.kinds) if filter and filter.kinds is not None else None,
             commercial_use=filter.commercial_use if filter else None,
+            order=(order_by.field.value, order_by.direction.value) if order_by else None,
         )
-        field, direction = (order_by.field.value, order_by.direction.value) if order_by else ("key", "asc")
-        order = order_terms(LICENSE_ORDER_COLUMNS, field, direction, db.License.id)
-        stmt = repository.licenses_statement(query).order_by(*order)
+        stmt = repository.licenses_statement(query)
         return await paginate(info.context.session, stmt, License.from_row, first, after, last, before)
 
     @strawberry.field(description="One license, by global id or by key (give exactly one).")

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
 from budgraph.db.enums import ACTIVE_JOB_STATUSES, ModelSource
+from budgraph.kit.ordering import ListOrder, order_terms
 from budgraph.kit.search import escape_like
 
 
@@ -27,9 +28,30 @@ class ModelQuery:
     min_parameters: int | None = None
     max_parameters: int | None = None
     min_context_length: int | None = None
+    order: ListOrder = None
+
+
+MODEL_ORDER_COLUMNS = {
+    "uri": db.Model.uri,
+    "parameter_count": db.Model.parameter_count,
+    "context_length": db.Model.context_length,
+    "created_at": db.Model.created_at,
+}
+LICENSE_ORDER_COLUMNS = {"key": db.License.key, "name": db.License.name, "kind": db.License.kind}
+
+
+def _model_order(order: ListOrder) -> list[ColumnElement[Any]]:
+    """The order of a model list; default: uri ascending."""
+    field, direction = order or ("uri", "asc")
+    return order_terms(MODEL_ORDER_COLUMNS, field, direction, db.Model.id)
 
 
 def models_statement(query: ModelQuery) -> Select[Any]:
+    """Models, filtered and ordered."""
+    return _models(query).order_by(*_model_order(query.order))
+
+
+def _models(query: ModelQuery) -> Select[Any]:
     model = db.Model
     stmt = select(model)
     if query.search:
@@ -70,9 +92,10 @@ def models_statement(query: ModelQuery) -> Select[Any]:
 def models_served_statement(query: ModelQuery) -> Select[Any]:
     """Models joined to the engine versions that serve their architecture (parent: edge.engine_version_id)."""
     return (
-        models_statement(query)
+        _models(query)
         .join(db.ModelArchitecture, db.ModelArchitecture.class_name == db.Model.architecture)
         .join(db.CompatibilityEdge, db.CompatibilityEdge.architecture_id == db.ModelArchitecture.id)
+        .order_by(*_model_order(query.order))
     )
 
 
@@ -103,9 +126,11 @@ class LicenseQuery:
     search: str | None = None
     kinds: tuple[str, ...] | None = None
     commercial_use: bool | None = None
+    order: ListOrder = None
 
 
 def licenses_statement(query: LicenseQuery) -> Select[Any]:
+    """Licenses, filtered; by key unless ordered otherwise."""
     lic = db.License
     stmt = select(lic)
     if query.search:
@@ -115,7 +140,8 @@ def licenses_statement(query: LicenseQuery) -> Select[Any]:
         stmt = stmt.where(lic.kind.in_(query.kinds))
     if query.commercial_use is not None:
         stmt = stmt.where(lic.commercial_use.is_(query.commercial_use))
-    return stmt
+    field, direction = query.order or ("key", "asc")
+    return stmt.order_by(*order_terms(LICENSE_ORDER_COLUMNS, field, direction, lic.id))
 
 
 async def license_by_key(session: AsyncSession, key: str) -> db.License | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.utils.str_converters import to_camel_case
@@ -27,9 +27,12 @@ from budgraph.graphql.common import (
 )
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
+from budgraph.kit.db import AnyRow
+from budgraph.kit.errors import BudgraphError
 from budgraph.kit.ids import to_global_id
-from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
-from budgraph.models import loaders
+from budgraph.kit.loaders import nested_connection
+from budgraph.kit.pagination import After, Before, Connection, First, Last
+from budgraph.models import loaders, repository
 
 if TYPE_CHECKING:
     from budgraph.compatibility.types import ModelArchitecture
@@ -49,7 +52,7 @@ class License(Node, Tracked):
     )
 
     @classmethod
-    def from_row(cls, row: db.License) -> License:
+    def from_row(cls, row: db.License | AnyRow) -> License:
         return cls(
             id=strawberry.ID(to_global_id("License", row.id)),
             key=row.key,
@@ -160,7 +163,7 @@ class Model(Node, Tracked):
     scanned_at: datetime | None = strawberry.field(description="When the model was last scanned.")
 
     @classmethod
-    def from_row(cls, row: db.Model) -> Model:
+    def from_row(cls, row: db.Model | AnyRow) -> Model:
         return cls(
             id=strawberry.ID(to_global_id("Model", row.id)),
             pk=row.id,
@@ -213,13 +216,20 @@ class Model(Node, Tracked):
     async def jobs(
         self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> Connection[Annotated[Job, strawberry.lazy("budgraph.jobs.types")]]:
-        from budgraph.jobs.loaders import JobPagesByModelLoader
-        from budgraph.jobs.repository import JobQuery
+        from budgraph.jobs.loaders import JobPagesByModelLoader, all_jobs
         from budgraph.jobs.types import Job
 
-        page = PageRequest.parse(first, after, last, before)
-        result = await info.context.loaders.get(JobPagesByModelLoader, page, JobQuery()).load(self.pk)
-        return build_connection(result, Job.from_row)
+        return await nested_connection(
+            info.context.loaders,
+            JobPagesByModelLoader,
+            all_jobs(),
+            self.pk,
+            Job.from_row,
+            first,
+            after,
+            last,
+            before,
+        )
 
     @strawberry.field(description="Files of the current revision kept in the object store (uploaded models).")
     async def files(
@@ -228,9 +238,17 @@ class Model(Node, Tracked):
         from budgraph.jobs.loaders import FilePagesByModelLoader
         from budgraph.jobs.types import ModelFile
 
-        page = PageRequest.parse(first, after, last, before)
-        result = await info.context.loaders.get(FilePagesByModelLoader, page).load(self.pk)
-        return build_connection(result, ModelFile.from_row)
+        return await nested_connection(
+            info.context.loaders,
+            FilePagesByModelLoader,
+            None,
+            self.pk,
+            ModelFile.from_row,
+            first,
+            after,
+            last,
+            before,
+        )
 
     @strawberry.field(description="Per-file, per-scanner results of the latest scan, worst first.")
     async def scan_results(
@@ -239,9 +257,17 @@ class Model(Node, Tracked):
         from budgraph.jobs.loaders import ScanResultPagesByModelLoader
         from budgraph.jobs.types import ScanResult
 
-        page = PageRequest.parse(first, after, last, before)
-        result = await info.context.loaders.get(ScanResultPagesByModelLoader, page).load(self.pk)
-        return build_connection(result, ScanResult.from_row)
+        return await nested_connection(
+            info.context.loaders,
+            ScanResultPagesByModelLoader,
+            None,
+            self.pk,
+            ScanResult.from_row,
+            first,
+            after,
+            last,
+            before,
+        )
 
     @strawberry.field(description="Its license, when known.")
     async def license(self, info: Info) -> License | None:
@@ -286,9 +312,12 @@ class Model(Node, Tracked):
             ),
         ] = None,
     ) -> list[Annotated[LeaderboardEntry, strawberry.lazy("budgraph.leaderboards.types")]]:
-        from budgraph.leaderboards.queries import scores_of_model
+        from budgraph.leaderboards.loaders import ScoresByModelLoader
+        from budgraph.leaderboards.types import LeaderboardEntry
 
-        return await scores_of_model(info, self.pk, benchmarks)
+        keys = tuple(sorted(set(benchmarks))) if benchmarks is not None else None
+        ranked = await info.context.loaders.get(ScoresByModelLoader, keys).load(self.pk)
+        return [LeaderboardEntry.from_ranked(entry) for entry in ranked]
 
 
 @strawberry.enum(description="What to sort models by.")
@@ -332,6 +361,38 @@ class ModelFilter:
     )
     min_context_length: int | None = strawberry.field(
         default=None, description="At least this context length."
+    )
+
+
+def model_query(filter: ModelFilter | None, order: ModelOrder | None) -> repository.ModelQuery:
+    """The repository's query for a model list's arguments."""
+    key = (order.field.value, order.direction.value) if order else None
+    if filter is None:
+        return repository.ModelQuery(order=key)
+    if (
+        filter.min_parameters is not None
+        and filter.max_parameters is not None
+        and filter.min_parameters > filter.max_parameters
+    ):
+        raise BudgraphError("`minParameters` is larger than `maxParameters`", field="minParameters")
+
+    def values(items: list[Any] | None) -> tuple[str, ...] | None:
+        return tuple(getattr(item, "value", item) for item in items) if items is not None else None
+
+    return repository.ModelQuery(
+        search=filter.search,
+        source_kinds=values(filter.source_kinds),
+        architectures=values(filter.architectures),
+        families=values(filter.families),
+        modalities=values(filter.modalities),
+        statuses=values(filter.statuses),
+        license_keys=values(filter.license_keys),
+        license_kinds=values(filter.license_kinds),
+        commercial_use=filter.commercial_use,
+        min_parameters=filter.min_parameters,
+        max_parameters=filter.max_parameters,
+        min_context_length=filter.min_context_length,
+        order=key,
     )
 
 

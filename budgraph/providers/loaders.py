@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import ColumnElement, Select
-
 from budgraph import db
-from budgraph.kit.loaders import ChildPageLoader, RowByIdLoader
+from budgraph.kit.loaders import ChildPageLoader, ChildQuery, RowByIdLoader
 from budgraph.providers import repository
 
 
@@ -19,14 +15,12 @@ class ProviderModelByIdLoader(RowByIdLoader[db.ProviderModel]):
     table = db.ProviderModel
 
 
-class ModelPagesByProviderLoader(ChildPageLoader[db.ProviderModel]):
-    """A page of models per provider. Args: page, ProviderModelQuery, (order field, direction)."""
+# A provider model list: its filter, and its order (field, direction).
+ProviderModelList = tuple[repository.ProviderModelQuery, tuple[str, str]]
 
-    entity = db.ProviderModel
 
-    def statement(self) -> tuple[Select[Any], ColumnElement[Any], list[ColumnElement[Any]]]:
-        _, query, order = self.args
-        assert isinstance(query, repository.ProviderModelQuery)
-        assert isinstance(order, tuple)
-        stmt = repository.provider_models_statement(query)
-        return stmt, db.ProviderModel.provider_id.expression, repository.model_order(*order)
+class ModelPagesByProviderLoader(ChildPageLoader[ProviderModelList]):
+    """A page of models per provider."""
+
+    def statement(self) -> ChildQuery:
+        return repository.provider_models_statement(*self.query), db.ProviderModel.provider_id

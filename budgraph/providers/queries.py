@@ -54,7 +54,7 @@ class ProviderQueries:
             kinds=tuple(kind.value for kind in filter.kinds) if filter and filter.kinds is not None else None,
         )
         order = (order_by.field.value, order_by.direction.value) if order_by else ("slug", "asc")
-        stmt = repository.providers_statement(query).order_by(*repository.provider_order(*order))
+        stmt = repository.providers_statement(query, order)
         return await paginate(info.context.session, stmt, Provider.from_row, first, after, last, before)
 
     @strawberry.field(description="One provider, by global id or by slug (give exactly one).")
@@ -96,9 +96,7 @@ class ProviderQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[ProviderModel]:
-        stmt = repository.provider_models_statement(model_query(filter)).order_by(
-            *repository.model_order(*model_order_key(order_by))
-        )
+        stmt = repository.provider_models_statement(model_query(filter), model_order_key(order_by))
         return await paginate(info.context.session, stmt, ProviderModel.from_row, first, after, last, before)
 
     @strawberry.field(description="One provider model by global id.")

@@ -63,7 +63,12 @@ def model_order(field: str, direction: str) -> list[ColumnElement[Any]]:
     return [primary, db.ProviderModel.model_id.asc(), db.ProviderModel.id.asc()]
 
 
-def providers_statement(query: ProviderQuery) -> Select[Any]:
+def providers_statement(query: ProviderQuery, order: tuple[str, str]) -> Select[Any]:
+    """Providers, filtered and in ``order`` (field, direction)."""
+    return _providers(query).order_by(*provider_order(*order))
+
+
+def _providers(query: ProviderQuery) -> Select[Any]:
     stmt = select(db.Provider)
     if query.search:
         pattern = f"%{escape_like(query.search)}%"
@@ -73,7 +78,12 @@ def providers_statement(query: ProviderQuery) -> Select[Any]:
     return stmt
 
 
-def provider_models_statement(query: ProviderModelQuery) -> Select[Any]:
+def provider_models_statement(query: ProviderModelQuery, order: tuple[str, str]) -> Select[Any]:
+    """Provider models, filtered and in ``order`` (field, direction)."""
+    return _provider_models(query).order_by(*model_order(*order))
+
+
+def _provider_models(query: ProviderModelQuery) -> Select[Any]:
     model = db.ProviderModel
     stmt = select(model)
     if query.search:

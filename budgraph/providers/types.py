@@ -15,9 +15,11 @@ from budgraph.graphql.common import OrderDirection, Tracked, tracked_fields
 from budgraph.graphql.context import Info
 from budgraph.graphql.node import Node, register_node
 from budgraph.kit.clock import today
+from budgraph.kit.db import AnyRow
 from budgraph.kit.decimals import ordered_range, plain
 from budgraph.kit.ids import to_global_id
-from budgraph.kit.pagination import After, Before, Connection, First, Last, PageRequest, build_connection
+from budgraph.kit.loaders import nested_connection
+from budgraph.kit.pagination import After, Before, Connection, First, Last
 from budgraph.providers import loaders, repository, service
 from budgraph.providers.tiers import PriceTier
 
@@ -152,7 +154,7 @@ class Provider(Node, Tracked):
     homepage_url: str | None = strawberry.field(description="The provider's web site.")
 
     @classmethod
-    def from_row(cls, row: db.Provider) -> Provider:
+    def from_row(cls, row: db.Provider | AnyRow) -> Provider:
         return cls(
             id=strawberry.ID(to_global_id("Provider", row.id)),
             pk=row.id,
@@ -178,12 +180,17 @@ class Provider(Node, Tracked):
         last: Last = None,
         before: Before = None,
     ) -> Connection[ProviderModel]:
-        page = PageRequest.parse(first, after, last, before)
-        loader = info.context.loaders.get(
-            loaders.ModelPagesByProviderLoader, page, model_query(filter), model_order_key(order_by)
+        return await nested_connection(
+            info.context.loaders,
+            loaders.ModelPagesByProviderLoader,
+            (model_query(filter), model_order_key(order_by)),
+            self.pk,
+            ProviderModel.from_row,
+            first,
+            after,
+            last,
+            before,
         )
-        result = await loader.load(self.pk)
-        return build_connection(result, ProviderModel.from_row)
 
     @strawberry.field(
         description="What hardware costs at this provider, cheapest on-demand price first by default."
@@ -204,9 +211,20 @@ class Provider(Node, Tracked):
         last: Last = None,
         before: Before = None,
     ) -> Connection[Annotated[HardwarePrice, strawberry.lazy("budgraph.hardware.types")]]:
-        from budgraph.hardware.queries import prices_of_provider
+        from budgraph.hardware.loaders import PricePagesByProviderLoader
+        from budgraph.hardware.types import HardwarePrice, price_order_key, price_query
 
-        return await prices_of_provider(info, self.pk, filter, order_by, first, after, last, before)
+        return await nested_connection(
+            info.context.loaders,
+            PricePagesByProviderLoader,
+            (price_query(filter), price_order_key(order_by)),
+            self.pk,
+            HardwarePrice.from_row,
+            first,
+            after,
+            last,
+            before,
+        )
 
 
 @strawberry.type(
@@ -286,7 +304,7 @@ class ProviderModel(Node, Tracked):
     )
 
     @classmethod
-    def from_row(cls, row: db.ProviderModel) -> ProviderModel:
+    def from_row(cls, row: db.ProviderModel | AnyRow) -> ProviderModel:
         return cls(
             id=strawberry.ID(to_global_id("ProviderModel", row.id)),
             provider_pk=row.provider_id,

@@ -13,6 +13,7 @@ from budgraph.auth.permissions import needs
 from budgraph.db.enums import ApiKeyScope
 from budgraph.db.enums import ChangeOperation as ChangeOperationValue
 from budgraph.graphql.common import BigInt, ChangeOperation
+from budgraph.kit.db import AnyRow
 from budgraph.kit.ids import to_global_id
 
 
@@ -66,7 +67,7 @@ class RegistryChange:
         ]
 
     @classmethod
-    def from_row(cls, row: db.ChangeLogEntry) -> RegistryChange:
+    def from_row(cls, row: db.ChangeLogEntry | AnyRow) -> RegistryChange:
         return cls(
             registry_version=BigInt(row.registry_version),
             entity_kind=row.entity_kind,

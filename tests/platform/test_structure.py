@@ -59,3 +59,46 @@ def test_kit_imports_nothing_above_it() -> None:
             ) and not node.module.startswith(allowed):
                 offences.append(f"{path.name}:{node.lineno} imports {node.module}")
     assert offences == []
+
+
+def _domain(path: Path) -> str | None:
+    parts = path.relative_to(ROOT).parts
+    return parts[1] if len(parts) == 3 and parts[0] == "budgraph" else None
+
+
+def test_types_import_loaders_not_another_domains_queries_repository_or_service() -> None:
+    # A type resolves its nested fields through loaders; importing a domain's read path (queries,
+    # repository, service) from a type is how the import cycles among the types came about.
+    offences = []
+    for path, tree in _modules():
+        domain = _domain(path)
+        if domain is None or path.name != "types.py":
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or not node.module:
+                continue
+            parts = node.module.split(".")
+            if (
+                len(parts) != 3
+                or parts[0] != "budgraph"
+                or parts[2] not in ("queries", "repository", "service")
+            ):
+                continue
+            if parts[1] != domain or parts[2] == "queries":
+                offences.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}")
+    assert offences == []
+
+
+def test_lists_are_ordered_in_their_repository() -> None:
+    # One place owns a list's SQL: filter and order together in the domain's repository, so the
+    # index that serves an order (db/read_indexes.py) sits next to the ORDER BY it serves.
+    offences = []
+    for path, tree in _modules():
+        if _domain(path) is None or path.name not in ("queries.py", "loaders.py", "types.py"):
+            continue
+        for call in _calls(tree):
+            if _name(call.func) in ("order_by", "order_terms", "direction_of"):
+                offences.append(
+                    f"{path.relative_to(ROOT)}:{call.lineno}: {_name(call.func)}() outside a repository"
+                )
+    assert offences == []
