@@ -26,6 +26,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -202,15 +203,15 @@ async def best_scores(
         select(current_snapshots().c.id)
     )
 
-    def counted(condition: ColumnElement[bool] | None = None) -> ColumnElement[Any]:
-        where = same_board if condition is None else same_board & condition
-        return select(func.count()).select_from(other).where(where).scalar_subquery()
-
-    better = case(
-        (best.c.higher_is_better, counted(other.score > best.c.score)),
-        else_=counted(other.score < best.c.score),
+    wins = case((best.c.higher_is_better, other.score > best.c.score), else_=other.score < best.c.score)
+    # One pass over the benchmark's current entries (an index range) counts both.
+    standing = (
+        select(func.count().label("total"), func.count().filter(wins).label("better"))
+        .select_from(other)
+        .where(same_board)
+        .lateral("standing")
     )
-    total = counted()
+    total, better = standing.c.total, standing.c.better
     percent_rank = case((total > 1, cast(better, Float) / (total - 1)), else_=literal(0.0, Float))
     stmt = select(
         aliased(db.LeaderboardEntry, best),
@@ -219,7 +220,8 @@ async def best_scores(
         (better + 1).label("position"),
         best.c.fetched_at,
         best.c.benchmark_key,
-    ).order_by(best.c.model_id, best.c.benchmark_id)
+    )
+    stmt = stmt.select_from(best.join(standing, true())).order_by(best.c.model_id, best.c.benchmark_id)
     return [to_ranked(row) for row in (await session.execute(stmt)).all()]
 
 
