@@ -181,6 +181,8 @@ class Planner:
             definition = parent.fields.get(name)
             if definition is None or (parent.name, name) in direct.refused:
                 raise NotDirect(name)
+            if getattr(_strawberry_field(definition), "extensions", None):
+                raise NotDirect(f"{parent.name}.{name} has field extensions (a permission, say)")
             resolver = getattr(_strawberry_field(definition), "base_resolver", None)
             if resolver is not None:
                 pure = not resolver.arguments and not resolver.is_async and resolver.info_parameter is None

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import ARRAY, BindParameter, Select, Text, any_, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
@@ -32,18 +32,27 @@ async def current_version(session: AsyncSession) -> int:
     return int(await session.scalar(select(db.RegistryState.version)) or 0)
 
 
+def changes_statement(
+    since: Any, after: tuple[Any, Any] | None, kinds: Any | None, limit: Any
+) -> Select[Any]:
+    """Changes after version ``since`` (and after the (version, id) position ``after``), of the entity
+    ``kinds`` (a sequence, or a bind parameter of one), oldest first: the change log's columns.
+    Values may be bind parameters (for a statement compiled once)."""
+    entry = db.ChangeLogEntry.__table__
+    stmt = select(entry).where(entry.c.registry_version > since)
+    if after is not None:
+        stmt = stmt.where(tuple_(entry.c.registry_version, entry.c.id) > tuple_(*after))
+    if kinds is not None:
+        listed = kinds if isinstance(kinds, BindParameter) else literal(list(kinds), ARRAY(Text))
+        stmt = stmt.where(entry.c.entity_kind == any_(listed))
+    return stmt.order_by(entry.c.registry_version, entry.c.id).limit(limit)
+
+
 async def changes_since(
     session: AsyncSession, since: int, after: tuple[int, int] | None, kinds: Sequence[str] | None, limit: int
-) -> list[db.ChangeLogEntry]:
+) -> list[Any]:
     """Changes after version ``since`` (and after the (version, id) position ``after``), oldest first."""
-    entry = db.ChangeLogEntry
-    stmt = select(entry).where(entry.registry_version > since)
-    if after is not None:
-        stmt = stmt.where(tuple_(entry.registry_version, entry.id) > tuple_(*after))
-    if kinds is not None:
-        stmt = stmt.where(entry.entity_kind.in_(kinds))
-    stmt = stmt.order_by(entry.registry_version, entry.id).limit(limit)
-    return list((await session.scalars(stmt)).all())
+    return list((await session.execute(changes_statement(since, after, kinds, limit))).all())
 
 
 def natural_key_of(entity: type[Any], values: Mapping[str, Any]) -> str:
