@@ -163,12 +163,6 @@ class Bounds:
     after: ColumnElement[bool] | None
     before: ColumnElement[bool] | None
 
-    @property
-    def window(self) -> ColumnElement[bool] | None:
-        if self.after is None and self.before is None:
-            return None
-        return keyset.both(self.after, self.before)
-
 
 @dataclass(frozen=True)
 class Scan:
