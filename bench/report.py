@@ -37,6 +37,9 @@ def table(result: dict[str, Any]) -> str:
             f" {c['p95_ms']:>8.2f} {c['p99_ms']:>8.2f} {c['errors']:>7} {c['statements_per_request']:>10.2f}"
             f" {c['transaction_control_per_request']:>7.2f}"
         )
+    for server, found in result.get("failures", {}).items():
+        for scenario, message in found.items():
+            lines.append(f"NOT LOADED {scenario} on {server}: {message[:300]}")
     return "\n".join(lines)
 
 

@@ -107,3 +107,19 @@ async def test_the_change_log_accounts_for_every_generated_entity(bench_database
     assert {(row["after"], row["status"]) for row in updates} == {('{"status": "ready"}', "ready")}
     assert sequence_next
     assert bench_database.probe.since < version
+
+
+async def test_every_index_of_the_schema_is_there_after_the_load(
+    bench_database: data.BenchDatabase, database_url: str
+) -> None:
+    """The load drops the big tables' indexes and builds them again: the schema ends as migrated."""
+    sql = "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname"
+
+    async def definitions(dsn: str) -> list[str]:
+        connection = await asyncpg.connect(dsn)
+        try:
+            return [row["indexdef"] for row in await connection.fetch(sql)]
+        finally:
+            await connection.close()
+
+    assert await definitions(bench_database.dsn) == await definitions(data.plain_dsn(database_url))
