@@ -123,7 +123,7 @@ async def ensure(admin_url: str, redis_url: str, scale: Scale, log: Any = print)
         await admin.close()
     migrate_and_seed(url, redis_url)
     seeded = time.perf_counter()
-    probe, counts = await generate(plain_dsn(url), scale)
+    probe, counts = await generate(plain_dsn(url), scale, log)
     seconds = time.perf_counter() - started
     await write_marker(plain_dsn(url), scale, probe, seconds, counts)
     log(
@@ -237,20 +237,41 @@ def _versioned(rows: Iterable[Any], first_version: int) -> Iterator[tuple[int, A
         yield first_version + n // CHANGES_PER_VERSION, row
 
 
-async def generate(dsn: str, scale: Scale) -> tuple[Probe, dict[str, int]]:
+class Laps:
+    """How long each phase of a generation took (said at the end: where the time goes)."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.laps: list[tuple[str, float]] = []
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((name, now - self.started))
+        self.started = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.laps)
+
+
+async def generate(dsn: str, scale: Scale, log: Any = None) -> tuple[Probe, dict[str, int]]:
     """Add ``scale``'s synthetic rows to the migrated, seeded database at ``dsn`` (one transaction)."""
     rng = random.Random(SEED)
+    laps = Laps()
     connection = await asyncpg.connect(dsn)
     try:
         await connection.execute("SET synchronous_commit = off; SET maintenance_work_mem = '512MB'")
         async with connection.transaction():
             dropped = await _drop_secondary_indexes(connection, BULK_TABLES)
-            probe = await _load(connection, rng, scale)
+            probe = await _load(connection, rng, scale, laps)
             for definition in dropped:
                 await connection.execute(definition)
+            laps.lap("indexes")
         for table in ("model", "leaderboard_entry", "change_log", "compatibility_edge", "engine_version"):
             await connection.execute(f"VACUUM (ANALYZE) {table}")
         await connection.execute("ANALYZE")
+        laps.lap("vacuum and analyze")
+        if log is not None:
+            log(f"  phases: {laps}")
         counts = {
             table: await connection.fetchval(f"SELECT count(*) FROM {table}")
             for table in [*TABLES, "parser_rule", "license", "leaderboard_entry", "change_log"]
@@ -260,7 +281,7 @@ async def generate(dsn: str, scale: Scale) -> tuple[Probe, dict[str, int]]:
         await connection.close()
 
 
-async def _load(connection: asyncpg.Connection, rng: random.Random, scale: Scale) -> Probe:
+async def _load(connection: asyncpg.Connection, rng: random.Random, scale: Scale, laps: Laps) -> Probe:
     existing = await _existing(connection)
     ids = {t: await connection.fetchval(f"SELECT coalesce(max(id), 0) + 1 FROM {t}") for t in TABLES}
     base_version = await connection.fetchval("SELECT version FROM registry_state FOR UPDATE")
@@ -297,7 +318,9 @@ async def _load(connection: asyncpg.Connection, rng: random.Random, scale: Scale
     ]
     for _, table, rows in catalogue_rows:
         await _copy(connection, table, rows)
+    laps.lap("catalogue and models built, catalogue copied")
     await _copy(connection, "model", models)
+    laps.lap("models copied")
     await _copy(connection, "leaderboard_source", boards.sources)
     await _copy(connection, "leaderboard_snapshot", boards.snapshots)
     await _copy(connection, "benchmark", boards.benchmarks)
@@ -307,6 +330,7 @@ async def _load(connection: asyncpg.Connection, rng: random.Random, scale: Scale
         columns=population.ENTRY_COLUMNS,
     )
 
+    laps.lap("leaderboards built and copied")
     catalogue_version = base_version + 1
     changes: list[Iterable[tuple[Any, ...]]] = []
     for cls, _, rows in [*catalogue_rows, (db.Benchmark, "benchmark", boards.benchmarks)]:
@@ -338,6 +362,7 @@ async def _load(connection: asyncpg.Connection, rng: random.Random, scale: Scale
     await connection.copy_records_to_table(
         "change_log", records=(row for batch in changes for row in batch), columns=CHANGE_COLUMNS
     )
+    laps.lap("change log built and copied")
     await connection.execute("UPDATE registry_state SET version = $1, updated_at = now()", final_version)
     for table in TABLES:
         await connection.execute(
