@@ -14,6 +14,11 @@ from typing import Any
 RATIO_CONCURRENCY = 8
 
 
+def usable(cell: dict[str, Any] | None) -> bool:
+    """A cell whose answers were mostly errors (a server answering 503 fast) times nothing useful."""
+    return cell is not None and cell["errors"] * 2 <= cell["requests"]
+
+
 def _cell(result: dict[str, Any], scenario: str, server: str, concurrency: int) -> dict[str, Any] | None:
     return next(
         (
@@ -36,7 +41,11 @@ def table(result: dict[str, Any]) -> str:
             f"{c['scenario']:<24} {c['server']:<16} {c['concurrency']:>3} {c['rps']:>9.1f} {c['p50_ms']:>8.2f}"
             f" {c['p95_ms']:>8.2f} {c['p99_ms']:>8.2f} {c['errors']:>7} {c['statements_per_request']:>10.2f}"
             f" {c['transaction_control_per_request']:>7.2f}"
+            + ("" if usable(c) else "  <- mostly errors: not a throughput")
         )
+    for server, found in result.get("failures", {}).items():
+        for scenario, message in found.items():
+            lines.append(f"NOT LOADED {scenario} on {server}: {message[:300]}")
     return "\n".join(lines)
 
 
@@ -49,7 +58,9 @@ def ratios(result: dict[str, Any]) -> dict[str, dict[str, float | None]]:
         for other in ("postgraphile", "floor"):
             theirs = _cell(result, scenario, other, RATIO_CONCURRENCY)
             row[f"budgraph/{other}"] = (
-                round(ours["rps"] / theirs["rps"], 3) if ours and theirs and theirs["rps"] else None
+                round(ours["rps"] / theirs["rps"], 3)
+                if ours and theirs and usable(ours) and usable(theirs) and theirs["rps"]
+                else None
             )
         found[scenario] = row
     return found
@@ -65,6 +76,8 @@ def growth(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, 
         if c["concurrency"] != RATIO_CONCURRENCY:
             continue
         base = _cell(small, c["scenario"], c["server"], RATIO_CONCURRENCY)
+        if not (usable(base) and usable(c)):
+            base = None
         found.setdefault(c["scenario"], {})[c["server"]] = {
             "p50": round(c["p50_ms"] / base["p50_ms"], 2) if base and base["p50_ms"] else None,
             "p99": round(c["p99_ms"] / base["p99_ms"], 2) if base and base["p99_ms"] else None,
@@ -109,8 +122,11 @@ def chart(results: dict[str, dict[str, Any]], path: Path) -> None:
         servers = list(dict.fromkeys(c["server"] for c in cells))
         width = 0.8 / max(1, len(servers))
         for i, server in enumerate(servers):
+            # A cell of mostly errors has no bar: its rate is of error answers.
             values = [
-                next((c["rps"] for c in cells if c["scenario"] == s and c["server"] == server), 0)
+                next(
+                    (c["rps"] for c in cells if c["scenario"] == s and c["server"] == server and usable(c)), 0
+                )
                 for s in scenarios
             ]
             axis.bar([x + i * width for x in range(len(scenarios))], values, width, label=server)
@@ -125,10 +141,8 @@ def chart(results: dict[str, dict[str, Any]], path: Path) -> None:
         pairs = [(c["scenario"], c["server"]) for c in small]
         labels = [f"{s}\n{srv}" for s, srv in pairs]
         for offset, name in ((0.0, "1x"), (0.4, "10x")):
-            values = [
-                (_cell(results[name], s, srv, RATIO_CONCURRENCY) or {"p50_ms": 0})["p50_ms"]
-                for s, srv in pairs
-            ]
+            found = [_cell(results[name], s, srv, RATIO_CONCURRENCY) for s, srv in pairs]
+            values = [c["p50_ms"] if c is not None and usable(c) else 0 for c in found]
             axis.bar([x + offset for x in range(len(pairs))], values, 0.4, label=name)
         axis.set_xticks([x + 0.2 for x in range(len(pairs))], labels, fontsize=6, rotation=90)
         axis.set_ylabel("p50 ms")
@@ -139,3 +153,30 @@ def chart(results: dict[str, dict[str, Any]], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m bench.report <timestamp>-1x.json [<timestamp>-10x.json]``: latest.json, the chart and
+    the tables again from recorded results (after a change to the report, without a new run)."""
+    import sys
+
+    paths = [Path(arg) for arg in (argv if argv is not None else sys.argv[1:])]
+    results = {}
+    for path in paths:
+        result = json.loads(path.read_text())
+        result["ratios_c8"] = ratios(result)
+        write_json(path, result)
+        results[result["scale"]] = result
+        print(table(result))
+    command = next(iter(results.values()))["command"]
+    results_dir = paths[0].parent
+    write_json(
+        results_dir / "latest.json",
+        {"command": command, "scales": results, "latency_10x_over_1x_c8": growth(results)},
+    )
+    print(summary(results))
+    chart(results, results_dir / "latest.png")
+
+
+if __name__ == "__main__":
+    main()

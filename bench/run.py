@@ -58,8 +58,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return options
 
 
+class WrongAnswer(Exception):
+    """A server answered a scenario with an error or without data: the scenario is not loaded."""
+
+
 def check(client: httpx.Client, server: str, scenario: Scenario, target: Any) -> dict[str, Any]:
-    """The answer, once: a 200 without `errors` and with data; anything else stops the run."""
+    """The answer, once: a 200 without `errors` and with data; else WrongAnswer (reported, not timed)."""
     response = client.post(target.url, json=target.body, timeout=30)
     body = response.json() if response.headers.get("content-type", "").startswith("application") else {}
     answer = body.get("data")
@@ -72,10 +76,14 @@ def check(client: httpx.Client, server: str, scenario: Scenario, target: Any) ->
 
 
 def count_statements(
-    database: data.BenchDatabase, redis_url: str, server: str, scenarios: list[Scenario]
-) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    database: data.BenchDatabase,
+    redis_url: str,
+    server: str,
+    scenarios: list[Scenario],
+    failures: dict[str, str],
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """Statements per request for each scenario, over sequential requests after a warm-up."""
-    counts: dict[str, dict[str, float]] = {}
+    counts: dict[str, dict[str, Any]] = {}
     answers: dict[str, Any] = {}
     with (
         counting_proxy(*upstream_of(database.dsn)) as proxy,
@@ -84,7 +92,12 @@ def count_statements(
     ):
         for scenario in scenarios:
             target = live.target(scenario, database.probe)
-            answers[scenario.key] = check(client, server, scenario, target)
+            try:
+                answers[scenario.key] = check(client, server, scenario, target)
+            except WrongAnswer as error:
+                failures[scenario.key] = str(error)
+                print(f"    {error}", flush=True)
+                continue
             for _ in range(5):
                 client.post(target.url, json=target.body)
             before = (proxy.counts.statements, proxy.counts.transaction_control)
@@ -95,6 +108,13 @@ def count_statements(
                 "statements": (proxy.counts.statements - before[0]) / COUNTED_REQUESTS,
                 "transaction_control": (proxy.counts.transaction_control - before[1]) / COUNTED_REQUESTS,
             }
+            # What one request sends, in order: where the round trips go.
+            start = len(proxy.counts.texts)
+            client.post(target.url, json=target.body)
+            time.sleep(0.2)
+            counts[scenario.key]["one_request"] = [
+                " ".join(t.split())[:200] for t in proxy.counts.texts[start:]
+            ]
     return counts, answers
 
 
@@ -120,17 +140,27 @@ def load(
 def measure(database: data.BenchDatabase, redis_url: str, options: argparse.Namespace) -> dict[str, Any]:
     cells: list[dict[str, Any]] = []
     answers: dict[str, dict[str, Any]] = {}
-    statements: dict[str, dict[str, dict[str, float]]] = {}
+    statements: dict[str, dict[str, dict[str, Any]]] = {}
+    failures: dict[str, dict[str, str]] = {}
     for server in options.servers:
         scenarios = [s for s in options.scenarios if server != "budgraph-cached" or s.cacheable]
         if not scenarios:
             continue
         print(f"  {server}: counting statements", flush=True)
-        statements[server], answers[server] = count_statements(database, redis_url, server, scenarios)
+        failed = failures.setdefault(server, {})
+        statements[server], answers[server] = count_statements(database, redis_url, server, scenarios, failed)
         print(f"  {server}: load", flush=True)
         with running(server, database.url, database.dsn, redis_url) as live:
             for scenario in scenarios:
-                for cell in load(live, database, scenario, options):
+                if scenario.key in failed:
+                    continue
+                try:
+                    loaded = load(live, database, scenario, options)
+                except WrongAnswer as error:
+                    failed[scenario.key] = str(error)
+                    print(f"    {error}", flush=True)
+                    continue
+                for cell in loaded:
                     counted = statements[server][scenario.key]
                     cells.append(
                         {
@@ -148,6 +178,7 @@ def measure(database: data.BenchDatabase, redis_url: str, options: argparse.Name
     }
     return {
         "cells": cells,
+        "failures": {server: found for server, found in failures.items() if found},
         "statements": statements,
         "floor_agrees_with_budgraph": agreement,
         "postgraphile_notes": {s.key: s.postgraphile_note for s in options.scenarios},

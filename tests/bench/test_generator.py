@@ -5,6 +5,7 @@ log and the registry version account for every generated entity."""
 from __future__ import annotations
 
 import asyncpg
+import pytest
 
 from bench import data
 from bench.scale import TINY
@@ -107,3 +108,41 @@ async def test_the_change_log_accounts_for_every_generated_entity(bench_database
     assert {(row["after"], row["status"]) for row in updates} == {('{"status": "ready"}', "ready")}
     assert sequence_next
     assert bench_database.probe.since < version
+
+
+async def test_every_index_of_the_schema_is_there_after_the_load(
+    bench_database: data.BenchDatabase, database_url: str
+) -> None:
+    """The load drops the big tables' indexes and builds them again: the schema ends as migrated."""
+    sql = "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname"
+
+    async def definitions(dsn: str) -> list[str]:
+        connection = await asyncpg.connect(dsn)
+        try:
+            return [row["indexdef"] for row in await connection.fetch(sql)]
+        finally:
+            await connection.close()
+
+    assert await definitions(bench_database.dsn) == await definitions(data.plain_dsn(database_url))
+
+
+async def test_a_broken_reference_fails_the_load(bench_database: data.BenchDatabase) -> None:
+    """References are checked after the load (its triggers are off): an orphan is caught."""
+    connection = await asyncpg.connect(bench_database.dsn)
+    try:
+        transaction = connection.transaction()
+        await transaction.start()
+        await connection.execute("SET LOCAL session_replication_role = replica")
+        await connection.execute(
+            "INSERT INTO leaderboard_entry (benchmark_id, snapshot_id, model_id, raw_model_name, score, source)"
+            " SELECT benchmark_id, snapshot_id, 10000000, 'orphan', 1, source FROM leaderboard_entry LIMIT 1"
+        )
+        await connection.execute("SET LOCAL session_replication_role = origin")
+        with pytest.raises(
+            RuntimeError, match="1 rows break the foreign key fk_leaderboard_entry_model_id_model"
+        ):
+            await data.check_references(connection, ["leaderboard_entry"])
+        await transaction.rollback()
+        await data.check_references(connection, ["leaderboard_entry"])
+    finally:
+        await connection.close()
