@@ -7,6 +7,7 @@ coroutines at once; ``RequestSession`` serialises every round trip of one reques
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,8 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from budgraph.settings import Settings
 
+log = logging.getLogger("budgraph.db")
+
 # A row of a read: columns by attribute, as an ORM object reads (``Type.from_row`` takes either).
 AnyRow = Row[*tuple[Any, ...]]
+
+
+# How long a rollback waits for the driver to finish cancelling a statement (it takes a round trip).
+CANCELLATION_WAIT_SECONDS = 5.0
 
 
 class RequestSession(AsyncSession):
@@ -44,6 +51,31 @@ class RequestSession(AsyncSession):
     async def refresh(self, *args: Any, **kwargs: Any) -> None:
         async with self._round_trip:
             await super().refresh(*args, **kwargs)
+
+    async def rollback(self) -> None:
+        async with self._round_trip:
+            await self._settled()
+            await super().rollback()
+
+    async def _settled(self) -> None:
+        """Wait until the driver has finished cancelling a statement of a cancelled task.
+
+        graphql-core cancels the sibling fields of a field that fails; a sibling cancelled inside
+        its statement leaves asyncpg cancelling it on the server, in the background. asyncpg's own
+        statements wait for that (as its pool does before a reset), but the ``ROLLBACK`` SQLAlchemy
+        sends would find the connection busy and the request would end in a 503.
+        """
+        if not self.in_transaction():
+            return
+        try:
+            connection = await (await self.connection()).get_raw_connection()
+            protocol = getattr(connection.driver_connection, "_protocol", None)
+            if protocol is not None and protocol._is_cancelling():
+                await protocol._wait_for_cancellation(CANCELLATION_WAIT_SECONDS)
+        except Exception as error:  # a stalled or lost connection: the rollback reports it
+            log.debug(
+                "a cancellation did not settle before the rollback: %s: %s", type(error).__name__, error
+            )
 
     async def plain_rows(self, statement: Executable) -> Sequence[AnyRow]:
         async with self._round_trip:

@@ -311,3 +311,65 @@ async def test_an_answer_over_the_size_cap_is_refused_and_changes_nothing(
     assert [e["extensions"]["code"] for e in body["errors"]] == ["RESPONSE_TOO_LARGE"]
     assert body["errors"][0]["extensions"]["maximum"] == 1024
     assert (await client.data("{ engines { totalCount } }"))["engines"]["totalCount"] == 0
+
+
+MODEL_WITH_SIBLINGS = """
+query ($uri: String!) { model(uri: $uri) {
+  uri parameterCount license { key name } scores { score benchmark { key } }
+  architecture { className engineVersions(first: 20) { nodes { version engine { slug } } } }
+  files(first: 50) { nodes { path } } jobs(first: 10) { nodes { kind } }
+  scanResults(first: 50) { nodes { path } } factSources { field source }
+} }
+"""
+
+
+async def test_a_field_stopped_by_postgres_costs_its_siblings_not_the_registry(
+    live_settings: Settings, live_url: str
+) -> None:
+    """Given a model whose `scores` wait on a lock past PostgreSQL's statement timeout, when it is
+    asked for with sibling fields that read the same connection, then the answer is the typed
+    TIMEOUT, and the next queries are answered (the connection that was still cancelling its
+    siblings' statement is discarded; the registry is not taken for unreachable)."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from budgraph.kit.db import RequestSession
+    from budgraph.kit.unit_of_work import UnitOfWork
+    from budgraph.seeds.service import seed
+    from tests import factories
+
+    engine = create_async_engine(live_url, pool_size=1)
+    try:
+        async with UnitOfWork(async_sessionmaker(engine, class_=RequestSession), actor="test") as uow:
+            await seed(uow.session)
+            await uow.session.flush()
+            await factories.model(uow.session, "acme/slow-scores-7b", architecture="Qwen2ForCausalLM")
+    finally:
+        await engine.dispose()
+    settings = live_settings.model_copy(
+        update={"request_timeout_seconds": 60.0, "db_statement_timeout_ms": 200}
+    )
+    with serve(create_app(settings)) as live:
+        holder = await asyncpg.connect(plain_dsn(live_url))
+        await holder.execute("BEGIN; LOCK TABLE leaderboard_entry IN ACCESS EXCLUSIVE MODE")
+        try:
+            async with httpx.AsyncClient(base_url=live.http, timeout=30) as client:
+                slow = await client.post(
+                    "/graphql",
+                    json={"query": MODEL_WITH_SIBLINGS, "variables": {"uri": "acme/slow-scores-7b"}},
+                )
+                codes = [e["extensions"]["code"] for e in slow.json()["errors"]]
+                assert "TIMEOUT" in codes, slow.text
+                assert "SERVICE_UNAVAILABLE" not in codes, slow.text
+                for _ in range(5):
+                    cheap = await client.post("/graphql", json=CHEAP)
+                    assert cheap.status_code == 200, cheap.text
+                    assert cheap.json().get("errors") is None, cheap.text
+        finally:
+            await holder.execute("ROLLBACK")
+            await holder.close()
+        for _ in range(50):
+            if live.checked_out() == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert live.checked_out() == 0
+        assert await idle_in_transaction(live_url) == 0
