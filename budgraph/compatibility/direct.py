@@ -70,15 +70,18 @@ def _slice(shape: _Shape) -> _SliceRead:
     return _SliceRead(CompiledRead(with_position(listed)), ordering_id(keys), len(keys))
 
 
+def _value(item: Any) -> Any:
+    """An enum member as its value (graphql-core may give either)."""
+    return item.value if isinstance(item, Enum) else item
+
+
 def _values(items: Any) -> list[str] | None:
-    """Enum members (or graphql-core's values) as their values; None for none given."""
-    if not items:
-        return None
-    return [item.value if isinstance(item, Enum) else item for item in items]
+    """Enum members as their values; None for none given."""
+    return [_value(item) for item in items] if items else None
 
 
 async def _not_counted() -> int:
-    # The planner hands a document that selects `totalCount` to the executor.
+    # `totalCount` resolves on its own (a count), so the planner hands it to the executor.
     raise NotDirect("totalCount")
 
 
@@ -92,7 +95,7 @@ async def compatible_engine_versions(
     if architecture is None and model is None:
         raise NotDirect("neither model nor architecture")
     version = arguments["version"]
-    device = _values([arguments["device_architecture"]] if arguments["device_architecture"] else None)
+    device = _value(arguments["device_architecture"])
     endpoints = _values(arguments["endpoints"])
     shape = _Shape(
         by_model=architecture is None,
@@ -107,7 +110,7 @@ async def compatible_engine_versions(
         "model": model,
         "statuses": _values(arguments["statuses"]) or [EngineVersionStatus.ACTIVE.value],
         "engine": arguments["engine"],
-        "device": device[0] if device else None,
+        "device": device,
         "endpoints": endpoints,
         "version_key": checked_version_key(version) if version is not None else None,
         "limit": page.size + 1,  # one more than the page: whether a next page exists
@@ -137,5 +140,4 @@ async def compatible_engine_versions(
 COMPATIBLE_ENGINE_VERSIONS = DirectField(
     compatible_engine_versions,
     prefetched=frozenset({("EngineVersion", "engine")}),
-    refused=frozenset({("CompatibleEngineVersionConnection", "totalCount")}),
 )

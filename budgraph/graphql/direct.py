@@ -38,6 +38,7 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     VariableNode,
+    get_named_type,
     is_leaf_type,
 )
 from graphql.execution.values import get_variable_values
@@ -89,9 +90,6 @@ class DirectField:
     fetch: Fetch
     # Relationship fields (type, field) the fetch fills in Prefetched; all take no arguments.
     prefetched: frozenset[tuple[str, str]] = frozenset()
-    # Fields (type, field) the fetch does not give (a connection's `totalCount`, say): a document
-    # that selects one is for the executor.
-    refused: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -113,13 +111,6 @@ class Plan:
     @property
     def prefetched(self) -> frozenset[tuple[str, str]]:
         return frozenset().union(*(root.direct.prefetched for root in self.roots))
-
-
-def _named(type_: Any) -> GraphQLNamedType:
-    while isinstance(type_, GraphQLNonNull | GraphQLList):
-        type_ = type_.of_type
-    named: GraphQLNamedType = type_
-    return named
 
 
 def _strawberry_field(definition: GraphQLField) -> Any:
@@ -157,7 +148,7 @@ class Planner:
                 if direct is None or definition is None:
                     return None
                 arguments = _arguments(node, definition, coerced)
-                self._check(node.selection_set, _named(definition.type), direct, fragments)
+                self._check(node.selection_set, get_named_type(definition.type), direct, fragments)
                 roots.append(Root(node, definition, direct, arguments))
         except NotDirect:
             return None
@@ -179,7 +170,7 @@ class Planner:
             if name == "__typename":
                 continue
             definition = parent.fields.get(name)
-            if definition is None or (parent.name, name) in direct.refused:
+            if definition is None:
                 raise NotDirect(name)
             if getattr(_strawberry_field(definition), "extensions", None):
                 raise NotDirect(f"{parent.name}.{name} has field extensions (a permission, say)")
@@ -190,7 +181,7 @@ class Planner:
                     raise NotDirect(f"{parent.name}.{name} resolves on its own")
                 if node.arguments:
                     raise NotDirect(f"{parent.name}.{name} takes arguments")
-            target = _named(definition.type)
+            target = get_named_type(definition.type)
             if not is_leaf_type(target):
                 self._check(node.selection_set, target, direct, fragments)
 

@@ -26,14 +26,13 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLInterfaceType,
-    GraphQLList,
     GraphQLNamedType,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    get_named_type,
 )
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -70,20 +69,13 @@ VERSIONED_TYPES = frozenset(
 UNVERSIONED_FIELDS = frozenset({("Model", "leaderboardAliases"), ("Query", "node"), ("Query", "nodes")})
 
 
-def _named(type_: Any) -> GraphQLNamedType:
-    while isinstance(type_, GraphQLNonNull | GraphQLList):
-        type_ = type_.of_type
-    named: GraphQLNamedType = type_
-    return named
-
-
 def _versioned(type_: GraphQLNamedType) -> bool:
     name = type_.name
     if name in VERSIONED_TYPES:
         return True
     if isinstance(type_, GraphQLObjectType) and name.endswith(("Connection", "Edge")):
         inner = type_.fields.get("node") or type_.fields.get("nodes")
-        return inner is not None and _named(inner.type).name in VERSIONED_TYPES
+        return inner is not None and get_named_type(inner.type).name in VERSIONED_TYPES
     return False
 
 
@@ -120,7 +112,7 @@ def _selection_is_versioned(
             definition = parent.fields.get(name)
             if definition is None:
                 return False
-            returned = _named(definition.type)
+            returned = get_named_type(definition.type)
             if isinstance(returned, GraphQLObjectType | GraphQLInterfaceType) or selection.selection_set:
                 if not _versioned(returned):
                     return False
