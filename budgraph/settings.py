@@ -103,7 +103,8 @@ class Settings(BaseSettings):
     )
     direct_answers: bool = Field(
         default=True,
-        description="Answer the hottest runtime queries (latestEngineVersion, compatibleEngineVersions)"
+        description="Answer the hottest runtime queries (latestEngineVersion, compatibleEngineVersions,"
+        " changes)"
         " without graphql-core's executor, from one statement (budgraph/graphql/direct.py). Off: every"
         " query runs through the executor (the answers are the same).",
     )
