@@ -134,11 +134,16 @@ class TableShape:
 
 def global_id(type_name: str, key: Expression) -> Expression:
     """``kit.ids.to_global_id`` in SQL: url-safe base64 of ``Type:pk``, without padding."""
-    text = literal_column(f"'{type_name}:'", Text) + cast(key, Text)
+    return global_id_of(literal_column(_quoted(type_name), Text), key)
+
+
+def global_id_of(type_name: Expression, key: Expression) -> Expression:
+    """``kit.ids.to_global_id`` of a type named by an expression (the change log's entity kind)."""
+    text = type_name.op("||")(literal_column("':'", Text)).op("||")(cast(key, Text))
     encoded = func.encode(func.convert_to(text, literal_column("'UTF8'")), literal_column("'base64'"))
-    return func.rtrim(
-        func.translate(encoded, literal_column("'+/'"), literal_column("'-_'")), literal_column("'='")
-    )
+    # url-safe, and without the line breaks PostgreSQL puts in every 76 characters
+    safe = func.translate(encoded, literal_column("E'+/\\n'"), literal_column("'-_'"))
+    return func.rtrim(safe, literal_column("'='"))
 
 
 def _enum_names(enum: GraphQLEnumType) -> dict[Any, str]:

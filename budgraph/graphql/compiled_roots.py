@@ -19,16 +19,33 @@ from budgraph.kit.ordering import SortKey, ordering_id, statement_sort_keys
 from budgraph.kit.pagination import PageRequest
 from budgraph.registry.position import split_position, with_position
 from budgraph.registry.repository import RegistryPosition
+from budgraph.settings import Settings
 
 
 @dataclass(frozen=True)
 class RootQuery:
     """What a root field reads: its rows' ordered statement (bind parameters for the values the
-    request gives), the values, and a key that tells statements of different shapes apart."""
+    request gives; built only when the compiled statement of its shape is not kept yet), the
+    values, and a key that tells statements of different shapes apart."""
 
-    statement: Select[Any]
+    statement: Callable[[], Select[Any]]
     values: dict[str, Any]
     shape: Any
+    request: Any = None  # what a feed's ``finish`` needs of the request (its checked arguments)
+
+
+# Writes a feed root's object from the request, the position read with the rows, the rows, and
+# each list key's JSON objects (raises NotCompiled to hand the request to the executor).
+Finish = Callable[[Item, Any, RegistryPosition, list[Any], dict[str, list[Any]]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A root whose value is an object around one list of the rows (the change feed): ``items``
+    is the list's field; ``finish`` writes the whole object."""
+
+    items: str
+    finish: Finish
 
 
 @dataclass(frozen=True)
@@ -38,7 +55,8 @@ class CompiledRoot:
 
     target: str
     listed: bool
-    query: Callable[[Mapping[str, Any]], RootQuery]
+    query: Callable[[Mapping[str, Any], Settings], RootQuery]  # of the field's arguments
+    feed: Feed | None = None
 
 
 @dataclass
@@ -55,8 +73,17 @@ class CompiledAnswer:
     keys: int
     page: PageRequest | None
 
-    def value(self, rows: list[Any]) -> tuple[RegistryPosition, Any]:
+    def value(self, rows: list[Any], query: RootQuery) -> tuple[RegistryPosition, Any]:
         position, found = split_position(rows)
+        feed = self.root.feed
+        if feed is not None:
+            assert self.item.selection is not None
+            lists = {
+                part.key: [orjson.Fragment(row[f"{ANSWER}_{part.key}"]) for row in found]
+                for part in self.item.selection
+                if part.name == feed.items
+            }
+            return position, feed.finish(self.item, query.request, position, found, lists)
         if not self.root.listed:
             return position, orjson.Fragment(found[0][ANSWER]) if found else None
         assert self.item.selection is not None
@@ -127,9 +154,20 @@ def compile_root(
     read_of: Callable[[Select[Any]], Any],
 ) -> CompiledAnswer:
     """The statement of one root field's selection (the caller keeps it per selection and shape)."""
-    statement = query.statement
+    statement = query.statement()
     target = root.target
     table = compiler.shapes[target].table
+    if root.feed is not None:
+        assert item.selection is not None
+        objects = [
+            cast(compiler.object(target, table, part.selection, bare=frozenset({table})), Text).label(
+                f"{ANSWER}_{part.key}"
+            )
+            for part in item.selection
+            if part.name == root.feed.items and part.selection is not None
+        ]
+        fed = statement.add_columns(*objects)
+        return CompiledAnswer(root, item, type_name, "", read_of(with_position(fed)), {}, "", 0, None)
     if not root.listed:
         assert item.selection is not None
         answer = cast(compiler.object(target, table, item.selection, bare=frozenset({table})), Text).label(

@@ -47,11 +47,12 @@ from graphql.pyutils import Undefined
 from graphql.utilities import value_from_ast
 
 from budgraph.graphql.compiled import Compiler, TableShape
-from budgraph.graphql.compiled_roots import CompiledAnswer, CompiledRoot, compile_root
+from budgraph.graphql.compiled_roots import CompiledAnswer, CompiledRoot, RootQuery, compile_root
 from budgraph.graphql.compiled_selection import Item, NotCompiled, Selections
 from budgraph.graphql.context import Context
 from budgraph.kit.direct_reads import CompiledRead, DirectReads
 from budgraph.registry.repository import RegistryPosition
+from budgraph.settings import Settings, get_settings
 
 
 class NotDirect(Exception):
@@ -126,13 +127,17 @@ def _strawberry_field(definition: GraphQLField) -> Any:
 COMPILED_KEPT = 256  # compiled statements kept per process (by root field, selection and shape)
 
 
-def _finished(answer: CompiledAnswer, values: dict[str, Any]) -> DirectField:
+def _finished(answer: CompiledAnswer, query: RootQuery) -> DirectField:
     """A root field answered by its compiled statement, with this request's values."""
 
     async def fetch(
         reads: DirectReads, context: Context, arguments: dict[str, Any], prefetched: Prefetched
     ) -> Any:
-        position, value = answer.value(await reads.fetch(answer.read, {**answer.values, **values}))
+        rows = await reads.fetch(answer.read, {**answer.values, **query.values})
+        try:
+            position, value = answer.value(rows, query)
+        except NotCompiled as reason:
+            raise NotDirect(str(reason)) from reason
         prefetched.positions.append(position)
         return value
 
@@ -146,8 +151,10 @@ class Planner:
         fields: dict[str, DirectField],
         compiled: Mapping[str, CompiledRoot] | None = None,
         shapes: Mapping[str, TableShape] | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.schema = schema
+        self.settings = settings or get_settings()
         self.fields = fields
         self.compiled = compiled or {}
         self.compiler = Compiler(schema, shapes or {})
@@ -166,7 +173,7 @@ class Planner:
         selections = Selections(self.schema, fragments, variables, _fields, _arguments)
         key = node.alias.value if node.alias else node.name.value
         item = selections.item(key, [node], query_type)
-        query = root.query(item.args)
+        query = root.query(item.args, self.settings)
         cache_key = (node.name.value, item, query.shape)
         answer = self._answers.get(cache_key)
         if answer is None:
@@ -177,7 +184,7 @@ class Planner:
                 self._answers.popitem(last=False)
         else:
             self._answers.move_to_end(cache_key)
-        return _finished(answer, query.values)
+        return _finished(answer, query)
 
     def plan(
         self,

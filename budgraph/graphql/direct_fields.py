@@ -10,15 +10,14 @@ from budgraph.graphql.compiled_roots import CompiledRoot
 from budgraph.graphql.direct import DirectField
 from budgraph.jobs.direct import JOB_SHAPE, MODEL_FILE_SHAPE, SCAN_RESULT_SHAPE
 from budgraph.models.direct import LICENSE_SHAPE, MODEL, MODEL_SHAPE, MODELS
-from budgraph.registry.direct import CHANGES
+from budgraph.registry.direct import CHANGES, REGISTRY_CHANGE_SHAPE
 
 DIRECT_FIELDS: dict[str, DirectField] = {
     "latestEngineVersion": LATEST_ENGINE_VERSION,
     "compatibleEngineVersions": COMPATIBLE_ENGINE_VERSIONS,
-    "changes": CHANGES,
 }
 
-COMPILED_ROOTS: dict[str, CompiledRoot] = {"models": MODELS, "model": MODEL}
+COMPILED_ROOTS: dict[str, CompiledRoot] = {"models": MODELS, "model": MODEL, "changes": CHANGES}
 
 TABLE_SHAPES: dict[str, TableShape] = {
     shape.type_name: shape
@@ -31,5 +30,6 @@ TABLE_SHAPES: dict[str, TableShape] = {
         JOB_SHAPE,
         MODEL_FILE_SHAPE,
         SCAN_RESULT_SHAPE,
+        REGISTRY_CHANGE_SHAPE,
     )
 }

@@ -177,7 +177,7 @@ class Executor:
         self.positions = positions
         self.answers = answers
         self.persisted = persisted or PersistedQueries()
-        self.planner = Planner(schema._schema, direct, compiled, shapes) if direct else None
+        self.planner = Planner(schema._schema, direct, compiled, shapes, settings) if direct else None
         self._cacheable: dict[tuple[str, str | None], bool] = {}
         self.availability = availability or DatabaseAvailability()
         self.graphql_schema: GraphQLSchema = schema._schema

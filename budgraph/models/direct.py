@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, literal_column, select
+from sqlalchemy import Select, bindparam, case, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql import FromClause
 
@@ -17,30 +17,28 @@ from budgraph.graphql.compiled_selection import Item, NotCompiled
 from budgraph.jobs.direct import FILES_OF_MODEL, JOBS_OF_MODEL, SCAN_RESULTS_OF_MODEL
 from budgraph.models import repository
 from budgraph.models.types import FACT_FIELD_NAMES, ModelOrder, model_query
+from budgraph.settings import Settings
 
 
-def _models(arguments: Mapping[str, Any]) -> RootQuery:
+def _models(arguments: Mapping[str, Any], settings: Settings) -> RootQuery:
     if arguments.get("filter") is not None:
         raise NotCompiled("a filtered model list")
     order = arguments.get("order_by")
     if isinstance(order, dict):  # graphql-core coerces an input object to a dict of its fields
         order = ModelOrder(field=order["field"], direction=order["direction"])
-    statement = repository.models_statement(model_query(None, order))
     shape = (order.field.value, order.direction.value) if order is not None else None
-    return RootQuery(statement, {}, shape)
+    return RootQuery(lambda: repository.models_statement(model_query(None, order)), {}, shape)
 
 
-def _model(arguments: Mapping[str, Any]) -> RootQuery:
+def _model(arguments: Mapping[str, Any], settings: Settings) -> RootQuery:
     uri = arguments.get("uri")
     if arguments.get("id") is not None or uri is None:
         raise NotCompiled("a model by global id, or neither id nor uri (the executor words the error)")
-    named: Any = bindparam("uri")
-    statement = (
-        select(db.Model)
-        .where(repository.named(db.Model, named))
-        .order_by(repository.named_first(db.Model, named))
-    )
-    return RootQuery(statement, {"uri": uri}, None)
+    return RootQuery(_named, {"uri": uri}, None)
+
+
+def _named() -> Select[Any]:
+    return repository.named_statement(bindparam("uri"))
 
 
 MODELS = CompiledRoot("Model", listed=True, query=_models)
