@@ -46,6 +46,7 @@ class Feed:
 
     items: str
     finish: Finish
+    columns: tuple[str, ...] = ()  # the table's columns ``finish`` reads of the rows (a cursor's)
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,8 @@ def compile_root(
             for part in item.selection
             if part.name == root.feed.items and part.selection is not None
         ]
-        fed = statement.add_columns(*objects)
+        kept = [table.c[name] for name in root.feed.columns]
+        fed = statement.with_only_columns(*kept, *objects, maintain_column_froms=True)
         return CompiledAnswer(root, item, type_name, "", read_of(with_position(fed)), {}, "", 0, None)
     if not root.listed:
         assert item.selection is not None
