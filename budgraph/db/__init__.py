@@ -14,7 +14,7 @@ from budgraph.db.leaderboards import (
     ModelAlias,
 )
 from budgraph.db.providers import Provider, ProviderModel
-from budgraph.db.registry import ChangeLogEntry, RegistryState
+from budgraph.db.registry import ChangeLogEntry, RegistryState, RowCountDelta
 
 # After the tables: it adds the indexes that read lists in their orders.
 import budgraph.db.read_indexes  # noqa: F401  isort: skip
@@ -43,5 +43,6 @@ __all__ = [
     "Provider",
     "ProviderModel",
     "RegistryState",
+    "RowCountDelta",
     "ScanResult",
 ]
