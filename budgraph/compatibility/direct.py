@@ -138,7 +138,11 @@ async def compatible_engine_versions(
         return compatible_version(book, Prefixed(row), engine_version, arch, model)
 
     labels = [f"keyset_{i}" for i in range(found.keys)]
-    cursors = [encode_cursor(found.ordering, tuple(row[label] for label in labels)) for row in listed]
+    cursors = (
+        [encode_cursor(found.ordering, tuple(row[label] for label in labels)) for row in listed]
+        if prefetched.cursors
+        else [""] * len(listed)  # not selected: never written
+    )
     paged = Page(listed, cursors, has_previous=False, has_next=len(rows) > page.size, count=_not_counted)
     return build_connection(paged, node)
 

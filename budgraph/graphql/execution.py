@@ -416,10 +416,12 @@ class Executor:
         prefetched = Prefetched()
         try:
             async with asyncio.timeout(self.settings.request_timeout_seconds):
-                values = {
-                    id(root.node): await root.direct.fetch(reads, context, root.arguments, prefetched)
-                    for root in plan.roots
-                }
+                values = {}
+                for root in plan.roots:
+                    prefetched.cursors = root.cursors
+                    values[id(root.node)] = await root.direct.fetch(
+                        reads, context, root.arguments, prefetched
+                    )
             data = encode(Writer(self.graphql_schema, plan, prefetched).data(values))
         except TimeoutError:
             deadline = self.settings.request_timeout_seconds
