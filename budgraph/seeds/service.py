@@ -173,6 +173,8 @@ async def _engines(
             if "architectures" in version.edited_fields:
                 up.report.kept_edits["CompatibilityEdge"] += 1
                 continue
+            if version.upstream_release_id is not None:
+                continue  # its compatibility comes from its upstream release (releases/service.py)
             for class_name in item["architectures"]:
                 arch = architectures.get(class_name)
                 if arch is not None and (version.id, arch.id) not in edges:
