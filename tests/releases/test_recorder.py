@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -45,7 +46,8 @@ async def test_recording_a_release_records_every_fact_with_its_source(
     record = await _record(sessions, vllm("0.8.0"))
 
     # then the release, its architectures and its quantization are rows, each saying where it came from
-    assert record.created and record.changed
+    assert record.created
+    assert record.changed
     assert record.architectures_created == (
         "Qwen2ForCausalLM",
         "MixtralForCausalLM",
@@ -95,7 +97,8 @@ async def test_recording_a_release_records_every_fact_with_its_source(
     created = await session.scalar(
         select(db.ModelArchitecture).where(db.ModelArchitecture.class_name == "BertModel")
     )
-    assert created is not None and (created.origin, created.source) == (
+    assert created is not None
+    assert (created.origin, created.source) == (
         "release",
         "upstream release vllm 0.8.0 (vllm-0.8.0.tar.gz)",
     )
@@ -148,7 +151,8 @@ async def test_a_newer_release_is_added_and_leaves_the_older_intact(
     newer = await _record(sessions, vllm("0.8.5", with_mamba=True, drop_mpt=True))
 
     # then it is a second release, and the older one still declares what it did
-    assert newer.created and newer.release.id != older.release.id
+    assert newer.created
+    assert newer.release.id != older.release.id
     assert await _declared(session, older.release.id) == older_rows
     assert "MPTForCausalLM" in older_rows
     diff = await service.diff_with_previous(session, newer.release)
@@ -227,7 +231,9 @@ async def test_bad_facts_are_refused_and_change_nothing(
             QuantizationFact("fp8", "CUDA", "8.9.1", ("bfloat16",), SourceRef("a", "0.8.0", "f.py", "s")),
         ),
     )
-    with pytest.raises(ReleaseFactsError, match="fp8: minimum compute capability '8.9.1' is not major.minor"):
+    with pytest.raises(
+        ReleaseFactsError, match=re.escape("fp8: minimum compute capability '8.9.1' is not major.minor")
+    ):
         await _record(sessions, bad_capability)
     with pytest.raises(NotFound, match="no engine 'tgi'"):
         await _record(sessions, dataclasses.replace(vllm("0.8.0"), engine="tgi"))
