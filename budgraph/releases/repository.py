@@ -214,11 +214,16 @@ async def declared_quantization(session: AsyncSession, release_id: int) -> list[
     return list(rows.all())
 
 
-async def edges_of_version(session: AsyncSession, version_id: int) -> list[db.CompatibilityEdge]:
-    rows = await session.scalars(
-        select(db.CompatibilityEdge).where(db.CompatibilityEdge.engine_version_id == version_id)
+async def edges_of_version(
+    session: AsyncSession, version_id: int
+) -> list[tuple[db.CompatibilityEdge, str]]:
+    """A version's edges, each with its architecture's class name."""
+    rows = await session.execute(
+        select(db.CompatibilityEdge, db.ModelArchitecture.class_name)
+        .join(db.ModelArchitecture, db.ModelArchitecture.id == db.CompatibilityEdge.architecture_id)
+        .where(db.CompatibilityEdge.engine_version_id == version_id)
     )
-    return list(rows.all())
+    return [(edge, name) for edge, name in rows.all()]
 
 
 async def support_rows_of_version(session: AsyncSession, version_id: int) -> list[db.QuantizationSupport]:

@@ -325,11 +325,11 @@ async def apply_release(
     wanted = {arch_id: name for arch_id, name in names.items() if name not in withdrawn}
     provenance = {"source": release.source, "source_url": release.source_url}
     edges = await repository.edges_of_version(session, version.id)
-    have = {edge.architecture_id for edge in edges}
-    for edge in edges:
+    have = {edge.architecture_id for edge, _ in edges}
+    for edge, class_name in edges:
         if edge.origin in DERIVED_EDGES and edge.architecture_id not in wanted:
             await session.delete(edge)
-            report.edges_removed.append(names.get(edge.architecture_id, str(edge.architecture_id)))
+            report.edges_removed.append(class_name)
     for arch_id in sorted(set(wanted) - have, key=wanted.__getitem__):
         session.add(
             db.CompatibilityEdge(
