@@ -214,9 +214,7 @@ async def declared_quantization(session: AsyncSession, release_id: int) -> list[
     return list(rows.all())
 
 
-async def edges_of_version(
-    session: AsyncSession, version_id: int
-) -> list[tuple[db.CompatibilityEdge, str]]:
+async def edges_of_version(session: AsyncSession, version_id: int) -> list[tuple[db.CompatibilityEdge, str]]:
     """A version's edges, each with its architecture's class name."""
     rows = await session.execute(
         select(db.CompatibilityEdge, db.ModelArchitecture.class_name)
