@@ -90,6 +90,8 @@ async def compatible_engine_versions(
 ) -> Connection[Any]:
     if arguments["after"] is not None or arguments["before"] is not None or arguments["last"] is not None:
         raise NotDirect("a page after or before a cursor")
+    if arguments["quantization"] is not None or arguments["compute_capability"] is not None:
+        raise NotDirect("a quantization filter")
     page = PageRequest.parse(arguments["first"])  # a bad size is the executor's error to word
     model, architecture = arguments["model"], arguments["architecture"]
     if architecture is None and model is None:

@@ -28,3 +28,11 @@ def checked_capability(value: str | None, field: str) -> str | None:
 def capability_tuple(value: str) -> tuple[int, int]:
     major, minor = value.split(".")
     return int(major), int(minor)
+
+
+def reaches(have: str | None, needed: str | None) -> bool:
+    """Whether capability ``have`` reaches ``needed`` (no minimum: always; no capability given: the
+    question is not asked, so yes)."""
+    if needed is None or have is None:
+        return True
+    return capability_tuple(have) >= capability_tuple(needed)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
 from budgraph.kit.db import AnyRow, plain_rows
+from budgraph.models.repository import named, named_first
 
 
 def capability_at_least(have: Any, needed: Any) -> ColumnElement[bool]:
@@ -130,11 +131,11 @@ def support_of_hardware_statement() -> Select[Any]:
     )
 
 
-def supports_method(method: Any, compute_capability: Any = None) -> ColumnElement[bool]:
-    """SQL: the engine version of the surrounding query can run ``method`` (on a device of this
-    capability, when one is given)."""
+def supports_method(version_id: Any, method: Any, compute_capability: Any = None) -> ColumnElement[bool]:
+    """SQL: the engine version ``version_id`` (a column of the surrounding query) can run ``method``
+    (on a device of this capability, when one is given)."""
     support = db.QuantizationSupport
-    condition = and_(support.engine_version_id == db.EngineVersion.id, support.method == method)
+    condition = and_(support.engine_version_id == version_id, support.method == method)
     if compute_capability is not None:
         condition = and_(condition, capability_at_least(compute_capability, support.min_compute_capability))
     return select(support.id).where(condition).exists()
@@ -257,3 +258,38 @@ async def versions_of_releases(session: AsyncSession, release_ids: Sequence[int]
         .where(version.upstream_release_id.in_(release_ids))
         .order_by(version.version_key.desc(), version.device_architecture, version.id),
     )
+
+
+async def engine_exists(session: AsyncSession, slug: str) -> bool:
+    return bool(await session.scalar(select(select(db.Engine.id).where(db.Engine.slug == slug).exists())))
+
+
+async def version_exists(session: AsyncSession, slug: str, key: str) -> bool:
+    version = db.EngineVersion
+    found = (
+        select(version.id)
+        .join(db.Engine, db.Engine.id == version.engine_id)
+        .where(db.Engine.slug == slug, version.version_key == key)
+        .exists()
+    )
+    return bool(await session.scalar(select(found)))
+
+
+async def release_row(session: AsyncSession, slug: str, key: str) -> AnyRow | None:
+    release = db.UpstreamRelease
+    rows = await plain_rows(
+        session,
+        select(release)
+        .join(db.Engine, db.Engine.id == release.engine_id)
+        .where(db.Engine.slug == slug, release.version_key == key),
+    )
+    return rows[0] if rows else None
+
+
+async def quantization_method_of_model(session: AsyncSession, uri: str) -> str | None:
+    """The quantization method of the registered model ``uri`` (None: unknown or unquantized)."""
+    model = db.Model
+    found: str | None = await session.scalar(
+        select(model.quantization_method).where(named(model, uri)).order_by(named_first(model, uri)).limit(1)
+    )
+    return found

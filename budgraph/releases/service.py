@@ -485,3 +485,49 @@ def restore_architectures(version: db.EngineVersion, class_names: Iterable[str])
     names = set(class_names)
     if names & set(version.withdrawn_architectures):
         version.withdrawn_architectures = sorted(set(version.withdrawn_architectures) - names)
+
+
+# Reads: checked arguments.
+
+
+def _key(version: str, field: str) -> str:
+    try:
+        return version_key(version)
+    except InvalidVersionString as error:
+        raise BudgraphError(str(error), field=field) from None
+
+
+async def support_query(
+    session: AsyncSession,
+    engine: str | None,
+    version: str | None,
+    device_architecture: str | None,
+    method: str | None,
+    compute_capability: str | None,
+) -> repository.SupportQuery:
+    """The rows a `quantizationSupport` question asks for; an unknown engine or version is NOT_FOUND."""
+    capability = checked_capability(compute_capability, "computeCapability")
+    key = None
+    if version is not None:
+        if engine is None:
+            raise BudgraphError("`version` needs `engine`", field="version")
+        key = _key(version, "version")
+    if engine is not None and not await repository.engine_exists(session, engine):
+        raise NotFound(f"no engine {engine!r}", field="engine")
+    if engine is not None and key is not None and not await repository.version_exists(session, engine, key):
+        raise NotFound(f"{engine} has no version {version!r}", field="version")
+    return repository.SupportQuery(
+        engine_slug=engine,
+        version_key=key,
+        device_architecture=device_architecture,
+        method=method.strip().lower() if method is not None else None,
+        compute_capability=capability,
+    )
+
+
+async def release_of(session: AsyncSession, engine: str, version: str) -> Any:
+    """A recorded release as a plain row, or None; an unknown engine is NOT_FOUND."""
+    key = _key(version, "version")
+    if not await repository.engine_exists(session, engine):
+        raise NotFound(f"no engine {engine!r}", field="engine")
+    return await repository.release_row(session, engine, key)
