@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, Text, and_, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,8 @@ from budgraph.models.repository import named, named_first
 def capability_at_least(have: Any, needed: Any) -> ColumnElement[bool]:
     """SQL: a compute capability ``have`` ("8.9") reaches ``needed`` (major, then minor, as numbers);
     a row without a minimum applies to any capability."""
+    if isinstance(have, str):
+        have = literal(have, Text)
     return or_(
         needed.is_(None),
         and_(

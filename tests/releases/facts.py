@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from budgraph.releases.facts import (
     ArchitectureFact,
     DroppedArchitecture,
@@ -113,3 +115,25 @@ def vllm(version: str = "0.8.0", *, with_mamba: bool = False, drop_mpt: bool = F
             ),
         ),
     )
+
+
+async def given_vllm_builds(session: Any) -> dict[str, Any]:
+    """vLLM 0.8.0 recorded and packaged by a CUDA and a ROCm build; an A100 (8.0), an H100 (9.0) and
+    an MI300X; the rows committed (the caller's session is the test's)."""
+    from budgraph import db
+    from budgraph.releases import service
+    from tests import factories
+
+    engine = await factories.engine(session, "vllm")
+    cuda = await factories.version(session, engine, "0.8.0", "CUDA")
+    rocm = await factories.version(session, engine, "0.8.0", "ROCM")
+    hardware = {
+        "a100": await factories.hardware(session, "nvidia-a100-80gb", compute_capability="8.0"),
+        "h100": await factories.hardware(session, "nvidia-h100-80gb", compute_capability="9.0"),
+        "mi300x": await factories.hardware(session, "amd-mi300x", device="ROCM", vendor="amd"),
+    }
+    record = await service.record_release(session, vllm("0.8.0"))
+    for version in (cuda, rocm):
+        await service.apply_release(session, version, record.release)
+    await session.commit()
+    return {"engine": engine, "cuda": cuda, "rocm": rocm, "release": record.release, **hardware, "db": db}
