@@ -295,3 +295,14 @@ async def quantization_method_of_model(session: AsyncSession, uri: str) -> str |
         select(model.quantization_method).where(named(model, uri)).order_by(named_first(model, uri)).limit(1)
     )
     return found
+
+
+async def builds_of(session: AsyncSession, engine_id: int, version_key: str) -> list[db.EngineVersion]:
+    """Every build (one per device) of an engine's version."""
+    version = db.EngineVersion
+    rows = await session.scalars(
+        select(version)
+        .where(version.engine_id == engine_id, version.version_key == version_key)
+        .order_by(version.device_architecture)
+    )
+    return list(rows.all())

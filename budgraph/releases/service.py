@@ -490,7 +490,7 @@ def restore_architectures(version: db.EngineVersion, class_names: Iterable[str])
 # Reads: checked arguments.
 
 
-def _key(version: str, field: str) -> str:
+def checked_key(version: str, field: str) -> str:
     try:
         return version_key(version)
     except InvalidVersionString as error:
@@ -511,7 +511,7 @@ async def support_query(
     if version is not None:
         if engine is None:
             raise BudgraphError("`version` needs `engine`", field="version")
-        key = _key(version, "version")
+        key = checked_key(version, "version")
     if engine is not None and not await repository.engine_exists(session, engine):
         raise NotFound(f"no engine {engine!r}", field="engine")
     if engine is not None and key is not None and not await repository.version_exists(session, engine, key):
@@ -527,7 +527,7 @@ async def support_query(
 
 async def release_of(session: AsyncSession, engine: str, version: str) -> Any:
     """A recorded release as a plain row, or None; an unknown engine is NOT_FOUND."""
-    key = _key(version, "version")
+    key = checked_key(version, "version")
     if not await repository.engine_exists(session, engine):
         raise NotFound(f"no engine {engine!r}", field="engine")
     return await repository.release_row(session, engine, key)
