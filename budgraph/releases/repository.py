@@ -306,3 +306,65 @@ async def builds_of(session: AsyncSession, engine_id: int, version_key: str) -> 
         .order_by(version.device_architecture)
     )
     return list(rows.all())
+
+
+DERIVED_ORIGINS = ("seed", "release")
+
+
+async def unsourced_rows(session: AsyncSession) -> list[str]:
+    """Seeded or derived edges and quantization rows without a source or source URL."""
+    found = []
+    for table, what in (
+        (db.CompatibilityEdge, "compatibility edge"),
+        (db.QuantizationSupport, "quantization row"),
+    ):
+        rows = await session.execute(
+            select(
+                db.Engine.slug, db.EngineVersion.version, db.EngineVersion.device_architecture, func.count()
+            )
+            .select_from(table)
+            .join(db.EngineVersion, db.EngineVersion.id == table.engine_version_id)
+            .join(db.Engine, db.Engine.id == db.EngineVersion.engine_id)
+            .where(table.origin.in_(DERIVED_ORIGINS), or_(table.source.is_(None), table.source_url.is_(None)))
+            .group_by(db.Engine.slug, db.EngineVersion.version, db.EngineVersion.device_architecture)
+            .order_by(db.Engine.slug, db.EngineVersion.version, db.EngineVersion.device_architecture)
+        )
+        found += [
+            f"{count} {what}s of {slug} {version} ({device}) have no source"
+            for slug, version, device, count in rows.all()
+        ]
+    return found
+
+
+async def claims_beyond_release(session: AsyncSession) -> list[str]:
+    """Seeded or derived edges of versions that package a release, to architectures the release
+    does not declare."""
+    edge, version, arch = db.CompatibilityEdge, db.EngineVersion, db.ModelArchitecture
+    declared = (
+        select(db.UpstreamArchitecture.id)
+        .where(
+            db.UpstreamArchitecture.release_id == version.upstream_release_id,
+            db.UpstreamArchitecture.architecture_id == edge.architecture_id,
+        )
+        .exists()
+    )
+    rows = await session.execute(
+        select(
+            db.Engine.slug,
+            version.version,
+            version.device_architecture,
+            arch.class_name,
+            db.UpstreamRelease.version,
+        )
+        .select_from(edge)
+        .join(version, version.id == edge.engine_version_id)
+        .join(db.Engine, db.Engine.id == version.engine_id)
+        .join(arch, arch.id == edge.architecture_id)
+        .join(db.UpstreamRelease, db.UpstreamRelease.id == version.upstream_release_id)
+        .where(edge.origin.in_(DERIVED_ORIGINS), ~declared)
+        .order_by(db.Engine.slug, version.version_key, version.device_architecture, arch.class_name)
+    )
+    return [
+        f"{slug} {number} ({device}) claims {name}, which its upstream release {release} does not declare"
+        for slug, number, device, name, release in rows.all()
+    ]

@@ -531,3 +531,11 @@ async def release_of(session: AsyncSession, engine: str, version: str) -> Any:
     if not await repository.engine_exists(session, engine):
         raise NotFound(f"no engine {engine!r}", field="engine")
     return await repository.release_row(session, engine, key)
+
+
+async def inconsistencies(session: AsyncSession) -> list[str]:
+    """What breaks the registry's consistency rules, in words (empty: consistent): every seeded or
+    derived edge and quantization row has a source and a source URL, and no version that packages
+    an upstream release claims (by seed or derivation) an architecture the release does not have.
+    The seeder refuses to commit when this is not empty; a test runs it on the seed."""
+    return [*await repository.unsourced_rows(session), *await repository.claims_beyond_release(session)]
