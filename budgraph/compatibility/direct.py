@@ -2,9 +2,10 @@
 slice in one statement (the versions, their engines and the architecture, with the registry
 position), parsers chosen from the process's rule book for that position.
 
-It answers the first page of the slice (`first`, no cursors given) without `totalCount`; anything
-else, and a slice with no rows (an unknown model or architecture is an error the executor words),
-goes to the executor.
+It answers the first page of the slice (`first`, no cursors given) without `totalCount` or a
+quantization filter (`quantization`, `computeCapability`; `quantizationSupported` resolves on its
+own); anything else, and a slice with no rows (an unknown model or architecture is an error the
+executor words), goes to the executor.
 """
 
 from __future__ import annotations
