@@ -2,7 +2,7 @@
 reads a few rows instead of counting every row).
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 
 Each INSERT or DELETE statement on a counted table adds one row to ``row_count_delta`` (how many
 rows it added or removed), from a statement-level trigger with its transition table, so no two
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0008"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
