@@ -30,7 +30,7 @@ from bench import catalogue, population
 from bench.changelog import CHANGE_COLUMNS, KindWriter, created_rows
 from bench.scale import Scale
 from budgraph import db
-from budgraph.kit import row_counts
+from budgraph.registry import row_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 # Bump when the generated rows change: databases of another version are rebuilt.

@@ -61,7 +61,7 @@ class ChangeLogEntry(Base):
 class RowCountDelta(Base):
     """How many rows one write statement added to (or removed from) a counted table, written by
     triggers (migration 0011); a table's row count is the sum of its deltas, folded into one row
-    by the change recorder (``budgraph/kit/row_counts.py``)."""
+    by the change recorder (``budgraph.registry.row_counts.py``)."""
 
     __tablename__ = "row_count_delta"
 

@@ -115,6 +115,8 @@ class TableShape:
     renamed: Mapping[str, str] = field(default_factory=dict)
     # Fields written by an expression of their own (python name -> expression of the row).
     computed: Mapping[str, Callable[[FromClause], Expression]] = field(default_factory=dict)
+    # Fields Python derives from a column of the same name (a rounding, say): the executor's.
+    refused: frozenset[str] = frozenset()
 
     @property
     def table(self) -> Any:
@@ -293,6 +295,8 @@ class Compiler:
     def scalar(
         self, shape: TableShape, row: FromClause, python_name: str, definition: GraphQLField
     ) -> Expression:
+        if python_name in shape.refused:
+            raise NotCompiled(f"{shape.type_name}.{python_name} is derived in Python")
         computed = shape.computed.get(python_name)
         if computed is not None:
             return computed(row)

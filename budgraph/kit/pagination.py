@@ -309,7 +309,7 @@ async def fetch_page(
 
     Rows are plain rows of the listed entity's columns (read by attribute, as ``from_row`` does), or
     with ``whole_rows`` the statement's own rows (ORM objects included). ``total`` reads how many
-    rows the whole list holds (a stored count, see ``kit/row_counts.py``) instead of counting them.
+    rows the whole list holds (a stored count, see ``registry/row_counts.py``) instead of counting them.
     """
     keys = statement_sort_keys(stmt)
     if not keys:

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
 from budgraph.db.enums import ACTIVE_JOB_STATUSES, ModelSource
-from budgraph.kit import row_counts
 from budgraph.kit.ordering import ListOrder, order_terms
 from budgraph.kit.search import escape_like
+from budgraph.registry import row_counts
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 from budgraph import db
 from budgraph.db.base import ProvenanceMixin
 from budgraph.db.enums import ChangeOperation
-from budgraph.kit import row_counts
 from budgraph.kit.ids import to_global_id
+from budgraph.registry import row_counts
 from budgraph.registry.snapshots import (
     BOOKKEEPING,
     Snapshot,

@@ -8,7 +8,7 @@ Each INSERT or DELETE statement on a counted table adds one row to ``row_count_d
 rows it added or removed), from a statement-level trigger with its transition table, so no two
 writers ever wait for each other; a TRUNCATE drops the table's deltas. The count is the sum of the
 table's deltas, which the change recorder folds into one row per table under the registry's
-version lock (``budgraph/kit/row_counts.py``). Frozen here on purpose, like every revision.
+version lock (``budgraph.registry.row_counts.py``). Frozen here on purpose, like every revision.
 """
 
 from collections.abc import Sequence

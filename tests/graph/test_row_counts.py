@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from budgraph.app import create_app
 from budgraph.kit.db import RequestSession
-from budgraph.kit.row_counts import count_statement
 from budgraph.kit.unit_of_work import UnitOfWork
+from budgraph.registry.row_counts import count_statement
 from budgraph.settings import Settings
 from tests import factories
 from tests.graph.test_direct_answers import Answers

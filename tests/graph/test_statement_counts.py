@@ -184,7 +184,7 @@ async def test_lists_are_counted_only_when_total_count_is_selected(
     statements.reset()
     data = await client.data(COUNTED_THROUGH_FRAGMENTS)
 
-    # then the root list reads its stored count (kit/row_counts.py), and the nested lists are
+    # then the root list reads its stored count (registry/row_counts.py), and the nested lists are
     # counted once, in one batch
     assert len([s for s in statements.statements if "count(" in s]) == 1, statements.statements
     assert len([s for s in statements.statements if "row_count_delta" in s]) == 1, statements.statements
