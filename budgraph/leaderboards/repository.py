@@ -142,7 +142,7 @@ async def snapshots_of_benchmarks(session: AsyncSession, benchmark_ids: Sequence
     """The snapshots holding entries of these benchmarks (to stand again when a direction changes)."""
     entry = db.LeaderboardEntry
     rows = await session.scalars(
-        select(distinct(entry.snapshot_id)).where(entry.benchmark_id.in_(benchmark_ids))
+        select(entry.snapshot_id).where(entry.benchmark_id.in_(benchmark_ids)).distinct()
     )
     return list(rows.all())
 
