@@ -238,6 +238,10 @@ async def test_stored_standings_equal_the_read_time_sql(session: RequestSession)
         groups[(entry.benchmark, entry.snapshot_id)].append(entry)
     expected = {id: standing for group in groups.values() for id, standing in _expected(group).items()}
     assert stored == expected
+    # and standing every snapshot in one statement (as the bench generator does) gives the same
+    await session.execute(update(db.LeaderboardEntry).values(position=None, percentile=None))
+    await restand(session, list((await session.scalars(select(db.LeaderboardSnapshot.id))).all()))
+    assert await _stored(session) == stored
 
 
 async def test_the_api_serves_the_standings_the_tie_rules_give(
