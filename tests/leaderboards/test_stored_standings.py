@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select, text, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import delete, event, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 from budgraph import db
 from budgraph.kit.db import RequestSession
@@ -341,3 +343,95 @@ async def test_refreshes_store_the_standings_and_a_turned_direction_restands_his
     assert (await _legacy(session, LEGACY_BEST_SCORES)).items() <= stored.items()
     direction = await session.scalar(select(db.Benchmark.higher_is_better).where(db.Benchmark.key == key))
     assert direction is spec.higher_is_better
+
+
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+async def _grow_board(session: RequestSession, model: db.Model, entries: int) -> None:
+    """One source with an old and a current snapshot of ``entries`` entries each; ``model`` in both."""
+    source = db.LeaderboardSource(key="grow", name="grow", validators={})
+    benchmark = db.Benchmark(key="grow:elo", source_key="grow", name="elo", higher_is_better=True)
+    session.add_all([source, benchmark])
+    await session.flush()
+    for week in range(2):
+        snapshot = db.LeaderboardSnapshot(source_id=source.id, fetched_at=T0 + timedelta(days=7 * week))
+        session.add(snapshot)
+        await session.flush()
+        await session.execute(
+            insert(db.LeaderboardEntry),
+            [
+                {
+                    "benchmark_id": benchmark.id,
+                    "snapshot_id": snapshot.id,
+                    "model_id": model.id if n == entries // 2 else None,
+                    "raw_model_name": f"n{n:05d}",
+                    "score": Decimal(n % 97),
+                    "source": "grow",
+                }
+                for n in range(entries)
+            ],
+        )
+        await restand(session, [snapshot.id])
+    await session.commit()
+
+
+async def _entry_rows_read(
+    client: GraphQLClient, engine: AsyncEngine, connection: AsyncConnection
+) -> dict[str, int]:
+    """Rows each read takes from leaderboard_entry (EXPLAIN ANALYZE of the statements it sends)."""
+    read: dict[str, int] = {}
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "leaderboard_entry" in statement:
+            captured.append((statement, parameters))
+
+    for label, query, variables in [
+        ("top 5", LEADERBOARD, {"benchmark": "grow:elo", "first": 5}),
+        ("scores", SCORES, {"uri": "org/grower"}),
+    ]:
+        captured.clear()
+        event.listen(engine.sync_engine, "before_cursor_execute", capture)
+        try:
+            await client.data(query, variables)
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", capture)
+        assert len(captured) == 1, label
+        statement, parameters = captured[0]
+        found = await connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters)
+        plan = found.scalar_one()
+        nodes = list(_nodes(plan[0]["Plan"]))
+        assert not {"WindowAgg", "Aggregate"} & {node["Node Type"] for node in nodes}, label
+        read[label] = sum(
+            int(node["Actual Rows"]) * int(node["Actual Loops"])
+            for node in nodes
+            if node.get("Relation Name") == "leaderboard_entry"
+        )
+    return read
+
+
+async def test_a_top_page_and_a_models_scores_read_the_same_rows_at_any_size(
+    session: RequestSession, client: GraphQLClient, engine: AsyncEngine, connection: AsyncConnection
+) -> None:
+    # given a model on a board of 20 entries per snapshot, then (another test run) of 2,000
+    model = db.Model(uri="org/grower", source_kind="huggingface")
+    session.add(model)
+    await session.flush()
+    await _grow_board(session, model, 20)
+    await connection.execute(text("ANALYZE leaderboard_entry"))
+    small = await _entry_rows_read(client, engine, connection)
+    await session.execute(delete(db.LeaderboardSource).where(db.LeaderboardSource.key == "grow"))
+    await session.execute(delete(db.Benchmark).where(db.Benchmark.key == "grow:elo"))
+    await _grow_board(session, model, 2_000)
+    await connection.execute(text("ANALYZE leaderboard_entry"))
+
+    # when the same reads run on the board 100 times larger
+    large = await _entry_rows_read(client, engine, connection)
+
+    # then no window or count runs, and each read takes the same rows from leaderboard_entry: the
+    # page (and the row after it), and the model's own entries (one per snapshot)
+    assert small == large == {"top 5": 6, "scores": 2}
