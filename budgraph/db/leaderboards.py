@@ -88,8 +88,14 @@ class LeaderboardEntry(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index(None, "model_id", "snapshot_id"),
         Index(None, "snapshot_id", "raw_model_name"),
-        CheckConstraint("(position IS NULL) = (percentile IS NULL)", name="standing_complete"),
-        CheckConstraint("position >= 1 AND percentile >= 0 AND percentile <= 100", name="standing_range"),
+        CheckConstraint(
+            "(position IS NULL) = (percentile IS NULL) AND (position IS NULL) = (ranked_among IS NULL)",
+            name="standing_complete",
+        ),
+        CheckConstraint(
+            "position >= 1 AND position <= ranked_among AND percentile >= 0 AND percentile <= 100",
+            name="standing_range",
+        ),
     )
 
     benchmark_id: Mapped[int] = mapped_column(ForeignKey("benchmark.id", ondelete="CASCADE"), nullable=False)
@@ -108,6 +114,8 @@ class LeaderboardEntry(IdMixin, TimestampMixin, Base):
     position: Mapped[int | None] = mapped_column(Integer)
     # 100 * (1 - percent_rank()) over the same order, in double precision as the window gives it.
     percentile: Mapped[float | None] = mapped_column(Double)
+    # How many entries the standing is among: those of the benchmark in the snapshot.
+    ranked_among: Mapped[int | None] = mapped_column(Integer)
 
 
 class ModelAlias(IdMixin, TimestampMixin, Base):

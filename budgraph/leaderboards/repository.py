@@ -90,9 +90,10 @@ def restand_statement(snapshot_ids: Sequence[int] | None) -> Update:
     """Set the standing of every entry of the given snapshots (``None``: of all of them).
 
     position = rank() and percentile = 100 * (1 - percent_rank()) over the entries of one
-    benchmark in one snapshot, best first: ties share the better value, a lone entry is 100. These
-    are the expressions the reads computed on every request before they were stored (migration
-    0009 backfilled with the same window); rows whose standing is already right are not rewritten.
+    benchmark in one snapshot, best first: ties share the better value, a lone entry is 100;
+    ranked_among = how many entries that is. These are the expressions the reads computed on
+    every request before they were stored (migration 0009 backfilled with the same window); rows
+    whose standing is already right are not rewritten.
     """
     entry = aliased(db.LeaderboardEntry, name="entry")
     best_first: dict[str, Any] = {
@@ -103,6 +104,7 @@ def restand_statement(snapshot_ids: Sequence[int] | None) -> Update:
         entry.id,
         func.rank().over(**best_first).label("position"),
         (100 * (1 - func.percent_rank().over(**best_first))).label("percentile"),
+        func.count().over(partition_by=best_first["partition_by"]).label("ranked_among"),
     ).join(db.Benchmark, db.Benchmark.id == entry.benchmark_id)
     if snapshot_ids is not None:
         stood = stood.where(entry.snapshot_id.in_(snapshot_ids))
@@ -116,10 +118,16 @@ def restand_statement(snapshot_ids: Sequence[int] | None) -> Update:
             or_(
                 table.c.position.is_distinct_from(standing.c.position),
                 table.c.percentile.is_distinct_from(standing.c.percentile),
+                table.c.ranked_among.is_distinct_from(standing.c.ranked_among),
             ),
         )
         # a derived value, not an edit of the entry: its updated_at stays
-        .values(position=standing.c.position, percentile=standing.c.percentile, updated_at=table.c.updated_at)
+        .values(
+            position=standing.c.position,
+            percentile=standing.c.percentile,
+            ranked_among=standing.c.ranked_among,
+            updated_at=table.c.updated_at,
+        )
     )
 
 
@@ -135,7 +143,7 @@ async def restand(session: AsyncSession, snapshot_ids: Sequence[int]) -> None:
         if isinstance(held, db.LeaderboardEntry):
             snapshot_id = inspect(held).dict.get("snapshot_id")  # read without a load
             if snapshot_id is None or snapshot_id in chosen:
-                session.expire(held, ["position", "percentile"])
+                session.expire(held, ["position", "percentile", "ranked_among"])
 
 
 async def snapshots_of_benchmarks(session: AsyncSession, benchmark_ids: Sequence[int]) -> list[int]:
@@ -150,6 +158,30 @@ async def snapshots_of_benchmarks(session: AsyncSession, benchmark_ids: Sequence
 def _standing(entry: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     # typed as percent_rank() was when it was computed here, so the API serves the same digits
     return type_coerce(entry.percentile, Numeric()).label("percentile"), entry.position.label("position")
+
+
+def board_size_statement(benchmark: db.Benchmark) -> Select[int] | None:
+    """How many entries an unfiltered leaderboard of ``benchmark`` lists, read from one stored row
+    (its current snapshot's ``ranked_among``) instead of counted; None when its entries may span
+    several sources' snapshots (no source key), which are counted."""
+    if benchmark.source_key is None:
+        return None
+    entry, snapshot, source = db.LeaderboardEntry, db.LeaderboardSnapshot, db.LeaderboardSource
+    latest = (
+        select(snapshot.id)
+        .join(source, source.id == snapshot.source_id)
+        .where(source.key == benchmark.source_key)
+        .order_by(snapshot.fetched_at.desc(), snapshot.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    found = (
+        select(entry.ranked_among)
+        .where(entry.benchmark_id == benchmark.id, entry.snapshot_id == latest)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(func.coalesce(found, 0))
 
 
 def to_ranked(row: AnyRow) -> RankedEntry:

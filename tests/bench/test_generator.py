@@ -117,10 +117,11 @@ async def test_every_entry_stands_as_the_leaderboard_window_ranks_it(
     by score in the benchmark's direction within its snapshot."""
     window = (
         "SELECT count(*) FILTER (WHERE e.position IS DISTINCT FROM w.position"
-        " OR e.percentile IS DISTINCT FROM w.percentile) AS wrong, count(*) AS entries,"
+        " OR e.percentile IS DISTINCT FROM w.percentile OR e.ranked_among IS DISTINCT FROM w.among) AS wrong,"
+        " count(*) AS entries,"
         " count(DISTINCT w.percentile) AS percentiles"
         " FROM leaderboard_entry e JOIN (SELECT x.id, rank() OVER o AS position,"
-        " 100 * (1 - percent_rank() OVER o) AS percentile"
+        " 100 * (1 - percent_rank() OVER o) AS percentile, count(*) OVER (PARTITION BY x.benchmark_id, x.snapshot_id) AS among"
         " FROM leaderboard_entry x JOIN benchmark b ON b.id = x.benchmark_id"
         " WINDOW o AS (PARTITION BY x.benchmark_id, x.snapshot_id"
         " ORDER BY CASE WHEN b.higher_is_better THEN x.score ELSE -x.score END DESC)) w ON w.id = e.id"

@@ -34,6 +34,7 @@ SETTINGS = StaticSourceSettings(hf_token=None, artificial_analysis_api_key="test
 LEADERBOARD = """
 query ($benchmark: String!, $first: Int, $after: String) {
   leaderboard(benchmark: $benchmark, first: $first, after: $after) {
+    totalCount
     pageInfo { hasNextPage endCursor }
     nodes { rawModelName score position percentile model { uri } }
   }
@@ -234,14 +235,20 @@ async def test_stored_standings_equal_the_read_time_sql(session: RequestSession)
     assert best == {id: stored[id] for id in best}
     # and history stands within its own snapshot as well
     assert await _legacy(session, LEGACY_ANY_SNAPSHOT) == stored
-    # and all of it is what the tie rules say
+    # and all of it is what the tie rules say, among the entries of the snapshot's benchmark
     groups: dict[tuple[str, int], list[Raw]] = defaultdict(list)
     for entry in raw:
         groups[(entry.benchmark, entry.snapshot_id)].append(entry)
     expected = {id: standing for group in groups.values() for id, standing in _expected(group).items()}
     assert stored == expected
+    among = dict(
+        (await session.execute(select(db.LeaderboardEntry.id, db.LeaderboardEntry.ranked_among))).all()
+    )
+    assert among == {entry.id: len(group) for group in groups.values() for entry in group}
     # and standing every snapshot in one statement (as the bench generator does) gives the same
-    await session.execute(update(db.LeaderboardEntry).values(position=None, percentile=None))
+    await session.execute(
+        update(db.LeaderboardEntry).values(position=None, percentile=None, ranked_among=None)
+    )
     await restand(session, list((await session.scalars(select(db.LeaderboardSnapshot.id))).all()))
     assert await _stored(session) == stored
 
@@ -284,6 +291,7 @@ async def test_the_api_serves_the_standings_the_tie_rules_give(
         # then both are the current snapshot, in order, with the standings of the tie rules
         assert [node["score"] for node in whole["leaderboard"]["nodes"]] == [e["score"] for e in expected]
         assert whole["leaderboard"]["nodes"] == expected, benchmark
+        assert whole["leaderboard"]["totalCount"] == len(expected) == page["leaderboard"]["totalCount"]
         assert paged == expected, benchmark
 
     # and each model's scores are its best current entry per benchmark, with that entry's standing
@@ -400,17 +408,19 @@ async def _entry_rows_read(
             await client.data(query, variables)
         finally:
             event.remove(engine.sync_engine, "before_cursor_execute", capture)
-        assert len(captured) == 1, label
-        statement, parameters = captured[0]
-        found = await connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters)
-        plan = found.scalar_one()
-        nodes = list(_nodes(plan[0]["Plan"]))
-        assert not {"WindowAgg", "Aggregate"} & {node["Node Type"] for node in nodes}, label
-        read[label] = sum(
-            int(node["Actual Rows"]) * int(node["Actual Loops"])
-            for node in nodes
-            if node.get("Relation Name") == "leaderboard_entry"
-        )
+        assert captured, label
+        read[label] = 0
+        for statement, parameters in captured:
+            found = await connection.exec_driver_sql(
+                f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters
+            )
+            nodes = list(_nodes(found.scalar_one()[0]["Plan"]))
+            assert not {"WindowAgg", "Aggregate"} & {node["Node Type"] for node in nodes}, label
+            read[label] += sum(
+                int(node["Actual Rows"]) * int(node["Actual Loops"])
+                for node in nodes
+                if node.get("Relation Name") == "leaderboard_entry"
+            )
     return read
 
 
@@ -433,5 +443,6 @@ async def test_a_top_page_and_a_models_scores_read_the_same_rows_at_any_size(
     large = await _entry_rows_read(client, engine, connection)
 
     # then no window or count runs, and each read takes the same rows from leaderboard_entry: the
-    # page (and the row after it), and the model's own entries (one per snapshot)
-    assert small == large == {"top 5": 6, "scores": 2}
+    # page (and the row after it) and one row for its totalCount, and the model's own entries (one
+    # per snapshot)
+    assert small == large == {"top 5": 7, "scores": 2}

@@ -241,6 +241,11 @@ async def test_0009_backfills_the_standings_the_reads_computed(servers: Servers)
         await asyncio.to_thread(upgrade, url)
         connection = await asyncpg.connect(dsn)
         assert await connection.fetchval("SELECT count(*) FROM leaderboard_entry WHERE position IS NULL") == 0
+        among = await connection.fetch("SELECT snapshot_id, ranked_among FROM leaderboard_entry")
+        assert {(row["snapshot_id"], row["ranked_among"]) for row in among} == {
+            (snapshots[0], 3),
+            (snapshots[1], 6),
+        }
     finally:
         await connection.close()
         await _drop_database(servers.admin_database_url, name)
