@@ -30,6 +30,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     type_coerce,
     update,
 )
@@ -259,15 +260,25 @@ async def best_scores(
 
 
 async def current_entry_counts(session: AsyncSession, benchmark_ids: Sequence[int]) -> dict[int, int]:
-    entry = db.LeaderboardEntry
+    """How many entries each benchmark has in the current snapshots: the stored ``ranked_among`` of
+    one entry per benchmark and current snapshot (an index lookup each), summed; nothing counted."""
+    entry, benchmark = db.LeaderboardEntry, db.Benchmark
     current = current_snapshots()
-    rows = await session.execute(
-        select(entry.benchmark_id, func.count())
-        .join(current, current.c.id == entry.snapshot_id)
-        .where(entry.benchmark_id.in_(benchmark_ids))
-        .group_by(entry.benchmark_id)
+    size = (
+        select(entry.ranked_among)
+        .where(entry.benchmark_id == benchmark.id, entry.snapshot_id == current.c.id)
+        .limit(1)
+        .lateral("size")
     )
-    return {benchmark_id: count for benchmark_id, count in rows.all()}
+    rows = await session.execute(
+        select(benchmark.id, func.sum(size.c.ranked_among))
+        .select_from(benchmark)
+        .join(current, true())
+        .join(size, true())
+        .where(benchmark.id.in_(benchmark_ids))
+        .group_by(benchmark.id)
+    )
+    return {benchmark_id: int(count) for benchmark_id, count in rows.all()}
 
 
 def unmatched_names_statement(source_key: str | None) -> RowsSelect:

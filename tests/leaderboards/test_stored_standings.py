@@ -40,6 +40,7 @@ query ($benchmark: String!, $first: Int, $after: String) {
   }
 }
 """
+ENTRY_COUNTS = "{ benchmarks(first: 100) { nodes { key entryCount } } }"
 SCORES = """
 query ($uri: String!) {
   model(uri: $uri) { scores { benchmark { key } rawModelName score position percentile } }
@@ -293,6 +294,12 @@ async def test_the_api_serves_the_standings_the_tie_rules_give(
         assert whole["leaderboard"]["nodes"] == expected, benchmark
         assert whole["leaderboard"]["totalCount"] == len(expected) == page["leaderboard"]["totalCount"]
         assert paged == expected, benchmark
+
+    # and each benchmark counts its current entries
+    counts = await client.data(ENTRY_COUNTS)
+    assert {node["key"]: node["entryCount"] for node in counts["benchmarks"]["nodes"]} == {
+        key: len(entries) for key, entries in by_benchmark.items()
+    }
 
     # and each model's scores are its best current entry per benchmark, with that entry's standing
     for uri in sorted({entry.model_uri for entry in raw if entry.model_uri}):
