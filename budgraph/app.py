@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from budgraph import __version__
 from budgraph.graphql.context import Context
-from budgraph.graphql.direct_fields import DIRECT_FIELDS
+from budgraph.graphql.direct_fields import COMPILED_ROOTS, DIRECT_FIELDS, TABLE_SHAPES
 from budgraph.graphql.endpoint import GraphQLEndpoint
 from budgraph.graphql.execution import Executor
 from budgraph.graphql.persisted import PersistedQueries
@@ -120,6 +120,8 @@ def create_app(
         positions=positions,
         direct=DIRECT_FIELDS if reads is not None else None,
         reads=reads,
+        compiled=COMPILED_ROOTS,
+        shapes=TABLE_SHAPES,
     )
     authenticator: Authenticator = (
         ThrottledAuthenticator(sessions, throttle, availability)

@@ -9,21 +9,27 @@ goes to the executor.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ARRAY, Text, bindparam
+from sqlalchemy import ARRAY, Select, Text, bindparam
 
+from budgraph import db
 from budgraph.compatibility import repository
 from budgraph.compatibility.rulebook import book_of
 from budgraph.compatibility.types import ModelArchitecture, compatible_version
 from budgraph.db.enums import EngineVersionStatus
+from budgraph.engines.repository import VersionQuery, versions_of_architectures_statement
 from budgraph.engines.service import checked_version_key
 from budgraph.engines.types import Engine, EngineVersion
+from budgraph.graphql.compiled import TableShape, ToMany
+from budgraph.graphql.compiled_selection import NotCompiled
 from budgraph.graphql.context import Context
 from budgraph.graphql.direct import DirectField, NotDirect, Prefetched, Prefixed
+from budgraph.kit.child_pages import ParentKey
 from budgraph.kit.cursors import encode_cursor
 from budgraph.kit.direct_reads import CompiledRead, DirectReads
 from budgraph.kit.ordering import ordering_id, statement_sort_keys
@@ -140,4 +146,19 @@ async def compatible_engine_versions(
 COMPATIBLE_ENGINE_VERSIONS = DirectField(
     compatible_engine_versions,
     prefetched=frozenset({("EngineVersion", "engine")}),
+)
+
+
+def _versions_of_architecture(arguments: Mapping[str, Any]) -> tuple[Select[Any], ParentKey]:
+    if arguments.get("filter") is not None or arguments.get("order_by") is not None:
+        raise NotCompiled("a filtered or ordered version list")
+    query = VersionQuery()
+    return versions_of_architectures_statement(query), db.CompatibilityEdge.architecture_id
+
+
+# The table architectures are compiled from (budgraph/graphql/compiled.py).
+MODEL_ARCHITECTURE_SHAPE = TableShape(
+    "ModelArchitecture",
+    db.ModelArchitecture,
+    relations={"engine_versions": ToMany("EngineVersion", _versions_of_architecture, "id")},
 )

@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import bindparam
 
+from budgraph import db
 from budgraph.engines import repository
 from budgraph.engines.types import Engine, EngineVersion
+from budgraph.graphql.compiled import TableShape, ToOne
 from budgraph.graphql.context import Context
 from budgraph.graphql.direct import DirectField, Prefetched, Prefixed
 from budgraph.kit.direct_reads import CompiledRead, DirectReads
@@ -43,3 +45,12 @@ async def latest_engine_version(
 
 
 LATEST_ENGINE_VERSION = DirectField(latest_engine_version, frozenset({("EngineVersion", "engine")}))
+
+
+# The tables engines and their versions are compiled from (budgraph/graphql/compiled.py).
+ENGINE_SHAPE = TableShape("Engine", db.Engine)
+ENGINE_VERSION_SHAPE = TableShape(
+    "EngineVersion",
+    db.EngineVersion,
+    relations={"engine": ToOne("Engine", lambda version, engine: engine.c.id == version.c.engine_id)},
+)

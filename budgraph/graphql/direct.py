@@ -17,7 +17,8 @@ tests compare the two on the same data (``tests/graph/test_direct_answers.py``).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,9 +46,13 @@ from graphql.execution.values import get_variable_values
 from graphql.pyutils import Undefined
 from graphql.utilities import value_from_ast
 
+from budgraph.graphql.compiled import Compiler, TableShape
+from budgraph.graphql.compiled_roots import CompiledAnswer, CompiledRoot, RootQuery, compile_root
+from budgraph.graphql.compiled_selection import Item, NotCompiled, Selections
 from budgraph.graphql.context import Context
-from budgraph.kit.direct_reads import DirectReads
+from budgraph.kit.direct_reads import CompiledRead, DirectReads
 from budgraph.registry.repository import RegistryPosition
+from budgraph.settings import Settings, get_settings
 
 
 class NotDirect(Exception):
@@ -90,6 +95,8 @@ class DirectField:
     fetch: Fetch
     # Relationship fields (type, field) the fetch fills in Prefetched; all take no arguments.
     prefetched: frozenset[tuple[str, str]] = frozenset()
+    # The fetch gives the field's value as the answer writes it (a compiled statement's JSON).
+    finished: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,10 +124,67 @@ def _strawberry_field(definition: GraphQLField) -> Any:
     return (definition.extensions or {}).get("strawberry-definition")
 
 
+COMPILED_KEPT = 256  # compiled statements kept per process (by root field, selection and shape)
+
+
+def _finished(answer: CompiledAnswer, query: RootQuery) -> DirectField:
+    """A root field answered by its compiled statement, with this request's values."""
+
+    async def fetch(
+        reads: DirectReads, context: Context, arguments: dict[str, Any], prefetched: Prefetched
+    ) -> Any:
+        rows = await reads.fetch(answer.read, {**answer.values, **query.values})
+        try:
+            position, value = answer.value(rows, query)
+        except NotCompiled as reason:
+            raise NotDirect(str(reason)) from reason
+        prefetched.positions.append(position)
+        return value
+
+    return DirectField(fetch, finished=True)
+
+
 class Planner:
-    def __init__(self, schema: GraphQLSchema, fields: dict[str, DirectField]) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fields: dict[str, DirectField],
+        compiled: Mapping[str, CompiledRoot] | None = None,
+        shapes: Mapping[str, TableShape] | None = None,
+        settings: Settings | None = None,
+    ) -> None:
         self.schema = schema
+        self.settings = settings or get_settings()
         self.fields = fields
+        self.compiled = compiled or {}
+        self.compiler = Compiler(schema, shapes or {})
+        self._answers: OrderedDict[tuple[str, Item, Any], CompiledAnswer] = OrderedDict()
+
+    def _compiled(
+        self,
+        node: FieldNode,
+        definition: GraphQLField,
+        root: CompiledRoot,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: dict[str, Any],
+    ) -> DirectField:
+        query_type = self.schema.query_type
+        assert query_type is not None
+        selections = Selections(self.schema, fragments, variables, _fields, _arguments)
+        key = node.alias.value if node.alias else node.name.value
+        item = selections.item(key, [node], query_type)
+        query = root.query(item.args, self.settings)
+        cache_key = (node.name.value, item, query.shape)
+        answer = self._answers.get(cache_key)
+        if answer is None:
+            type_name = get_named_type(definition.type).name
+            answer = compile_root(self.compiler, root, item, type_name, query, CompiledRead)
+            self._answers[cache_key] = answer
+            if len(self._answers) > COMPILED_KEPT:
+                self._answers.popitem(last=False)
+        else:
+            self._answers.move_to_end(cache_key)
+        return _finished(answer, query)
 
     def plan(
         self,
@@ -139,18 +203,31 @@ class Planner:
             return None  # the executor reports the variables' errors
         coerced = found.coerced
         roots = []
+        keys: set[str] = set()
+        compiled_keys: set[str] = set()
         try:
             for node in _fields(operation.selection_set, fragments, root, self.schema):
                 if node.name.value == "__typename":
                     continue
-                direct = self.fields.get(node.name.value)
+                key = node.alias.value if node.alias else node.name.value
                 definition = root.fields.get(node.name.value)
+                compiled = self.compiled.get(node.name.value)
+                if key in compiled_keys or (compiled is not None and key in keys):
+                    return None  # a compiled field's response key twice: the executor merges them
+                if definition is not None and compiled is not None:
+                    keys.add(key)
+                    compiled_keys.add(key)
+                    finished = self._compiled(node, definition, compiled, fragments, coerced)
+                    roots.append(Root(node, definition, finished, {}))
+                    continue
+                direct = self.fields.get(node.name.value)
                 if direct is None or definition is None:
                     return None
+                keys.add(key)
                 arguments = _arguments(node, definition, coerced)
                 self._check(node.selection_set, get_named_type(definition.type), direct, fragments)
                 roots.append(Root(node, definition, direct, arguments))
-        except NotDirect:
+        except (NotDirect, NotCompiled):
             return None
         return Plan(operation, fragments, tuple(roots)) if roots else None
 
@@ -256,8 +333,14 @@ class Writer:
                 out[key] = "Query"
                 continue
             definition = root.fields[node.name.value]
+            if self.finished(node):
+                out[key] = values[id(node)]
+                continue
             self._put(out, key, self.value(values[id(node)], definition.type, node.selection_set))
         return out
+
+    def finished(self, node: FieldNode) -> bool:
+        return any(root.node is node and root.direct.finished for root in self.plan.roots)
 
     def value(self, value: Any, type_: GraphQLOutputType, selection: SelectionSetNode | None) -> Any:
         if isinstance(type_, GraphQLNonNull):

@@ -1,14 +1,35 @@
-"""The root fields answered directly (budgraph/graphql/direct.py), each from its domain."""
+"""The root fields answered directly (budgraph/graphql/direct.py) or by a compiled statement
+(budgraph/graphql/compiled.py), each from its domain, and the tables types are compiled from."""
 
 from __future__ import annotations
 
-from budgraph.compatibility.direct import COMPATIBLE_ENGINE_VERSIONS
-from budgraph.engines.direct import LATEST_ENGINE_VERSION
+from budgraph.compatibility.direct import COMPATIBLE_ENGINE_VERSIONS, MODEL_ARCHITECTURE_SHAPE
+from budgraph.engines.direct import ENGINE_SHAPE, ENGINE_VERSION_SHAPE, LATEST_ENGINE_VERSION
+from budgraph.graphql.compiled import TableShape
+from budgraph.graphql.compiled_roots import CompiledRoot
 from budgraph.graphql.direct import DirectField
-from budgraph.registry.direct import CHANGES
+from budgraph.jobs.direct import JOB_SHAPE, MODEL_FILE_SHAPE, SCAN_RESULT_SHAPE
+from budgraph.models.direct import LICENSE_SHAPE, MODEL, MODEL_SHAPE, MODELS
+from budgraph.registry.direct import CHANGES, REGISTRY_CHANGE_SHAPE
 
 DIRECT_FIELDS: dict[str, DirectField] = {
     "latestEngineVersion": LATEST_ENGINE_VERSION,
     "compatibleEngineVersions": COMPATIBLE_ENGINE_VERSIONS,
-    "changes": CHANGES,
+}
+
+COMPILED_ROOTS: dict[str, CompiledRoot] = {"models": MODELS, "model": MODEL, "changes": CHANGES}
+
+TABLE_SHAPES: dict[str, TableShape] = {
+    shape.type_name: shape
+    for shape in (
+        MODEL_SHAPE,
+        LICENSE_SHAPE,
+        MODEL_ARCHITECTURE_SHAPE,
+        ENGINE_VERSION_SHAPE,
+        ENGINE_SHAPE,
+        JOB_SHAPE,
+        MODEL_FILE_SHAPE,
+        SCAN_RESULT_SHAPE,
+        REGISTRY_CHANGE_SHAPE,
+    )
 }

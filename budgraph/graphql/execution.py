@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -39,6 +39,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from budgraph import db
 from budgraph.auth.permissions import scope_needed
+from budgraph.graphql.compiled import TableShape
+from budgraph.graphql.compiled_roots import CompiledRoot
 from budgraph.graphql.context import Context, Operation, running
 from budgraph.graphql.cost import CostRules, operation_cost
 from budgraph.graphql.direct import DirectField, NotDirect, Planner, Prefetched, Writer
@@ -166,6 +168,8 @@ class Executor:
         positions: PositionReader | None = None,
         direct: dict[str, DirectField] | None = None,
         reads: DirectReads | None = None,
+        compiled: Mapping[str, CompiledRoot] | None = None,
+        shapes: Mapping[str, TableShape] | None = None,
     ) -> None:
         self.schema = schema
         self.reads = reads
@@ -173,7 +177,7 @@ class Executor:
         self.positions = positions
         self.answers = answers
         self.persisted = persisted or PersistedQueries()
-        self.planner = Planner(schema._schema, direct) if direct else None
+        self.planner = Planner(schema._schema, direct, compiled, shapes, settings) if direct else None
         self._cacheable: dict[tuple[str, str | None], bool] = {}
         self.availability = availability or DatabaseAvailability()
         self.graphql_schema: GraphQLSchema = schema._schema

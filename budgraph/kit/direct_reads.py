@@ -58,7 +58,11 @@ class DirectReads:
                 max_size=settings.db_pool_size,
                 timeout=settings.db_connect_timeout_seconds,
                 command_timeout=settings.db_statement_timeout_ms / 1000 + 1.0,
-                server_settings={"statement_timeout": str(settings.db_statement_timeout_ms)},
+                # UTC: compiled answers write timestamps in SQL, as Python writes them
+                server_settings={
+                    "statement_timeout": str(settings.db_statement_timeout_ms),
+                    "TimeZone": "UTC",
+                },
                 init=_init,
             )
         return self._pool

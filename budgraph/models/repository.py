@@ -113,11 +113,14 @@ def named_first(model: Any, uri: Any) -> ColumnElement[Any]:
     return exact.desc()
 
 
+def named_statement(uri: Any) -> Select[Any]:
+    """The models ``uri`` names, the exact match first (``uri``: a value or a bind parameter)."""
+    return select(db.Model).where(named(db.Model, uri)).order_by(named_first(db.Model, uri))
+
+
 async def model_by_uri(session: AsyncSession, uri: str) -> db.Model | None:
     """A model by its uri; Hub ids compare case-insensitively, exact matches first."""
-    rows = await session.scalars(
-        select(db.Model).where(named(db.Model, uri)).order_by(named_first(db.Model, uri)).limit(1)
-    )
+    rows = await session.scalars(named_statement(uri).limit(1))
     return rows.first()
 
 

@@ -96,12 +96,12 @@ class FactSource:
 
 
 # Facts are stored under the model's column names and shown under its GraphQL field names.
-_FACT_FIELD_NAMES = {"architecture": "architectureName"}
+FACT_FIELD_NAMES = {"architecture": "architectureName"}
 
 
 def fact_field_name(column: str) -> str:
     """The GraphQL field of ``Model`` that holds the fact stored as ``column``."""
-    return _FACT_FIELD_NAMES.get(column) or to_camel_case(column)
+    return FACT_FIELD_NAMES.get(column) or to_camel_case(column)
 
 
 def _big(value: int | None) -> BigInt | None:

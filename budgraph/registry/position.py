@@ -89,12 +89,13 @@ class PositionReader:
         await self._drop()
 
 
-def with_position(statement: Select[Any]) -> Select[Any]:
+def with_position(statement: Select[Any], extra: Sequence[Any] = ()) -> Select[Any]:
     """``statement`` with the registry position it is read at, in one statement (so in one
     snapshot: an answer made from its rows belongs to exactly that registry version).
 
     There is always one row: the position's, with NULLs for the statement's columns when it has
     no rows (``_ordinal`` NULL); the statement's rows keep their order and their column names.
+    ``extra`` columns (e.g. a count of the whole list) are read once, on every row.
     """
     state = db.RegistryState.__table__
     order = list(statement._order_by_clauses)
@@ -102,7 +103,12 @@ def with_position(statement: Select[Any]) -> Select[Any]:
         func.row_number().over(order_by=order or None).label("_ordinal")
     ).lateral("found")
     return (
-        select(state.c.version.label("_registry_version"), state.c.epoch.label("_registry_epoch"), numbered)
+        select(
+            state.c.version.label("_registry_version"),
+            state.c.epoch.label("_registry_epoch"),
+            *extra,
+            numbered,
+        )
         .select_from(state.outerjoin(numbered, true()))
         .order_by(numbered.c._ordinal)
     )
