@@ -7,8 +7,8 @@ A standing is the entry's place among the entries of its benchmark in its snapsh
 the benchmark's own direction: ``position`` is ``rank()`` (tied scores share one), ``percentile``
 ``100 * (1 - percent_rank())`` in double precision, exactly the expressions the reads computed on
 every request until now, and ``ranked_among`` how many entries it is ranked among (a leaderboard's
-``totalCount``, read from one row instead of counted). They change only when a snapshot is written, so they are written then
-(``leaderboards.repository.restand``) and read as plain columns.
+``totalCount``, read from one row instead of counted). They change only when a snapshot is written,
+so they are written then (``leaderboards.repository.restand``) and read as plain columns.
 
 The backfill below is frozen here on purpose (the same window as ``restand``, over every snapshot,
 history included: a snapshot becomes current again when a later one is deleted). The columns stay
@@ -35,12 +35,12 @@ UPDATE leaderboard_entry AS target
   FROM (SELECT entry.id,
                rank() OVER best_first AS position,
                100 * (1 - percent_rank() OVER best_first) AS percentile,
-               count(*) OVER best_first_all AS ranked_among
+               count(*) OVER board AS ranked_among
           FROM leaderboard_entry AS entry JOIN benchmark ON benchmark.id = entry.benchmark_id
         WINDOW best_first AS (
                PARTITION BY entry.benchmark_id, entry.snapshot_id
                ORDER BY CASE WHEN benchmark.higher_is_better THEN entry.score ELSE -entry.score END DESC),
-               best_first_all AS (PARTITION BY entry.benchmark_id, entry.snapshot_id)
+               board AS (PARTITION BY entry.benchmark_id, entry.snapshot_id)
        ) AS stood
  WHERE target.id = stood.id
 """
