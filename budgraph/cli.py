@@ -1,4 +1,5 @@
-"""The `budgraph` command: serve, worker, migrate, seed, dev, export-schema, export-env-example, apikey.
+"""The `budgraph` command: serve, worker, migrate, seed, dev, export-schema, export-env-example, apikey,
+leaderboards, engines import.
 
 Every command that needs servers finds them through ``kit.servers.servers``: the configured ones, else
 the embedded ones of a running ``make dev``, else the embedded ones of the data dir, started for the
@@ -12,11 +13,12 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from budgraph.db.enums import ApiKeyScope
+from budgraph.db.enums import ApiKeyScope, DeviceArchitecture
 from budgraph.kit.servers import servers
 from budgraph.settings import Settings, get_settings
 
@@ -28,9 +30,11 @@ app = typer.Typer(help="budgraph: the GraphQL registry of the Bud inference stac
 migrate_app = typer.Typer(help="Apply or revert database migrations.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 leaderboards_app = typer.Typer(help="Leaderboard sources.", no_args_is_help=True)
+engines_app = typer.Typer(help="Inference engines and their upstream releases.", no_args_is_help=True)
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(leaderboards_app, name="leaderboards")
+app.add_typer(engines_app, name="engines")
 
 
 @contextmanager
@@ -313,6 +317,37 @@ def leaderboards_refresh(
         for o in asyncio.run(refresh_leaderboards_now(settings, sources, force)):
             entries = f" ({o.entries} entries)" if o.entries else ""
             typer.echo(f"{o.source}: {o.status}{entries}" + (f": {o.error}" if o.error else ""))
+
+
+@engines_app.command("import")
+def engines_import(
+    engine: Annotated[str, typer.Argument(help="The engine's slug: vllm, sglang or llamacpp.")],
+    version: Annotated[str, typer.Option("--version", help="The upstream release, e.g. 0.8.0.")],
+    path: Annotated[
+        Path, typer.Option("--from", help="The release artifact: a wheel, an sdist or a source tree.")
+    ],
+    apply_to: Annotated[
+        str | None,
+        typer.Option(help="An engine version whose builds package this release: derive their compatibility."),
+    ] = None,
+    device: Annotated[
+        list[DeviceArchitecture] | None,
+        typer.Option(help="Only the builds for these devices (with --apply-to; default: all)."),
+    ] = None,
+) -> None:
+    """Record an upstream release from its artifact (parsed, never imported or run), in one transaction."""
+    from budgraph.kit.errors import BudgraphError
+    from budgraph.releases import commands
+
+    devices = [d.value for d in device] if device else None
+    with _servers() as settings:
+        try:
+            summary = asyncio.run(commands.import_now(settings, engine, version, path, apply_to, devices))
+        except (BudgraphError, commands.ImportFailed) as error:
+            typer.echo(f"budgraph engines import: {getattr(error, 'message', error)}", err=True)
+            raise typer.Exit(1) from None
+    for line in summary.lines():
+        typer.echo(line)
 
 
 def main() -> None:

@@ -103,10 +103,10 @@ class Settings(BaseSettings):
     )
     direct_answers: bool = Field(
         default=True,
-        description="Answer the hottest runtime queries (latestEngineVersion, compatibleEngineVersions,"
-        " changes)"
-        " without graphql-core's executor, from one statement (budgraph/graphql/direct.py). Off: every"
-        " query runs through the executor (the answers are the same).",
+        description="Answer the hottest queries (latestEngineVersion, compatibleEngineVersions, changes,"
+        " models, model) without graphql-core's executor, from one statement each"
+        " (budgraph/graphql/direct.py, budgraph/graphql/compiled.py). Off: every query runs through"
+        " the executor (the answers are the same).",
     )
     response_cache_bytes: int = Field(
         default=64 * 1024**2, ge=0, description="The in-process answer cache's size, in bytes."

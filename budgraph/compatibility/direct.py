@@ -2,9 +2,10 @@
 slice in one statement (the versions, their engines and the architecture, with the registry
 position), parsers chosen from the process's rule book for that position.
 
-It answers the first page of the slice (`first`, no cursors given) without `totalCount`; anything
-else, and a slice with no rows (an unknown model or architecture is an error the executor words),
-goes to the executor.
+It answers the first page of the slice (`first`, no cursors given) without `totalCount` or a
+quantization filter (`quantization`, `computeCapability`; `quantizationSupported` resolves on its
+own); anything else, and a slice with no rows (an unknown model or architecture is an error the
+executor words), goes to the executor.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ async def compatible_engine_versions(
 ) -> Connection[Any]:
     if arguments["after"] is not None or arguments["before"] is not None or arguments["last"] is not None:
         raise NotDirect("a page after or before a cursor")
+    if arguments["quantization"] is not None or arguments["compute_capability"] is not None:
+        raise NotDirect("a quantization filter")
     page = PageRequest.parse(arguments["first"])  # a bad size is the executor's error to word
     model, architecture = arguments["model"], arguments["architecture"]
     if architecture is None and model is None:
@@ -138,7 +141,11 @@ async def compatible_engine_versions(
         return compatible_version(book, Prefixed(row), engine_version, arch, model)
 
     labels = [f"keyset_{i}" for i in range(found.keys)]
-    cursors = [encode_cursor(found.ordering, tuple(row[label] for label in labels)) for row in listed]
+    cursors = (
+        [encode_cursor(found.ordering, tuple(row[label] for label in labels)) for row in listed]
+        if prefetched.cursors
+        else [""] * len(listed)  # not selected: never written
+    )
     paged = Page(listed, cursors, has_previous=False, has_next=len(rows) > page.size, count=_not_counted)
     return build_connection(paged, node)
 

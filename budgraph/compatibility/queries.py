@@ -40,6 +40,7 @@ from budgraph.kit.pagination import (
     paginate,
 )
 from budgraph.models import repository as models_repository
+from budgraph.releases.errors import checked_capability
 
 
 async def _target_architecture(
@@ -162,12 +163,29 @@ class CompatibilityQueries:
             list[EngineVersionStatus] | None,
             strawberry.argument(description="Only versions in these states (default: active)."),
         ] = None,
+        quantization: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only versions that can run this quantization method on their device (e.g. `fp8`,"
+                " `awq`; see `quantizationSupport`). `quantizationSupported` answers it per version without"
+                " filtering."
+            ),
+        ] = None,
+        compute_capability: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The device's CUDA compute capability (`major.minor`, e.g. `8.0`): with"
+                " `quantization`, only versions whose row for it needs no more than this."
+            ),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
         before: Before = None,
     ) -> Connection[CompatibleEngineVersion]:
         page = PageRequest.parse(first, after, last, before)
+        capability = checked_capability(compute_capability, "computeCapability")
+        method = quantization.strip().lower() if quantization is not None else None
         arch, model_id = await _target_architecture(info, model, architecture)
         query = repository.CompatibleQuery(
             architecture=arch.class_name,
@@ -176,11 +194,16 @@ class CompatibilityQueries:
             device_architecture=device_architecture.value if device_architecture else None,
             endpoints=[e.value for e in endpoints] if endpoints else None,
             version_key=checked_version_key(version) if version is not None else None,
+            quantization=method,
+            compute_capability=capability,
         )
         stmt = repository.compatible_versions_statement(query)
         found = await fetch_page(info.context.session, stmt, page, whole_rows=True)
         book = await current_book(info.context.session, info.context.rule_books)
         arch_type = ModelArchitecture.from_row(arch)
         return build_connection(
-            found, lambda row: compatible_version(book, row, EngineVersion.from_row(row), arch_type, model_id)
+            found,
+            lambda row: compatible_version(
+                book, row, EngineVersion.from_row(row), arch_type, model_id, method, capability
+            ),
         )

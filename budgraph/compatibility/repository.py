@@ -15,6 +15,7 @@ from budgraph.kit.db import AnyRow, plain_rows
 from budgraph.kit.ordering import ListOrder, order_terms
 from budgraph.kit.search import escape_like
 from budgraph.models.repository import named, named_first
+from budgraph.releases.repository import supports_method
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class CompatibleQuery:
     device_architecture: Any = None
     endpoints: Any = None  # a sequence of Endpoint values, all served
     version_key: Any = None
+    quantization: Any = None  # only versions that can run this method
+    compute_capability: Any = None  # ... on a device of this capability
 
 
 def _text_array(value: Any) -> Any:
@@ -71,6 +74,8 @@ def compatible_versions_statement(query: CompatibleQuery) -> Select[Any]:
         stmt = stmt.where(version.c.endpoints.contains(_text_array(query.endpoints)))
     if query.version_key is not None:
         stmt = stmt.where(version.c.version_key == query.version_key)
+    if query.quantization is not None:
+        stmt = stmt.where(supports_method(version.c.id, query.quantization, query.compute_capability))
     return stmt.order_by(
         version.c.engine_id,
         version.c.version_key.desc(),

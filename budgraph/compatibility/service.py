@@ -15,6 +15,7 @@ from budgraph.kit.deletes import delete_rows, lock, refuse_if_referenced
 from budgraph.kit.edits import apply_operator_edit
 from budgraph.kit.errors import BudgraphError, NotFound
 from budgraph.kit.writes import flush
+from budgraph.releases.service import restore_architectures, withdraw_architectures
 
 
 async def _architectures(session: AsyncSession, class_names: Sequence[str]) -> list[db.ModelArchitecture]:
@@ -48,6 +49,7 @@ async def add_architectures(
     rows = await _architectures(session, class_names)
     await lock_natural_key(session, db.CompatibilityEdge.__tablename__, [version.id])
     added = await repository.add_edges(session, version.id, [row.id for row in rows])
+    restore_architectures(version, [row.class_name for row in rows])
     _mark_edited(version)
     await session.flush()
     return len(added)
@@ -61,6 +63,9 @@ async def remove_architectures(
     edges = await repository.edges_for(session, version.id, [row.id for row in rows])
     for edge in edges:
         await session.delete(edge)
+    # Removed although the version's upstream release declares them: re-applying it keeps them out.
+    by_id = {row.id: row.class_name for row in rows}
+    withdraw_architectures(version, [by_id[edge.architecture_id] for edge in edges])
     _mark_edited(version)
     await session.flush()
     return len(edges)

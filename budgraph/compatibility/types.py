@@ -26,6 +26,11 @@ from budgraph.kit.db import AnyRow
 from budgraph.kit.ids import to_global_id
 from budgraph.kit.loaders import nested_connection
 from budgraph.kit.pagination import After, Before, Connection, First, Last
+from budgraph.releases.errors import reaches
+from budgraph.releases.loaders import (
+    QuantizationMethodByModelLoader,
+    QuantizationSupportByEngineVersionLoader,
+)
 
 CHAT_TEMPLATE_HELP = (
     "The chat template the engine needs with this parser, as a path the engine ships (e.g. vLLM's"
@@ -264,10 +269,39 @@ class CompatibleEngineVersion:
     )
     supports_lora: bool = strawberry.field(description="Whether LoRA adapters can be served.")
     supports_pipeline_parallelism: bool = strawberry.field(description="Whether pipeline parallelism works.")
+    model_id: strawberry.Private[str | None] = None
+    quantization: strawberry.Private[str | None] = None  # the method asked about, if any
+    compute_capability: strawberry.Private[str | None] = None
+
+    @strawberry.field(
+        description="Whether this version can run the quantization asked about: the `quantization` argument,"
+        " else the registered model's own method (`Model.quantizationMethod`), on its device (with"
+        " `computeCapability`, from that capability). Null when no method is known (an unquantized or"
+        " unregistered model)."
+    )
+    async def quantization_supported(self, info: Info) -> bool | None:
+        method = self.quantization
+        if method is None and self.model_id is not None:
+            method = await info.context.loaders.get(QuantizationMethodByModelLoader).load(self.model_id)
+        if method is None:
+            return None
+        rows = await info.context.loaders.get(QuantizationSupportByEngineVersionLoader).load(
+            self.engine_version.pk
+        )
+        return any(
+            row.method == method and reaches(self.compute_capability, row.min_compute_capability)
+            for row in rows
+        )
 
 
 def compatible_version(
-    book: RuleBook, row: Any, version: EngineVersion, architecture: ModelArchitecture, model_id: str | None
+    book: RuleBook,
+    row: Any,
+    version: EngineVersion,
+    architecture: ModelArchitecture,
+    model_id: str | None,
+    quantization: str | None = None,
+    compute_capability: str | None = None,
 ) -> CompatibleEngineVersion:
     """An engine version's answer for a model: ``row`` holds the version's columns (an ORM row or a
     record), ``architecture`` the architecture asked about; parsers are chosen from ``book``."""
@@ -286,6 +320,9 @@ def compatible_version(
         reasoning_parser=reasoning.parser,
         supports_lora=architecture.supports_lora,
         supports_pipeline_parallelism=architecture.supports_pipeline_parallelism,
+        model_id=model_id,
+        quantization=quantization,
+        compute_capability=compute_capability,
     )
 
 

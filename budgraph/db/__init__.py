@@ -14,7 +14,14 @@ from budgraph.db.leaderboards import (
     ModelAlias,
 )
 from budgraph.db.providers import Provider, ProviderModel
-from budgraph.db.registry import ChangeLogEntry, RegistryState
+from budgraph.db.registry import ChangeLogEntry, RegistryState, RowCountDelta
+from budgraph.db.releases import (
+    QuantizationSupport,
+    UpstreamArchitecture,
+    UpstreamDroppedArchitecture,
+    UpstreamQuantization,
+    UpstreamRelease,
+)
 
 # After the tables: it adds the indexes that read lists in their orders.
 import budgraph.db.read_indexes  # noqa: F401  isort: skip
@@ -42,6 +49,12 @@ __all__ = [
     "ParserRule",
     "Provider",
     "ProviderModel",
+    "QuantizationSupport",
     "RegistryState",
+    "RowCountDelta",
     "ScanResult",
+    "UpstreamArchitecture",
+    "UpstreamDroppedArchitecture",
+    "UpstreamQuantization",
+    "UpstreamRelease",
 ]

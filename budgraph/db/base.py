@@ -30,6 +30,7 @@ class Origin(StrEnum):
     SEED = "seed"
     API = "api"
     EXTRACTION = "extraction"
+    RELEASE = "release"  # derived from an upstream engine release (budgraph/releases/)
 
 
 def enum_check(column: str, enum: type[StrEnum]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +32,7 @@ class EngineVersion(IdMixin, TimestampMixin, ProvenanceMixin, Base):
         # Equal versions (`0.10`, `0.10.0`, `v0.10.0`) share a key, so they are one version.
         Index(None, "engine_id", "version_key", "device_architecture", unique=True),
         Index(None, "device_architecture", "status"),
+        Index(None, "upstream_release_id"),
     )
     # What a runtime calls it in the change feed (the unique index is on the normalised key).
     __natural_key__ = ("engine_id", "version", "device_architecture")
@@ -48,6 +49,19 @@ class EngineVersion(IdMixin, TimestampMixin, ProvenanceMixin, Base):
     features: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, default=list)
     tool_call_parsers: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, default=list)
     reasoning_parsers: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, default=list)
+    # The upstream release this build packages: its compatibility, endpoints and quantization
+    # support are derived from that release (budgraph/releases/service.py).
+    upstream_release_id: Mapped[int | None] = mapped_column(
+        ForeignKey("upstream_release.id", ondelete="RESTRICT")
+    )
+    # What an operator removed although the upstream release declares it (architecture class names,
+    # quantization methods): re-applying the release does not bring them back.
+    withdrawn_architectures: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'::text[]"), default=list
+    )
+    withdrawn_quantization: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'::text[]"), default=list
+    )
 
 
 class ModelArchitecture(IdMixin, TimestampMixin, ProvenanceMixin, Base):

@@ -26,6 +26,16 @@ class Endpoint(StrEnum):
     RESPONSES = "RESPONSES"
 
 
+class ArchitectureTask(StrEnum):
+    """What an upstream release serves an architecture for."""
+
+    GENERATE = "generate"
+    MULTIMODAL = "multimodal"
+    EMBEDDING = "embedding"
+    CROSS_ENCODER = "cross-encoder"
+    TRANSCRIPTION = "transcription"
+
+
 class ParserRuleType(StrEnum):
     TOOL = "tool"
     REASONING = "reasoning"

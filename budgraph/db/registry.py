@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Text, Uuid, func, text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, Index, Text, Uuid, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -56,3 +56,15 @@ class ChangeLogEntry(Base):
     changed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+
+
+class RowCountDelta(Base):
+    """How many rows one write statement added to (or removed from) a counted table, written by
+    triggers (migration 0011); a table's row count is the sum of its deltas, folded into one row
+    by the change recorder (``budgraph/kit/row_counts.py``)."""
+
+    __tablename__ = "row_count_delta"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    table_name: Mapped[str] = mapped_column(Text, nullable=False, index=True)
+    delta: Mapped[int] = mapped_column(BigInteger, nullable=False)

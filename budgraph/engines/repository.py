@@ -220,3 +220,10 @@ def latest_of_slug_statement(
         .select_from(engine.join(found, true()))
         .where(engine.c.slug == slug)
     )
+
+
+async def quantization_of_version(session: AsyncSession, version_id: int) -> list[db.QuantizationSupport]:
+    rows = await session.scalars(
+        select(db.QuantizationSupport).where(db.QuantizationSupport.engine_version_id == version_id)
+    )
+    return list(rows.all())

@@ -144,7 +144,8 @@ async def delete_engine(session: AsyncSession, engine: db.Engine) -> list[Any]:
 
 
 async def delete_version(session: AsyncSession, version: db.EngineVersion) -> list[Any]:
-    """Delete an engine version with its compatibility edges."""
+    """Delete an engine version with its compatibility edges and quantization rows."""
     await lock(session, version)
     edges = await repository.edges_of_version(session, version.id)
-    return await delete_rows(session, edges, version, f"engine version {version.version}")
+    support = await repository.quantization_of_version(session, version.id)
+    return await delete_rows(session, [*edges, *support], version, f"engine version {version.version}")

@@ -27,6 +27,7 @@ from budgraph.kit.db import AnyRow
 from budgraph.kit.ids import to_global_id
 from budgraph.kit.loaders import nested_connection
 from budgraph.kit.pagination import After, Before, Connection, First, Last
+from budgraph.releases.loaders import QuantizationSupportByEngineVersionLoader, UpstreamReleaseByIdLoader
 
 if TYPE_CHECKING:
     from budgraph.compatibility.types import (
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         ModelArchitectureOrder,
     )
     from budgraph.models.types import Model, ModelFilter, ModelOrder
+    from budgraph.releases.types import QuantizationSupport, UpstreamRelease
 
 
 LATEST_RULE = (
@@ -204,6 +206,15 @@ class EngineVersion(Node, Tracked):
     features: list[str] = strawberry.field(description="Optional features this version supports.")
     tool_call_parsers: list[str] = strawberry.field(description="Tool-call parsers this version ships.")
     reasoning_parsers: list[str] = strawberry.field(description="Reasoning parsers this version ships.")
+    upstream_release_pk: strawberry.Private[int | None]
+    withdrawn_architectures: list[str] = strawberry.field(
+        description="Architectures its upstream release serves that an operator removed from this version;"
+        " re-applying the release leaves them out."
+    )
+    withdrawn_quantization: list[str] = strawberry.field(
+        description="Quantization methods its upstream release implements that an operator removed from"
+        " this version; re-applying the release leaves them out."
+    )
 
     @classmethod
     def from_row(cls, row: db.EngineVersion | AnyRow) -> EngineVersion:
@@ -220,8 +231,38 @@ class EngineVersion(Node, Tracked):
             features=list(row.features),
             tool_call_parsers=list(row.tool_call_parsers),
             reasoning_parsers=list(row.reasoning_parsers),
+            upstream_release_pk=row.upstream_release_id,
+            withdrawn_architectures=list(row.withdrawn_architectures),
+            withdrawn_quantization=list(row.withdrawn_quantization),
             **tracked_fields(row),
         )
+
+    @strawberry.field(
+        description="The upstream release this build packages (e.g. the vLLM release a Bud image is built"
+        " from): its architectures, endpoints and quantization support come from it, and an operator's edits"
+        " win. Null when none is named."
+    )
+    async def upstream_release(
+        self, info: Info
+    ) -> Annotated[UpstreamRelease, strawberry.lazy("budgraph.releases.types")] | None:
+        from budgraph.releases.types import UpstreamRelease
+
+        if self.upstream_release_pk is None:
+            return None
+        row = await info.context.loaders.get(UpstreamReleaseByIdLoader).load(self.upstream_release_pk)
+        return UpstreamRelease.from_row(row) if row is not None else None
+
+    @strawberry.field(
+        description="The quantization methods this version can run on its device, by method, each with its"
+        " minimum compute capability and where the fact comes from."
+    )
+    async def quantization_support(
+        self, info: Info
+    ) -> list[Annotated[QuantizationSupport, strawberry.lazy("budgraph.releases.types")]]:
+        from budgraph.releases.types import QuantizationSupport
+
+        rows = await info.context.loaders.get(QuantizationSupportByEngineVersionLoader).load(self.pk)
+        return [QuantizationSupport.from_row(row) for row in rows]
 
     @strawberry.field(description="The engine this is a version of.")
     async def engine(self, info: Info) -> Engine:

@@ -154,7 +154,9 @@ class OrderDirection(Enum):
 class Tracked:
     created_at: datetime = strawberry.field(description="When the row was created.")
     updated_at: datetime = strawberry.field(description="When the row last changed.")
-    origin: Origin = strawberry.field(description="Who first wrote the row: a seed, the API, or extraction.")
+    origin: Origin = strawberry.field(
+        description="Who first wrote the row: a seed, the API, extraction, or an upstream release."
+    )
     source: str | None = strawberry.field(description="Where the row's facts come from.")
     source_url: str | None = strawberry.field(description="A URL of the source of the row's facts.")
     edited_fields: list[str] = strawberry.field(

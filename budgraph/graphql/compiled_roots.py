@@ -32,6 +32,8 @@ class RootQuery:
     values: dict[str, Any]
     shape: Any
     request: Any = None  # what a feed's ``finish`` needs of the request (its checked arguments)
+    # How many rows the whole list holds, when it has a stored count (else its rows are counted).
+    total: Callable[[], Select[Any] | None] | None = None
 
 
 # Writes a feed root's object from the request, the position read with the rows, the rows, and
@@ -46,6 +48,7 @@ class Feed:
 
     items: str
     finish: Finish
+    columns: tuple[str, ...] = ()  # the table's columns ``finish`` reads of the rows (a cursor's)
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,8 @@ def compile_root(
             for part in item.selection
             if part.name == root.feed.items and part.selection is not None
         ]
-        fed = statement.add_columns(*objects)
+        kept = [table.c[name] for name in root.feed.columns]
+        fed = statement.with_only_columns(*kept, *objects, maintain_column_froms=True)
         return CompiledAnswer(root, item, type_name, "", read_of(with_position(fed)), {}, "", 0, None)
     if not root.listed:
         assert item.selection is not None
@@ -210,11 +214,16 @@ def compile_root(
         elif part.name != "__typename":
             raise NotCompiled(part.name)
     listed = statement.with_only_columns(*columns, maintain_column_froms=True).limit(bindparam("_limit"))
-    total: Expression = (
-        statement.with_only_columns(func.count(), maintain_column_froms=True).order_by(None).scalar_subquery()
-        if counted
-        else literal_column("NULL")
-    )
+    stored = query.total() if query.total is not None else None
+    total: Expression = literal_column("NULL")
+    if counted and stored is not None:
+        total = stored.scalar_subquery()
+    elif counted:
+        total = (
+            statement.with_only_columns(func.count(), maintain_column_froms=True)
+            .order_by(None)
+            .scalar_subquery()
+        )
     values = {"_limit": page.size + 1}
     read = read_of(with_position(listed, extra=[total.label(TOTAL)]))
     connection = compiler.schema.get_type(type_name)

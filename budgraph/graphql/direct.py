@@ -67,6 +67,7 @@ class Prefetched:
     keep: list[Any] = field(default_factory=list)  # the objects keyed by id(): alive until answered
     # The registry position the fetches read at (None when they disagree: then nothing is cached).
     positions: list[RegistryPosition] = field(default_factory=list)
+    cursors: bool = True  # whether the root being fetched selects a cursor
 
     @property
     def position(self) -> RegistryPosition | None:
@@ -105,6 +106,7 @@ class Root:
     definition: GraphQLField
     direct: DirectField
     arguments: dict[str, Any]
+    cursors: bool = True  # whether the selection asks for a cursor (else the fetch need not make them)
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,8 @@ class Planner:
                 keys.add(key)
                 arguments = _arguments(node, definition, coerced)
                 self._check(node.selection_set, get_named_type(definition.type), direct, fragments)
-                roots.append(Root(node, definition, direct, arguments))
+                cursors = _selects(node.selection_set, fragments, CURSOR_FIELDS)
+                roots.append(Root(node, definition, direct, arguments, cursors))
         except (NotDirect, NotCompiled):
             return None
         return Plan(operation, fragments, tuple(roots)) if roots else None
@@ -261,6 +264,37 @@ class Planner:
             target = get_named_type(definition.type)
             if not is_leaf_type(target):
                 self._check(node.selection_set, target, direct, fragments)
+
+
+CURSOR_FIELDS = frozenset({"cursor", "startCursor", "endCursor"})
+
+
+def _selects(
+    selection_set: SelectionSetNode | None,
+    fragments: dict[str, FragmentDefinitionNode],
+    names: frozenset[str],
+    seen: frozenset[str] = frozenset(),
+) -> bool:
+    """Whether a field of one of ``names`` is selected anywhere under ``selection_set``."""
+    if selection_set is None:
+        return False
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            if selection.name.value in names or _selects(selection.selection_set, fragments, names, seen):
+                return True
+        elif isinstance(selection, InlineFragmentNode):
+            if _selects(selection.selection_set, fragments, names, seen):
+                return True
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            name = selection.name.value
+            if (
+                fragment is not None
+                and name not in seen
+                and _selects(fragment.selection_set, fragments, names, seen | {name})
+            ):
+                return True
+    return False
 
 
 def _fields(

@@ -156,6 +156,9 @@ def _root_fields(
     return fields
 
 
+ADMISSIONS_KEPT = 1024  # requests (document, operation, variables) whose input check and cost are kept
+
+
 class Executor:
     def __init__(
         self,
@@ -179,6 +182,7 @@ class Executor:
         self.persisted = persisted or PersistedQueries()
         self.planner = Planner(schema._schema, direct, compiled, shapes, settings) if direct else None
         self._cacheable: dict[tuple[str, str | None], bool] = {}
+        self._admissions: dict[tuple[str, str | None, bytes], tuple[list[BudgraphError], int | None]] = {}
         self.availability = availability or DatabaseAvailability()
         self.graphql_schema: GraphQLSchema = schema._schema
         self.settings = settings
@@ -222,11 +226,12 @@ class Executor:
             request = replace(request, query=known)
         prepared = await self.preparer.prepare(request.query)
         operation = prepared.operation(request.operation_name)
+        checked: tuple[list[BudgraphError], int | None] | None = None
         if operation is not None and prepared.document is not None:
             # Inputs first (the walk is defensive, so an invalid document is fine): a bad value gets
             # a BAD_USER_INPUT naming its field, not a generic validation message.
-            fragments = prepared.fragments()
-            bad = check_inputs(self.graphql_schema, operation, fragments, request.variables)
+            checked = self._checked(request, operation, prepared)
+            bad = checked[0]
             if bad:
                 return Outcome(
                     body=error_body([as_graphql(e) for e in bad]), refused=bad[0], request_error=True
@@ -248,8 +253,7 @@ class Executor:
         if operation.operation not in allowed:
             assert refuse_other is not None
             return refused(refuse_other(operation.operation))
-        fragments = prepared.fragments()
-        input_errors = check_inputs(self.graphql_schema, operation, fragments, request.variables)
+        input_errors, cost = checked if checked is not None else self._checked(request, operation, prepared)
         if input_errors:
             errors = [
                 GraphQLError(e.message, extensions=e.extensions, original_error=e) for e in input_errors
@@ -258,7 +262,7 @@ class Executor:
         scope_error = self._scope_refusal(context, operation, prepared)
         if scope_error is not None:
             return refused(scope_error)
-        cost = operation_cost(self.graphql_schema, operation, fragments, request.variables, self.cost_rules)
+        assert cost is not None
         extensions: dict[str, Any] = {"cost": {"requested": cost, "maximum": self.limits.max_cost}}
         if cost > self.limits.max_cost:
             error = QueryRefused(
@@ -281,6 +285,36 @@ class Executor:
                 return outcome
         cacheable = self._is_cacheable(request, prepared, operation)
         return Admission(request, prepared, operation, extensions, headers, cacheable)
+
+    def _checked(
+        self, request: GraphQLRequest, operation: OperationDefinitionNode, prepared: PreparedDocument
+    ) -> tuple[list[BudgraphError], int | None]:
+        """The request's input errors and, without them, its cost: both depend only on the document,
+        the operation and the variables, so those of a good request are kept for when it repeats
+        (bounded: the oldest go first)."""
+        try:
+            key = (
+                request.query,
+                request.operation_name,
+                orjson.dumps(request.variables, option=orjson.OPT_SORT_KEYS),
+            )
+        except TypeError:
+            key = None
+        known = self._admissions.get(key) if key is not None else None
+        if known is not None:
+            return known
+        fragments = prepared.fragments()
+        errors = check_inputs(self.graphql_schema, operation, fragments, request.variables)
+        cost = (
+            None
+            if errors
+            else operation_cost(self.graphql_schema, operation, fragments, request.variables, self.cost_rules)
+        )
+        if key is not None and not errors:  # a bad request is refused anew each time
+            self._admissions[key] = (errors, cost)
+            if len(self._admissions) > ADMISSIONS_KEPT:
+                self._admissions.pop(next(iter(self._admissions)))
+        return errors, cost
 
     def _is_cacheable(
         self, request: GraphQLRequest, prepared: PreparedDocument, operation: OperationDefinitionNode
@@ -382,10 +416,12 @@ class Executor:
         prefetched = Prefetched()
         try:
             async with asyncio.timeout(self.settings.request_timeout_seconds):
-                values = {
-                    id(root.node): await root.direct.fetch(reads, context, root.arguments, prefetched)
-                    for root in plan.roots
-                }
+                values = {}
+                for root in plan.roots:
+                    prefetched.cursors = root.cursors
+                    values[id(root.node)] = await root.direct.fetch(
+                        reads, context, root.arguments, prefetched
+                    )
             data = encode(Writer(self.graphql_schema, plan, prefetched).data(values))
         except TimeoutError:
             deadline = self.settings.request_timeout_seconds

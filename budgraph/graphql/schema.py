@@ -34,6 +34,8 @@ from budgraph.models.queries import ModelQueries
 from budgraph.providers.mutations import ProviderMutations
 from budgraph.providers.queries import ProviderQueries
 from budgraph.registry.queries import RegistryQueries
+from budgraph.releases.mutations import ReleaseMutations
+from budgraph.releases.queries import ReleaseQueries
 
 
 @strawberry.type
@@ -71,6 +73,7 @@ class Query(
     RegistryQueries,
     ProviderQueries,
     HardwareQueries,
+    ReleaseQueries,
     JobQueries,
     LeaderboardQueries,
     ApiKeyQueries,
@@ -87,6 +90,7 @@ class Mutation(
     CompatibilityMutations,
     ProviderMutations,
     HardwareMutations,
+    ReleaseMutations,
     ModelMutations,
     JobMutations,
     LeaderboardMutations,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -23,6 +23,10 @@ from budgraph.kit.loaders import nested_connection
 from budgraph.kit.pagination import After, Before, Connection, First, Last
 from budgraph.providers.loaders import ProviderByIdLoader
 from budgraph.providers.types import Provider
+from budgraph.releases.loaders import QuantizationSupportPagesByHardwareLoader
+
+if TYPE_CHECKING:
+    from budgraph.releases.types import QuantizationSupport
 
 MEMORY_HELP = (
     "Memory of one device, in GB as the vendor's datasheet states it (a nominal figure: software sees a"
@@ -254,6 +258,33 @@ class Hardware(Node, Tracked):
             (price_query(filter), price_order_key(order_by)),
             self.pk,
             HardwarePrice.from_row,
+            first,
+            after,
+            last,
+            before,
+        )
+
+    @strawberry.field(
+        description="The quantization methods this SKU can run, on which engine versions: the rows of"
+        " versions built for its device architecture whose minimum compute capability (if any) its own"
+        " capability reaches. By engine version, then method."
+    )
+    async def quantization_support(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Annotated[QuantizationSupport, strawberry.lazy("budgraph.releases.types")]]:
+        from budgraph.releases.types import QuantizationSupport
+
+        return await nested_connection(
+            info.context.loaders,
+            QuantizationSupportPagesByHardwareLoader,
+            None,
+            self.pk,
+            QuantizationSupport.from_row,
             first,
             after,
             last,

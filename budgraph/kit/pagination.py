@@ -298,12 +298,18 @@ def scanned(stmt: Select[Any], keys: Sequence[SortKey], scan: Scan) -> Select[An
 
 
 async def fetch_page(
-    session: AsyncSession, stmt: Select[Any], page: PageRequest, *, whole_rows: bool = False
+    session: AsyncSession,
+    stmt: Select[Any],
+    page: PageRequest,
+    *,
+    whole_rows: bool = False,
+    total: Select[Any] | None = None,
 ) -> Page[Any]:
     """One page of an ordered statement (its ORDER BY is the list's order), in one statement.
 
     Rows are plain rows of the listed entity's columns (read by attribute, as ``from_row`` does), or
-    with ``whole_rows`` the statement's own rows (ORM objects included).
+    with ``whole_rows`` the statement's own rows (ORM objects included). ``total`` reads how many
+    rows the whole list holds (a stored count, see ``kit/row_counts.py``) instead of counting them.
     """
     keys = statement_sort_keys(stmt)
     if not keys:
@@ -328,14 +334,16 @@ async def fetch_page(
     listed = result[:taken]
     rows = [TrimmedRow(row, extra) if whole_rows else row for row in listed]
     values = [tuple(row)[-extra:][: len(keys)] for row in listed]
-    return page_of(rows, values, ordering, scan, scan.page_info(more, flags), counter(session, stmt))
+    return page_of(rows, values, ordering, scan, scan.page_info(more, flags), counter(session, stmt, total))
 
 
-def counter(session: AsyncSession, stmt: Select[Any]) -> TotalCount:
-    """Counts the rows of ``stmt`` when called."""
+def counter(session: AsyncSession, stmt: Select[Any], total: Select[Any] | None = None) -> TotalCount:
+    """Counts the rows of ``stmt`` when called (or reads ``total``, the list's stored count)."""
 
     async def count() -> int:
-        counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+        counted = (
+            total if total is not None else select(func.count()).select_from(stmt.order_by(None).subquery())
+        )
         return int((await session.execute(counted)).scalar_one())
 
     return count
@@ -373,7 +381,9 @@ async def paginate(
     after: str | None,
     last: int | None,
     before: str | None,
+    total: Select[Any] | None = None,
 ) -> Connection[T]:
-    """One page of an ordered statement as a connection (the common body of a root list field)."""
-    page = await fetch_page(session, stmt, PageRequest.parse(first, after, last, before))
+    """One page of an ordered statement as a connection (the common body of a root list field);
+    ``total`` reads the list's stored count, if it has one."""
+    page = await fetch_page(session, stmt, PageRequest.parse(first, after, last, before), total=total)
     return build_connection(page, convert)

@@ -27,7 +27,13 @@ def _models(arguments: Mapping[str, Any], settings: Settings) -> RootQuery:
     if isinstance(order, dict):  # graphql-core coerces an input object to a dict of its fields
         order = ModelOrder(field=order["field"], direction=order["direction"])
     shape = (order.field.value, order.direction.value) if order is not None else None
-    return RootQuery(lambda: repository.models_statement(model_query(None, order)), {}, shape)
+    query = model_query(None, order)
+    return RootQuery(
+        lambda: repository.models_statement(query),
+        {},
+        shape,
+        total=lambda: repository.models_count_statement(query),
+    )
 
 
 def _model(arguments: Mapping[str, Any], settings: Settings) -> RootQuery:

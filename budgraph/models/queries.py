@@ -43,8 +43,10 @@ class ModelQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Model]:
-        stmt = repository.models_statement(model_query(filter, order_by))
-        return await paginate(info.context.session, stmt, Model.from_row, first, after, last, before)
+        query = model_query(filter, order_by)
+        stmt = repository.models_statement(query)
+        total = repository.models_count_statement(query)
+        return await paginate(info.context.session, stmt, Model.from_row, first, after, last, before, total)
 
     @strawberry.field(description="One model, by global id or by uri (give exactly one).")
     async def model(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
 from budgraph.db.enums import ACTIVE_JOB_STATUSES, ModelSource
+from budgraph.kit import row_counts
 from budgraph.kit.ordering import ListOrder, order_terms
 from budgraph.kit.search import escape_like
 
@@ -49,6 +50,14 @@ def _model_order(order: ListOrder) -> list[ColumnElement[Any]]:
 def models_statement(query: ModelQuery) -> Select[Any]:
     """Models, filtered and ordered."""
     return _models(query).order_by(*_model_order(query.order))
+
+
+def models_count_statement(query: ModelQuery) -> Select[Any] | None:
+    """How many models an unfiltered list holds, read from the stored count (no count of every
+    model); None for a filtered list, whose rows are counted."""
+    if query != ModelQuery(order=query.order):
+        return None
+    return row_counts.count_statement(db.Model.__tablename__)
 
 
 def _models(query: ModelQuery) -> Select[Any]:

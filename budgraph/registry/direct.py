@@ -93,5 +93,7 @@ def _entity_id(change: FromClause) -> Expression:
     return global_id_of(change.c.entity_kind, change.c.entity_id)
 
 
-CHANGES = CompiledRoot("RegistryChange", listed=False, query=_changes, feed=Feed("changes", _finish))
+CHANGES = CompiledRoot(
+    "RegistryChange", listed=False, query=_changes, feed=Feed("changes", _finish, ("registry_version", "id"))
+)
 REGISTRY_CHANGE_SHAPE = TableShape("RegistryChange", db.ChangeLogEntry, computed={"entity_id": _entity_id})

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 from budgraph import db
 from budgraph.db.base import ProvenanceMixin
 from budgraph.db.enums import ChangeOperation
+from budgraph.kit import row_counts
 from budgraph.kit.ids import to_global_id
 from budgraph.registry.snapshots import (
     BOOKKEEPING,
@@ -276,4 +277,5 @@ async def record_changes(session: AsyncSession, actor: str) -> int | None:
         )
     ).scalar_one()
     await session.execute(insert(db.ChangeLogEntry), [{**row, "registry_version": version} for row in rows])
+    await row_counts.fold(session)  # under the version lock: folds never interleave
     return version

@@ -24,9 +24,15 @@ from budgraph.kit.edits import apply_seed
 from budgraph.kit.versions import version_key
 from budgraph.providers.tiers import PriceTier, checked_tiers
 from budgraph.registry.repository import deleted_by_operators, natural_key_of
+from budgraph.releases import repository as releases_repository
+from budgraph.releases import service as releases
 from budgraph.seeds.files import DATA_DIR, Record, date_or_none, decimal_or_none, origin_of, records
 
 T = TypeVar("T", bound=ProvenanceMixin)
+
+
+class SeedInconsistent(RuntimeError):
+    """The seeded rows break a consistency rule (see ``releases.service.inconsistencies``)."""
 
 
 @dataclass
@@ -88,12 +94,17 @@ async def seed(session: AsyncSession, data_dir: Path = DATA_DIR) -> SeedReport:
     await _licenses(up, data_dir)
     architectures = await _architectures(up, data_dir)
     engines = await _engines(up, data_dir, architectures)
+    await _engine_builds(up, data_dir, engines, architectures)
+    await _quantization(up, data_dir, engines)
     await _parser_rules(up, data_dir, engines)
     providers = await _providers(up, data_dir)
     await _provider_models(up, data_dir, providers)
     hardware = await _hardware(up, data_dir)
     await _hardware_prices(up, data_dir, hardware, providers)
     await session.flush()
+    problems = await releases.inconsistencies(session)
+    if problems:
+        raise SeedInconsistent("; ".join(problems))
     return report
 
 
@@ -150,43 +161,124 @@ async def _engines(
         if engine is None:
             continue
         for item in record["versions"]:
-            key_of_version = version_key(item["version"])
-            key = (engine.id, key_of_version, item["device_architecture"])
-            version_values = {
-                "engine_id": engine.id,
-                "version": item["version"],
-                "version_key": key_of_version,
-                "device_architecture": item["device_architecture"],
-                "container_image": item["container_image"],
-                "release_date": date_or_none(item["release_date"]),
-                "status": item["status"],
-                "endpoints": sorted(item["endpoints"]),
-                "features": sorted(item["features"]),
-                "tool_call_parsers": sorted(item["tool_call_parsers"]),
-                "reasoning_parsers": sorted(item["reasoning_parsers"]),
-                **origin_of(item),
-            }
-            version = up.upsert(db.EngineVersion, versions, key, version_values)
-            await up.session.flush()
-            if version is None:
-                continue
-            if "architectures" in version.edited_fields:
-                up.report.kept_edits["CompatibilityEdge"] += 1
-                continue
-            for class_name in item["architectures"]:
-                arch = architectures.get(class_name)
-                if arch is not None and (version.id, arch.id) not in edges:
-                    up.session.add(
-                        db.CompatibilityEdge(
-                            engine_version_id=version.id,
-                            architecture_id=arch.id,
-                            origin=Origin.SEED.value,
-                            **origin_of(item),
-                        )
-                    )
-                    edges.add((version.id, arch.id))
-                    up.report.created["CompatibilityEdge"] += 1
+            await _version_with_edges(up, engine, item, versions, edges, architectures)
     return engines
+
+
+async def _version_with_edges(
+    up: Upserter,
+    engine: db.Engine,
+    item: Record,
+    versions: dict[Hashable, db.EngineVersion],
+    edges: set[tuple[int, int]],
+    architectures: dict[Hashable, db.ModelArchitecture],
+) -> db.EngineVersion | None:
+    """Upsert one seeded engine version and the edges it lists (unless an operator owns its
+    compatibility, or an upstream release gives it)."""
+    key_of_version = version_key(item["version"])
+    key = (engine.id, key_of_version, item["device_architecture"])
+    version_values = {
+        "engine_id": engine.id,
+        "version": item["version"],
+        "version_key": key_of_version,
+        "device_architecture": item["device_architecture"],
+        "container_image": item["container_image"],
+        "release_date": date_or_none(item["release_date"]),
+        "status": item["status"],
+        "endpoints": sorted(item["endpoints"]),
+        "features": sorted(item["features"]),
+        "tool_call_parsers": sorted(item["tool_call_parsers"]),
+        "reasoning_parsers": sorted(item["reasoning_parsers"]),
+        **origin_of(item),
+    }
+    version = up.upsert(db.EngineVersion, versions, key, version_values)
+    await up.session.flush()
+    if version is None:
+        return None
+    if "architectures" in version.edited_fields:
+        up.report.kept_edits["CompatibilityEdge"] += 1
+        return version
+    if version.upstream_release_id is not None:
+        return version  # its compatibility comes from its upstream release (releases/service.py)
+    for class_name in item["architectures"]:
+        arch = architectures.get(class_name)
+        if arch is not None and (version.id, arch.id) not in edges:
+            up.session.add(
+                db.CompatibilityEdge(
+                    engine_version_id=version.id,
+                    architecture_id=arch.id,
+                    origin=Origin.SEED.value,
+                    **origin_of(item),
+                )
+            )
+            edges.add((version.id, arch.id))
+            up.report.created["CompatibilityEdge"] += 1
+    return version
+
+
+async def _engine_builds(
+    up: Upserter,
+    data_dir: Path,
+    engines: dict[Hashable, db.Engine],
+    architectures: dict[Hashable, db.ModelArchitecture],
+) -> None:
+    """Curated builds (official images per device, `engine_builds.json`). A build that names an
+    upstream release derives its compatibility from it once the release is recorded."""
+    versions = await up.existing(
+        db.EngineVersion, lambda row: (row.engine_id, row.version_key, row.device_architecture)
+    )
+    edges = {
+        (edge.engine_version_id, edge.architecture_id)
+        for edge in (await up.session.scalars(select(db.CompatibilityEdge))).all()
+    }
+    for item in records("engine_builds", data_dir):
+        engine = engines.get(item["engine"])
+        if engine is None:
+            continue
+        version = await _version_with_edges(up, engine, item, versions, edges, architectures)
+        if version is None or item.get("upstream_release") is None:
+            continue
+        release = await releases_repository.release_by_key(
+            up.session, engine.id, version_key(item["upstream_release"])
+        )
+        if release is not None:
+            await releases.apply_release(up.session, version, release)
+
+
+async def _quantization(up: Upserter, data_dir: Path, engines: dict[Hashable, db.Engine]) -> None:
+    """Curated quantization rows (`quantization.json`): what no code declares. A row an upstream
+    release derived, or an operator wrote, for the same version and method wins."""
+    versions = {
+        (row.engine_id, row.version_key, row.device_architecture): row
+        for row in (await up.session.scalars(select(db.EngineVersion))).all()
+    }
+    found = await up.existing(db.QuantizationSupport, lambda row: (row.engine_version_id, row.method))
+    for record in records("quantization", data_dir):
+        engine = engines.get(record["engine"])
+        version = (
+            versions.get((engine.id, version_key(record["version"]), record["device_architecture"]))
+            if engine is not None
+            else None
+        )
+        if version is None:
+            continue
+        key = (version.id, record["method"])
+        existing = found.get(key)
+        if existing is not None and existing.origin != Origin.SEED.value:
+            continue
+        if record["method"] in version.withdrawn_quantization:
+            continue
+        values = {
+            "engine_version_id": version.id,
+            "method": record["method"],
+            "device_architecture": version.device_architecture,
+            "min_compute_capability": record["min_compute_capability"],
+            "activation_dtypes": sorted(record["activation_dtypes"]),
+            "source_file": None,
+            "source_symbol": None,
+            **origin_of(record),
+        }
+        up.upsert(db.QuantizationSupport, found, key, values)
 
 
 async def _parser_rules(up: Upserter, data_dir: Path, engines: dict[Hashable, db.Engine]) -> None:

@@ -38,7 +38,15 @@ mutation ($id: ID!, $archs: [String!]!) { removeCompatibility(engineVersionId: $
 """
 # Kinds no operator creates through the API: licenses come from the seed, benchmarks from the
 # leaderboard refresh; compatibility edges are removed with `removeCompatibility`.
-NOT_DELETED_BY_ID = {"License", "Benchmark", "CompatibilityEdge"}
+# What an upstream release declares goes with the release (`deleteUpstreamRelease`).
+NOT_DELETED_BY_ID = {
+    "License",
+    "Benchmark",
+    "CompatibilityEdge",
+    "UpstreamArchitecture",
+    "UpstreamDroppedArchitecture",
+    "UpstreamQuantization",
+}
 
 
 def gid(row: Any) -> str:
@@ -132,8 +140,11 @@ async def test_an_engine_goes_with_its_parser_rules_but_not_while_it_has_version
                 "source_url",
                 "status",
                 "tool_call_parsers",
+                "upstream_release_id",
                 "version",
                 "version_key",
+                "withdrawn_architectures",
+                "withdrawn_quantization",
             ],
         ),
         (

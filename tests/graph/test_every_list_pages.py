@@ -183,11 +183,13 @@ async def _given_rows_with_nulls_and_ties(session: RequestSession) -> None:
     await session.flush()
     apache = await factories.architecture(session, "TieForCausalLM", family=None)
     vllm = await factories.engine(session, "tie-engine")
+    tie_versions = []
     for index in range(14):
         # equal release dates and NULLs; every version serves the same architecture
         released = None if index % 3 == 0 else date(2025, 1, 1 + index % 2)
         version = await factories.version(session, vllm, f"2.{index}.0", release_date=released)
         await factories.edge(session, version, apache)
+        tie_versions.append(version)
     lic = await session.get(db.License, 1)
     models = []
     for index in range(14):
@@ -278,6 +280,7 @@ async def _given_rows_with_nulls_and_ties(session: RequestSession) -> None:
             input_per_million=None if index % 3 == 0 else Decimal("0.5"),
             max_input_tokens=None if index % 4 == 0 else 8192,
         )
+    await _given_releases_and_quantization(session, vllm, tie_versions)
     session.add(
         db.EngineVersion(
             engine_id=vllm.id,
@@ -288,6 +291,39 @@ async def _given_rows_with_nulls_and_ties(session: RequestSession) -> None:
         )
     )
     await session.commit()
+
+
+async def _given_releases_and_quantization(
+    session: RequestSession, engine: db.Engine, versions: list[db.EngineVersion]
+) -> None:
+    """Upstream releases of the tie engine with six architectures and six quantization methods each
+    (equal minimum capabilities and NULLs), packaged by six of its CUDA versions."""
+    from budgraph.releases import service
+    from budgraph.releases.facts import ArchitectureFact, QuantizationFact, ReleaseFacts, SourceRef
+
+    names = ["TieForCausalLM", *(f"Tie{i}ForCausalLM" for i in range(5))]
+    releases = []
+    for index in range(6):
+        number = f"2.{index}.0"
+        ref = SourceRef(f"tie-{number}.tar.gz", number, "tie/registry.py", "MODELS")
+        facts = ReleaseFacts(
+            engine=engine.slug,
+            version=number,
+            artifact=f"tie-{number}.tar.gz",
+            architectures=tuple(
+                ArchitectureFact(name, ("CHAT",), "generate", None, None, False, None, ref) for name in names
+            ),
+            dropped=(),
+            quantization=tuple(
+                QuantizationFact(f"method-{m}", "CUDA", None if m % 2 else "8.0", ("bfloat16",), ref)
+                for m in range(6)
+            ),
+        )
+        releases.append(
+            (await service.record_release(session, facts, source_url="https://example.com/tie")).release
+        )
+    for version in versions[:6]:
+        await service.apply_release(session, version, releases[0])
 
 
 async def _page(

@@ -175,7 +175,8 @@ async def test_a_compatibility_change_is_an_engine_version_change(
             {"code": "BAD_USER_INPUT", "field": "kinds"},
             "`kinds` names no entity kind of the feed: 'Compatibility' (known: Benchmark, CompatibilityEdge,"
             " Engine, EngineVersion, Hardware, HardwarePrice, License, Model, ModelArchitecture, ParserRule,"
-            " Provider, ProviderModel)",
+            " Provider, ProviderModel, QuantizationSupport, UpstreamArchitecture, UpstreamDroppedArchitecture,"
+            " UpstreamQuantization, UpstreamRelease)",
         )
     ]
 

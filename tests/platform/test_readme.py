@@ -67,10 +67,11 @@ async def fresh_registry(sessions: async_sessionmaker[RequestSession]) -> None:
     assert {outcome.status for outcome in outcomes} == {"succeeded"}
 
 
-def test_the_readme_has_its_three_examples() -> None:
+def test_the_readme_has_its_four_examples() -> None:
     assert [query.split("(")[0].strip("{ \n") for query in example_queries()] == [
         "compatibleEngineVersions",
         "latestEngineVersion",
+        "quantizationSupport",
         "changes",
     ]
 

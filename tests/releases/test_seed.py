@@ -1,0 +1,144 @@
+"""The curated seed rows of builds and quantization, and the consistency check the seed runs."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from budgraph import db
+from budgraph.kit.db import RequestSession
+from budgraph.registry.recorder import record_changes
+from budgraph.releases import service
+from budgraph.seeds.service import SeedInconsistent, seed
+from tests.releases.facts import vllm
+
+
+async def _version(session: RequestSession, engine: str, number: str, device: str) -> db.EngineVersion:
+    found = await session.scalar(
+        select(db.EngineVersion)
+        .join(db.Engine, db.Engine.id == db.EngineVersion.engine_id)
+        .where(
+            db.Engine.slug == engine,
+            db.EngineVersion.version == number,
+            db.EngineVersion.device_architecture == device,
+        )
+    )
+    assert found is not None, (engine, number, device)
+    return found
+
+
+async def _edges(session: RequestSession, version: db.EngineVersion) -> list[str]:
+    rows = await session.scalars(
+        select(db.ModelArchitecture.class_name)
+        .join(db.CompatibilityEdge, db.CompatibilityEdge.architecture_id == db.ModelArchitecture.id)
+        .where(db.CompatibilityEdge.engine_version_id == version.id)
+        .order_by(db.ModelArchitecture.class_name)
+    )
+    return list(rows.all())
+
+
+async def test_the_seed_has_curated_builds_and_quantization_each_with_its_source(
+    session: RequestSession,
+) -> None:
+    await seed(session)
+
+    trt = await _version(session, "tensorrt-llm", "1.0.0", "CUDA")
+    assert trt.container_image == "nvcr.io/nvidia/tensorrt-llm/release:1.0.0"
+    assert await _edges(session, trt) == [
+        "DeepseekV3ForCausalLM",
+        "Gemma3ForCausalLM",
+        "LlamaForCausalLM",
+        "MistralForCausalLM",
+        "MixtralForCausalLM",
+        "Qwen2ForCausalLM",
+    ]
+    rows = (
+        await session.scalars(
+            select(db.QuantizationSupport).where(db.QuantizationSupport.engine_version_id == trt.id)
+        )
+    ).all()
+    assert sorted((row.method, row.min_compute_capability, row.origin) for row in rows) == [
+        ("fp8", "8.9", "seed"),
+        ("nvfp4", "10.0", "seed"),
+        ("w4a16_awq", "8.0", "seed"),
+        ("w4a8_awq", "8.9", "seed"),
+        ("w8a8_sq_per_channel", "8.0", "seed"),
+    ]
+    assert all(row.source and row.source_url and row.source_url.startswith("https://") for row in rows)
+    rocm = await _version(session, "vllm", "0.8.5", "ROCM")
+    assert rocm.container_image == "rocm/vllm:rocm6.3.1_vllm_0.8.5_20250513"
+    assert rocm.source_url is not None
+    # nothing is claimed before the release it names is recorded
+    assert await _edges(session, rocm) == []
+    assert await service.inconsistencies(session) == []
+    unsourced = await session.scalar(
+        select(func.count())
+        .select_from(db.EngineVersion)
+        .where(db.EngineVersion.source.is_(None) | db.EngineVersion.source_url.is_(None))
+    )
+    assert unsourced == 0
+
+
+async def test_a_build_naming_a_recorded_release_derives_from_it_and_reseeding_changes_nothing(
+    session: RequestSession,
+) -> None:
+    # given the seed and vLLM 0.8.5 recorded (as the importers' seed records it)
+    await seed(session)
+    await service.record_release(session, vllm("0.8.5", with_mamba=True, drop_mpt=True))
+    await record_changes(session, "seed")
+
+    # when the seed runs again
+    await seed(session)
+    await record_changes(session, "seed")
+
+    # then both 0.8.5 builds package the release: its architectures, and each device's quantization
+    cuda = await _version(session, "vllm", "0.8.5", "CUDA")
+    rocm = await _version(session, "vllm", "0.8.5", "ROCM")
+    release = await session.scalar(select(db.UpstreamRelease).where(db.UpstreamRelease.version == "0.8.5"))
+    assert release is not None
+    assert (cuda.upstream_release_id, rocm.upstream_release_id) == (release.id, release.id)
+    assert "MambaForCausalLM" in await _edges(session, rocm)
+    assert "MPTForCausalLM" not in await _edges(session, rocm)
+    rocm_methods = await session.scalars(
+        select(db.QuantizationSupport.method).where(db.QuantizationSupport.engine_version_id == rocm.id)
+    )
+    assert list(rocm_methods.all()) == ["fp8"]
+    assert await service.inconsistencies(session) == []
+
+    # and a third seed changes nothing
+    assert await record_changes(session, "seed") is None
+    await seed(session)
+    assert await record_changes(session, "seed") is None
+
+
+async def test_the_check_names_claims_beyond_the_release_and_rows_without_a_source(
+    session: RequestSession,
+) -> None:
+    await seed(session)
+    release = (await service.record_release(session, vllm("0.8.5"))).release
+    rocm = await _version(session, "vllm", "0.8.5", "ROCM")
+    await service.apply_release(session, rocm, release)
+    gpt2 = await session.scalar(
+        select(db.ModelArchitecture).where(db.ModelArchitecture.class_name == "GPT2LMHeadModel")
+    )
+    assert gpt2 is not None
+    # a seeded edge the release does not declare, and one without its source
+    session.add(
+        db.CompatibilityEdge(engine_version_id=rocm.id, architecture_id=gpt2.id, origin="seed", source="x")
+    )
+    await session.flush()
+    assert await service.inconsistencies(session) == [
+        "1 compatibility edges of vllm 0.8.5 (ROCM) have no source",
+        "vllm 0.8.5 (ROCM) claims GPT2LMHeadModel, which its upstream release 0.8.5 does not declare",
+    ]
+    # re-seeding re-applies the release, which removes the seeded claim it does not back
+    await seed(session)
+    assert "GPT2LMHeadModel" not in await _edges(session, rocm)
+    # a seeded edge without a source that nothing re-derives stops the seed
+    trt = await _version(session, "tensorrt-llm", "1.0.0", "CUDA")
+    session.add(db.CompatibilityEdge(engine_version_id=trt.id, architecture_id=gpt2.id, origin="seed"))
+    await session.flush()
+    with pytest.raises(
+        SeedInconsistent, match=r"1 compatibility edges of tensorrt-llm 1\.0\.0 \(CUDA\) have no source"
+    ):
+        await seed(session)
