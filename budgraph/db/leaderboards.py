@@ -6,7 +6,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -67,10 +78,24 @@ class Benchmark(IdMixin, TimestampMixin, ProvenanceMixin, Base):
 
 
 class LeaderboardEntry(IdMixin, TimestampMixin, Base):
+    """One published score, with its standing among the entries of its benchmark in its snapshot.
+
+    The standing (``position``, ``percentile``) is stored when the snapshot is written
+    (``leaderboards.repository.restand``, in the same transaction) and read as plain columns; it is
+    NULL only between a writer's insert and that UPDATE."""
+
     __tablename__ = "leaderboard_entry"
     __table_args__ = (
-        Index(None, "model_id"),
+        Index(None, "model_id", "snapshot_id"),
         Index(None, "snapshot_id", "raw_model_name"),
+        CheckConstraint(
+            "(position IS NULL) = (percentile IS NULL) AND (position IS NULL) = (ranked_among IS NULL)",
+            name="standing_complete",
+        ),
+        CheckConstraint(
+            "position >= 1 AND position <= ranked_among AND percentile >= 0 AND percentile <= 100",
+            name="standing_range",
+        ),
     )
 
     benchmark_id: Mapped[int] = mapped_column(ForeignKey("benchmark.id", ondelete="CASCADE"), nullable=False)
@@ -85,6 +110,12 @@ class LeaderboardEntry(IdMixin, TimestampMixin, Base):
     source: Mapped[str] = mapped_column(Text, nullable=False)
     published_on: Mapped[date | None] = mapped_column(Date)
     extra: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict, server_default="{}")
+    # 1-based rank() by score in the benchmark's direction within the snapshot; ties share one.
+    position: Mapped[int | None] = mapped_column(Integer)
+    # 100 * (1 - percent_rank()) over the same order, in double precision as the window gives it.
+    percentile: Mapped[float | None] = mapped_column(Double)
+    # How many entries the standing is among: those of the benchmark in the snapshot.
+    ranked_among: Mapped[int | None] = mapped_column(Integer)
 
 
 class ModelAlias(IdMixin, TimestampMixin, Base):

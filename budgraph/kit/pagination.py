@@ -349,6 +349,15 @@ def counter(session: AsyncSession, stmt: Select[Any], total: Select[Any] | None 
     return count
 
 
+def stored_count(session: AsyncSession, statement: Select[int]) -> TotalCount:
+    """A list's size read by ``statement`` (a stored count) when called, instead of counted."""
+
+    async def count() -> int:
+        return int((await session.execute(statement)).scalar_one())
+
+    return count
+
+
 class TrimmedRow(tuple[Any, ...]):
     """A whole row without the columns added to read its page (sort keys, flags): it unpacks as
     the row did, and reads named columns from it."""

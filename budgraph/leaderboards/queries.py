@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Annotated
 
 import strawberry
@@ -22,6 +23,7 @@ from budgraph.kit.pagination import (
     build_connection,
     fetch_page,
     paginate,
+    stored_count,
 )
 from budgraph.leaderboards import loaders, repository
 from budgraph.leaderboards.matching import normalise
@@ -177,6 +179,9 @@ class LeaderboardQueries:
         )
         stmt = repository.leaderboard_statement(row, query)
         found = await fetch_page(info.context.session, stmt, page, whole_rows=True)
+        size = repository.board_size_statement(row) if query == repository.EntryQuery() else None
+        if size is not None:  # the whole board: its size is stored with its standings
+            found = replace(found, count=stored_count(info.context.session, size))
         return build_connection(found, lambda r: LeaderboardEntry.from_ranked(to_ranked(r)))
 
     @strawberry.field(

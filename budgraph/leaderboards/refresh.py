@@ -22,6 +22,7 @@ from budgraph.kit.clock import now
 from budgraph.kit.db import RequestSession
 from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.leaderboards.linking import load_matcher, lock_linking
+from budgraph.leaderboards.repository import restand, snapshots_of_benchmarks
 from budgraph.leaderboards.sources import (
     SOURCES,
     CachedValidators,
@@ -71,6 +72,7 @@ async def _benchmarks(session: RequestSession, source: LeaderboardSource) -> dic
         row.key: row
         for row in (await session.scalars(select(db.Benchmark).where(db.Benchmark.key.in_(list(keys))))).all()
     }
+    turned: list[int] = []  # benchmarks whose direction changed: their standings turn too
     for key, spec in keys.items():
         values = {
             "name": spec.name,
@@ -87,9 +89,13 @@ async def _benchmarks(session: RequestSession, source: LeaderboardSource) -> dic
             existing[key] = row = db.Benchmark(key=key, origin="extraction", **values)
             session.add(row)
         else:
+            if row.higher_is_better != spec.higher_is_better:
+                turned.append(row.id)
             for name, value in values.items():
                 setattr(row, name, value)
     await session.flush()
+    if turned:
+        await restand(session, await snapshots_of_benchmarks(session, turned))
     return {key.split(":", 1)[1]: row.id for key, row in existing.items()}
 
 
@@ -129,7 +135,7 @@ async def _store(
         )
         for entry in snapshot.entries
     )
-    await session.flush()
+    await restand(session, [row.id])
     return len(snapshot.entries)
 
 

@@ -1,9 +1,11 @@
 """SQL for leaderboards: benchmarks, sources, and the entries of each source's current snapshot.
 
 A source's *current* snapshot is its latest (highest ``fetched_at``, then id); older snapshots are
-history and never ranked. An entry's standing (percentile, position) is computed with window
-functions over every current entry of its benchmark, before any filter, in the benchmark's own
-direction, so filtering a leaderboard never changes anyone's percentile.
+history and never ranked. An entry's standing (position, percentile) is its place among the entries
+of its benchmark in its snapshot, best first in the benchmark's own direction, before any filter (so
+filtering a leaderboard never changes anyone's percentile). Standings change only when a snapshot
+is written, so they are computed then, by ``restand`` (one UPDATE over a window of the snapshots
+written), and read as plain columns: a leaderboard page and a model's scores read only their rows.
 """
 
 from __future__ import annotations
@@ -15,19 +17,22 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Float,
     Numeric,
     Row,
     Select,
     Subquery,
+    Table,
+    Update,
     case,
-    cast,
     distinct,
     func,
+    inspect,
     literal,
+    or_,
     select,
     true,
     type_coerce,
+    update,
 )
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,7 +48,7 @@ AnyRow = Row[*tuple[Any, ...]]
 
 @dataclass(frozen=True)
 class RankedEntry:
-    """A current entry with its standing among the current entries of its benchmark."""
+    """A current entry with its standing among the entries of its benchmark in its snapshot."""
 
     entry: db.LeaderboardEntry
     percentile: float
@@ -77,55 +82,122 @@ def current_snapshots() -> Subquery:
     )
 
 
-def _goodness() -> ColumnElement[Any]:
+def _goodness(entry: Any = db.LeaderboardEntry) -> ColumnElement[Any]:
     """The score made "higher is better" whatever the benchmark's direction."""
-    entry = db.LeaderboardEntry
     return case((db.Benchmark.higher_is_better, entry.score), else_=-entry.score)
 
 
-def ranked_entries(scope: ColumnElement[bool] | None = None) -> Subquery:
-    """Current entries (of the benchmarks in ``scope``) with goodness, percentile and position.
+def restand_statement(snapshot_ids: Sequence[int] | None) -> Update:
+    """Set the standing of every entry of the given snapshots (``None``: of all of them).
 
-    percentile = 100 * (1 - percent_rank) over the benchmark's entries, best first: the share of
-    the other entries that score no better; ties share the better value, a lone entry is 100.
+    position = rank() and percentile = 100 * (1 - percent_rank()) over the entries of one
+    benchmark in one snapshot, best first: ties share the better value, a lone entry is 100;
+    ranked_among = how many entries that is. These are the expressions the reads computed on
+    every request before they were stored (migration 0009 backfilled with the same window); rows
+    whose standing is already right are not rewritten.
     """
-    entry = db.LeaderboardEntry
-    current = current_snapshots()
-    goodness = _goodness()
-    best_first: dict[str, Any] = {"partition_by": entry.benchmark_id, "order_by": goodness.desc()}
-    stmt = (
-        select(
-            entry,
-            goodness.label("goodness"),
-            (100 * (1 - func.percent_rank().over(**best_first))).label("percentile"),
-            func.rank().over(**best_first).label("position"),
-            current.c.fetched_at.label("fetched_at"),
-            db.Benchmark.key.label("benchmark_key"),
+    entry = aliased(db.LeaderboardEntry, name="entry")
+    best_first: dict[str, Any] = {
+        "partition_by": (entry.benchmark_id, entry.snapshot_id),
+        "order_by": _goodness(entry).desc(),
+    }
+    stood = select(
+        entry.id,
+        func.rank().over(**best_first).label("position"),
+        (100 * (1 - func.percent_rank().over(**best_first))).label("percentile"),
+        func.count().over(partition_by=best_first["partition_by"]).label("ranked_among"),
+    ).join(db.Benchmark, db.Benchmark.id == entry.benchmark_id)
+    if snapshot_ids is not None:
+        stood = stood.where(entry.snapshot_id.in_(snapshot_ids))
+    standing = stood.subquery("stood")
+    table = db.LeaderboardEntry.__table__
+    assert isinstance(table, Table)
+    return (
+        update(table)
+        .where(
+            table.c.id == standing.c.id,
+            or_(
+                table.c.position.is_distinct_from(standing.c.position),
+                table.c.percentile.is_distinct_from(standing.c.percentile),
+                table.c.ranked_among.is_distinct_from(standing.c.ranked_among),
+            ),
         )
-        .join(current, current.c.id == entry.snapshot_id)
-        .join(db.Benchmark, db.Benchmark.id == entry.benchmark_id)
+        # a derived value, not an edit of the entry: its updated_at stays
+        .values(
+            position=standing.c.position,
+            percentile=standing.c.percentile,
+            ranked_among=standing.c.ranked_among,
+            updated_at=table.c.updated_at,
+        )
     )
-    if scope is not None:
-        stmt = stmt.where(scope)
-    return stmt.subquery()
 
 
-def _select_ranked(ranked: Subquery) -> RowsSelect:
-    entry = aliased(db.LeaderboardEntry, ranked)
-    return select(entry, ranked.c.percentile, ranked.c.position, ranked.c.fetched_at, ranked.c.benchmark_key)
+async def restand(session: AsyncSession, snapshot_ids: Sequence[int]) -> None:
+    """Store the standings of the entries of ``snapshot_ids``: every writer of entries calls it, in
+    the transaction that wrote them (before it commits)."""
+    if not snapshot_ids:
+        return
+    await session.flush()
+    await session.execute(restand_statement(sorted(set(snapshot_ids))))
+    chosen = set(snapshot_ids)
+    for held in list(session.identity_map.values()):  # entries loaded before would keep old values
+        if isinstance(held, db.LeaderboardEntry):
+            snapshot_id = inspect(held).dict.get("snapshot_id")  # read without a load
+            if snapshot_id is None or snapshot_id in chosen:
+                session.expire(held, ["position", "percentile", "ranked_among"])
+
+
+async def snapshots_of_benchmarks(session: AsyncSession, benchmark_ids: Sequence[int]) -> list[int]:
+    """The snapshots holding entries of these benchmarks (to stand again when a direction changes)."""
+    entry = db.LeaderboardEntry
+    rows = await session.scalars(
+        select(entry.snapshot_id).where(entry.benchmark_id.in_(benchmark_ids)).distinct()
+    )
+    return list(rows.all())
+
+
+def _standing(entry: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    # typed as percent_rank() was when it was computed here, so the API serves the same digits
+    return type_coerce(entry.percentile, Numeric()).label("percentile"), entry.position.label("position")
+
+
+def board_size_statement(benchmark: db.Benchmark) -> Select[int] | None:
+    """How many entries an unfiltered leaderboard of ``benchmark`` lists, read from one stored row
+    (its current snapshot's ``ranked_among``) instead of counted; None when its entries may span
+    several sources' snapshots (no source key), which are counted."""
+    if benchmark.source_key is None:
+        return None
+    entry, snapshot, source = db.LeaderboardEntry, db.LeaderboardSnapshot, db.LeaderboardSource
+    latest = (
+        select(snapshot.id)
+        .join(source, source.id == snapshot.source_id)
+        .where(source.key == benchmark.source_key)
+        .order_by(snapshot.fetched_at.desc(), snapshot.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    found = (
+        select(entry.ranked_among)
+        .where(entry.benchmark_id == benchmark.id, entry.snapshot_id == latest)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(func.coalesce(found, 0))
 
 
 def to_ranked(row: AnyRow) -> RankedEntry:
     entry, percentile, position, fetched_at, benchmark_key = tuple(row)[:5]
+    if percentile is None or position is None:
+        raise RuntimeError(f"leaderboard entry {entry.id} has no stored standing (restand was not called)")
     return RankedEntry(entry, float(percentile), int(position), fetched_at, benchmark_key)
 
 
 def leaderboard_statement(benchmark: db.Benchmark, query: EntryQuery) -> RowsSelect:
     """The current entries of one benchmark, best first (its own direction), ties by raw name.
 
-    The benchmark's direction is known here, so entries are ranked by their score itself (not by a
-    "goodness" expression) in the current snapshot of the benchmark's source: the index on
-    (benchmark, snapshot, score, name, id) then yields the ranking in order, with no sort.
+    The benchmark's direction is known here, so entries are listed by their score itself in the
+    current snapshot of the benchmark's source: the index on (benchmark, snapshot, score, name, id)
+    yields the page in order, and the standings are the rows' own columns (no window, no count).
     """
     entry = db.LeaderboardEntry
     snapshot, source = db.LeaderboardSnapshot, db.LeaderboardSource
@@ -141,53 +213,40 @@ def leaderboard_statement(benchmark: db.Benchmark, query: EntryQuery) -> RowsSel
         current: ColumnElement[bool] = entry.snapshot_id == latest
     else:
         current = entry.snapshot_id.in_(select(current_snapshots().c.id))
-    best = entry.score.desc().nulls_last() if benchmark.higher_is_better else entry.score.asc()
-    listed: list[ColumnElement[Any]] = [best, entry.raw_model_name.asc(), entry.id.asc()]
-    ranked = (
+    stmt: RowsSelect = (
         select(
             entry,
-            (100 * (1 - func.percent_rank().over(order_by=best))).label("percentile"),
-            func.rank().over(order_by=best).label("position"),
-            # Not read, but selected: it makes the windows' input (and so their output) the list's
-            # own order; without it PostgreSQL sorts the page again by name and id after ranking.
-            func.row_number().over(order_by=listed).label("listed_at"),
+            *_standing(entry),
             snapshot.fetched_at.label("fetched_at"),
             literal(benchmark.key).label("benchmark_key"),
         )
         .join(snapshot, snapshot.id == entry.snapshot_id)
         .where(entry.benchmark_id == benchmark.id, current)
-        .subquery()
     )
-    stmt = _select_ranked(ranked).add_columns(ranked.c.listed_at)
     if query.search:
-        stmt = stmt.where(ranked.c.raw_model_name.ilike(contains(query.search)))
+        stmt = stmt.where(entry.raw_model_name.ilike(contains(query.search)))
     if query.matched_only:
-        stmt = stmt.where(ranked.c.model_id.is_not(None))
+        stmt = stmt.where(entry.model_id.is_not(None))
     if query.model_ids is not None:
-        stmt = stmt.where(ranked.c.model_id.in_(query.model_ids))
-    score = ranked.c.score.desc().nulls_last() if benchmark.higher_is_better else ranked.c.score.asc()
-    return stmt.order_by(score, ranked.c.raw_model_name.asc(), ranked.c.id.asc())
+        stmt = stmt.where(entry.model_id.in_(query.model_ids))
+    best = entry.score.desc().nulls_last() if benchmark.higher_is_better else entry.score.asc()
+    return stmt.order_by(best, entry.raw_model_name.asc(), entry.id.asc())
 
 
 async def best_scores(
     session: AsyncSession, model_ids: Sequence[int], benchmark_keys: tuple[str, ...] | None
 ) -> list[RankedEntry]:
-    """Per model and benchmark, its best current entry (several raw names can match one model).
-
-    Its standing is what ``ranked_entries`` gives it, counted instead of ranked: its position is one
-    more than the current entries of its benchmark that score better, its percentile
-    ``100 * (1 - (position - 1) / (n - 1))`` (``percent_rank``'s own arithmetic), and both counts
-    are ranges of the index on (benchmark, snapshot, score): a model's scores cost the same
-    whatever the size of its leaderboards.
-    """
+    """Per model and benchmark, its best current entry (several raw names can match one model),
+    with its stored standing: the model's entries in the current snapshots (an index range on
+    (model, snapshot)), whatever the size of its leaderboards."""
     entry, benchmark = db.LeaderboardEntry, db.Benchmark
     current = current_snapshots()
-    found = (
+    stmt = (
         select(
             entry,
+            *_standing(entry),
             current.c.fetched_at.label("fetched_at"),
             benchmark.key.label("benchmark_key"),
-            benchmark.higher_is_better.label("higher_is_better"),
         )
         .join(current, current.c.id == entry.snapshot_id)
         .join(benchmark, benchmark.id == entry.benchmark_id)
@@ -196,45 +255,30 @@ async def best_scores(
         .order_by(entry.model_id, entry.benchmark_id, _goodness().desc(), entry.raw_model_name, entry.id)
     )
     if benchmark_keys is not None:
-        found = found.where(benchmark.key.in_(benchmark_keys))
-    best = found.subquery()
-    other = aliased(db.LeaderboardEntry)
-    same_board = (other.benchmark_id == best.c.benchmark_id) & other.snapshot_id.in_(
-        select(current_snapshots().c.id)
-    )
-
-    wins = case((best.c.higher_is_better, other.score > best.c.score), else_=other.score < best.c.score)
-    # One pass over the benchmark's current entries (an index range) counts both.
-    standing = (
-        select(func.count().label("total"), func.count().filter(wins).label("better"))
-        .select_from(other)
-        .where(same_board)
-        .lateral("standing")
-    )
-    total, better = standing.c.total, standing.c.better
-    percent_rank = case((total > 1, cast(better, Float) / (total - 1)), else_=literal(0.0, Float))
-    stmt = select(
-        aliased(db.LeaderboardEntry, best),
-        # typed as percent_rank() is, so both views of a standing give the same digits
-        type_coerce(100 * (1 - percent_rank), Numeric()).label("percentile"),
-        (better + 1).label("position"),
-        best.c.fetched_at,
-        best.c.benchmark_key,
-    )
-    stmt = stmt.select_from(best.join(standing, true())).order_by(best.c.model_id, best.c.benchmark_id)
+        stmt = stmt.where(benchmark.key.in_(benchmark_keys))
     return [to_ranked(row) for row in (await session.execute(stmt)).all()]
 
 
 async def current_entry_counts(session: AsyncSession, benchmark_ids: Sequence[int]) -> dict[int, int]:
-    entry = db.LeaderboardEntry
+    """How many entries each benchmark has in the current snapshots: the stored ``ranked_among`` of
+    one entry per benchmark and current snapshot (an index lookup each), summed; nothing counted."""
+    entry, benchmark = db.LeaderboardEntry, db.Benchmark
     current = current_snapshots()
-    rows = await session.execute(
-        select(entry.benchmark_id, func.count())
-        .join(current, current.c.id == entry.snapshot_id)
-        .where(entry.benchmark_id.in_(benchmark_ids))
-        .group_by(entry.benchmark_id)
+    size = (
+        select(entry.ranked_among)
+        .where(entry.benchmark_id == benchmark.id, entry.snapshot_id == current.c.id)
+        .limit(1)
+        .lateral("size")
     )
-    return {benchmark_id: count for benchmark_id, count in rows.all()}
+    rows = await session.execute(
+        select(benchmark.id, func.sum(size.c.ranked_among))
+        .select_from(benchmark)
+        .join(current, true())
+        .join(size, true())
+        .where(benchmark.id.in_(benchmark_ids))
+        .group_by(benchmark.id)
+    )
+    return {benchmark_id: int(count) for benchmark_id, count in rows.all()}
 
 
 def unmatched_names_statement(source_key: str | None) -> RowsSelect:

@@ -110,6 +110,34 @@ async def test_the_change_log_accounts_for_every_generated_entity(bench_database
     assert bench_database.probe.since < version
 
 
+async def test_every_entry_stands_as_the_leaderboard_window_ranks_it(
+    bench_database: data.BenchDatabase,
+) -> None:
+    """The load stores each entry's standing, as refreshes do: rank() and 100 * (1 - percent_rank())
+    by score in the benchmark's direction within its snapshot."""
+    window = (
+        "SELECT count(*) FILTER (WHERE e.position IS DISTINCT FROM w.position"
+        " OR e.percentile IS DISTINCT FROM w.percentile OR e.ranked_among IS DISTINCT FROM w.among) AS wrong,"
+        " count(*) AS entries,"
+        " count(DISTINCT w.percentile) AS percentiles"
+        " FROM leaderboard_entry e JOIN (SELECT x.id, rank() OVER o AS position,"
+        " 100 * (1 - percent_rank() OVER o) AS percentile, count(*) OVER (PARTITION BY x.benchmark_id, x.snapshot_id) AS among"
+        " FROM leaderboard_entry x JOIN benchmark b ON b.id = x.benchmark_id"
+        " WINDOW o AS (PARTITION BY x.benchmark_id, x.snapshot_id"
+        " ORDER BY CASE WHEN b.higher_is_better THEN x.score ELSE -x.score END DESC)) w ON w.id = e.id"
+    )
+    connection = await asyncpg.connect(bench_database.dsn)
+    try:
+        row = await connection.fetchrow(window)
+    finally:
+        await connection.close()
+    assert (row["wrong"], row["entries"]) == (
+        0,
+        TINY.entries_per_benchmark_snapshot * TINY.benchmark_snapshots,
+    )
+    assert row["percentiles"] == TINY.entries_per_benchmark_snapshot  # no ties at this scale: all differ
+
+
 async def test_every_index_of_the_schema_is_there_after_the_load(
     bench_database: data.BenchDatabase, database_url: str
 ) -> None:

@@ -16,6 +16,7 @@ from budgraph.db.enums import ApiKeyScope
 from budgraph.graphql.schema import schema
 from budgraph.kit.db import RequestSession
 from budgraph.kit.ids import to_global_id
+from budgraph.leaderboards.repository import restand
 from budgraph.registry.snapshots import logged_kinds
 from budgraph.storage import LocalObjectStore
 from budgraph.storage.keys import ObjectKey
@@ -332,6 +333,7 @@ async def test_a_model_goes_with_its_jobs_and_files_once_no_job_runs(
         source="arena",
     )
     session.add(entry)
+    await restand(session, [snapshot.id])
     await session.commit()
 
     # while its job runs, the model stays

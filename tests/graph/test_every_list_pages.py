@@ -27,6 +27,7 @@ from budgraph import db
 from budgraph.graphql.schema import schema
 from budgraph.kit.db import RequestSession
 from budgraph.kit.versions import version_key
+from budgraph.leaderboards.repository import restand
 from budgraph.seeds.service import seed
 from tests import factories
 from tests.conftest import GraphQLClient
@@ -257,6 +258,7 @@ async def _given_rows_with_nulls_and_ties(session: RequestSession) -> None:
                 source="arena",
             )
         )
+    await restand(session, [snapshot.id])
     price_hardware = await factories.hardware(session, "tie-gpu")
     provider = await factories.provider(session, "tie-cloud", kind="compute_cloud")
     for index in range(12):

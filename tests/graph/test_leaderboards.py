@@ -16,6 +16,7 @@ from budgraph import db
 from budgraph.jobs.queue import ArqJobQueue, arq_job_id
 from budgraph.kit.db import RequestSession, StatementCounter
 from budgraph.kit.ids import from_global_id, to_global_id
+from budgraph.leaderboards.repository import restand
 from budgraph.leaderboards.schedule import manual_key
 from tests import factories
 from tests.conftest import GraphQLClient
@@ -171,7 +172,7 @@ async def _snapshot(
         )
         for index, (benchmark, name, score, model, method) in enumerate(entries)
     )
-    await session.flush()
+    await restand(session, [snapshot.id])
 
 
 async def _board(session: RequestSession) -> Board:
@@ -839,6 +840,7 @@ async def _grow(
         for name, linked in ((f"model-{i}", model_id), (f"unknown-{i}", None))
     ]
     await session.execute(insert(db.LeaderboardEntry), rows)
+    await restand(session, list(snapshots.values()))
     await session.commit()
     return [to_global_id("Model", model_id) for model_id in model_ids]
 

@@ -140,3 +140,112 @@ async def test_0005_merges_hub_models_that_differ_only_in_case(servers: Servers)
     finally:
         await connection.close()
         await _drop_database(servers.admin_database_url, name)
+
+
+async def test_0009_backfills_the_standings_the_reads_computed(servers: Servers) -> None:
+    from sqlalchemy import make_url
+
+    name = f"budgraph_migration_0009_{os.getpid()}"
+    url = await _recreate_database(servers.admin_database_url, name)
+    await asyncio.to_thread(upgrade, url, "0008")
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    try:
+        # given an old and a current snapshot, a higher- and a lower-is-better benchmark, ties
+        source = await connection.fetchval(
+            "INSERT INTO leaderboard_source (key, name, enabled) VALUES ('arena', 'Arena', true) RETURNING id"
+        )
+        snapshots = [
+            await connection.fetchval(
+                "INSERT INTO leaderboard_snapshot (source_id, fetched_at, entry_count)"
+                " VALUES ($1, now() - make_interval(days => $2), 0) RETURNING id",
+                source,
+                days,
+            )
+            for days in (7, 0)
+        ]
+        benchmarks = {
+            higher: await connection.fetchval(
+                "INSERT INTO benchmark (key, source_key, name, higher_is_better)"
+                " VALUES ($1, 'arena', 'x', $2) RETURNING id",
+                f"arena:{higher}",
+                higher,
+            )
+            for higher in (True, False)
+        }
+        scores = {snapshots[0]: ["3", "1", "2"], snapshots[1]: ["5", "7", "5", "6.5", "-1", "7"]}
+        for benchmark in benchmarks.values():
+            for snapshot, values in scores.items():
+                for n, score in enumerate(values):
+                    await connection.execute(
+                        "INSERT INTO leaderboard_entry (benchmark_id, snapshot_id, raw_model_name, score, source)"
+                        " VALUES ($1, $2, $3, $4::numeric, 'arena')",
+                        benchmark,
+                        snapshot,
+                        f"m{n}",
+                        score,
+                    )
+        # what the reads computed before 0009: a window over the benchmark's current snapshot
+        legacy = {
+            (higher, row["raw_model_name"]): (row["position"], row["percentile"])
+            for higher, benchmark in benchmarks.items()
+            for row in await connection.fetch(
+                "SELECT raw_model_name, rank() OVER w AS position, 100 * (1 - percent_rank() OVER w) AS percentile"
+                f" FROM leaderboard_entry WHERE benchmark_id = $1 AND snapshot_id = $2"
+                f" WINDOW w AS (ORDER BY score {'DESC NULLS LAST' if higher else 'ASC'})",
+                benchmark,
+                snapshots[1],
+            )
+        }
+        await connection.close()
+
+        # when
+        await asyncio.to_thread(upgrade, url)
+
+        # then the current entries stand as the reads ranked them, and the old ones within theirs
+        connection = await asyncpg.connect(dsn)
+        rows = await connection.fetch(
+            "SELECT b.higher_is_better, e.snapshot_id, e.raw_model_name, e.position, e.percentile"
+            " FROM leaderboard_entry e JOIN benchmark b ON b.id = e.benchmark_id"
+        )
+        assert {
+            (row["higher_is_better"], row["raw_model_name"]): (row["position"], row["percentile"])
+            for row in rows
+            if row["snapshot_id"] == snapshots[1]
+        } == legacy
+        assert legacy[(True, "m1")] == legacy[(True, "m5")] == (1, 100.0)
+        assert legacy[(False, "m4")] == (1, 100.0)
+        assert legacy[(True, "m3")] == (3, 60.0)
+        assert sorted(
+            (row["higher_is_better"], row["raw_model_name"], row["position"], row["percentile"])
+            for row in rows
+            if row["snapshot_id"] == snapshots[0]
+        ) == [
+            (False, "m0", 3, 0.0),
+            (False, "m1", 1, 100.0),
+            (False, "m2", 2, 50.0),
+            (True, "m0", 1, 100.0),
+            (True, "m1", 3, 0.0),
+            (True, "m2", 2, 50.0),
+        ]
+        await connection.close()
+
+        # and it goes back down to 0008 and up again
+        await asyncio.to_thread(downgrade, url, "0008")
+        connection = await asyncpg.connect(dsn)
+        columns = await connection.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'leaderboard_entry'"
+        )
+        assert not {"position", "percentile"} & {row["column_name"] for row in columns}
+        await connection.close()
+        await asyncio.to_thread(upgrade, url)
+        connection = await asyncpg.connect(dsn)
+        assert await connection.fetchval("SELECT count(*) FROM leaderboard_entry WHERE position IS NULL") == 0
+        among = await connection.fetch("SELECT snapshot_id, ranked_among FROM leaderboard_entry")
+        assert {(row["snapshot_id"], row["ranked_among"]) for row in among} == {
+            (snapshots[0], 3),
+            (snapshots[1], 6),
+        }
+    finally:
+        await connection.close()
+        await _drop_database(servers.admin_database_url, name)
