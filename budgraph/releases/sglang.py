@@ -54,7 +54,7 @@ def _returns(found: FoundClass, method: str) -> str | None:
     return None
 
 
-def _fact(index: ClassIndex, found: FoundClass, artifact: str, version: str) -> ArchitectureFact:
+def _fact(index: ClassIndex, found: FoundClass, source: SourceRef) -> ArchitectureFact:
     ancestry = index.ancestry(found)
     calls = set().union(*(_calls(c) for c in ancestry.classes))
     forward = next((r for c in ancestry.classes if (r := _returns(c, "forward")) is not None), "")
@@ -78,7 +78,7 @@ def _fact(index: ClassIndex, found: FoundClass, artifact: str, version: str) -> 
         supports_lora=lora,
         multimodal=multimodal,
         gguf_architecture=None,
-        source=SourceRef(artifact, version, found.module.path, f"EntryClass {found.node.name}"),
+        source=source,
     )
 
 
@@ -96,10 +96,7 @@ def _architectures(tree: ReleaseTree, index: ClassIndex, version: str) -> list[A
                 raise ReleaseImportError(
                     f"{path}: `EntryClass` names `{name}`, which it neither defines nor imports"
                 )
-            fact = _fact(index, found, tree.artifact, version)
-            fact = ArchitectureFact(
-                **{**fact.__dict__, "source": SourceRef(tree.artifact, version, path, f"EntryClass {name}")}
-            )
+            fact = _fact(index, found, SourceRef(tree.artifact, version, path, f"EntryClass {name}"))
             facts.setdefault(fact.class_name, fact)
     return list(facts.values())
 

@@ -1,11 +1,14 @@
 """vLLM: the model registry, each model class's interfaces, and the quantization configs.
 
-What vLLM serves per registry table (``vllm/model_executor/models/registry.py``): text generation and
-multimodal models serve chat and completion; embedding models ``/v1/embeddings``; sequence classification
-(older releases: cross-encoder) models ``/classify`` and ``/score``/``/rerank``; late-interaction
+What vLLM serves per registry table (``vllm/model_executor/models/registry.py``; the routes are
+registered in ``vllm/entrypoints/pooling/factories.py``): text generation and multimodal models serve chat
+and completion; embedding models ``/v1/embeddings``; sequence classification (older releases:
+cross-encoder) models ``/classify`` and, for a single-label head, ``/score``/``/rerank``; late-interaction
 (ColBERT-style) models ``/score``/``/rerank``; reward and token-classification models only ``/pooling``,
-which has no budgraph endpoint. Speculative-decoding drafts and the generic Transformers-backend names are
-not architectures a checkpoint declares, so they are not facts.
+which has no budgraph endpoint. vLLM also scores with an embedding model (bi-encoder cosine similarity
+on ``/score``/``/rerank``); that is not counted as RERANK here, a reranker is a model trained to rank.
+Speculative-decoding drafts and the generic Transformers-backend names are not architectures a checkpoint
+declares, so they are not facts.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from budgraph.releases.extract import SOURCES
+from budgraph.releases.extract import SOURCES, extract
 from budgraph.releases.facts import ArchitectureFact, QuantizationFact, ReleaseFacts
 from budgraph.releases.importers import IMPORTERS, ReleaseImportError, import_release
 from budgraph.releases.tree import open_shipped
@@ -351,3 +351,19 @@ def test_a_registry_that_is_computed_is_refused(tmp_path: Path) -> None:
     wheel = build_wheel(tmp_path / "vllm-0.33.0-py3-none-any.whl", files, "vllm", "0.33.0")
     with pytest.raises(ReleaseImportError, match=r"`_TEXT_GENERATION_MODELS` is not a literal table"):
         import_release("vllm", "0.33.0", wheel)
+
+
+def test_extract_reproduces_the_shipped_tree(tmp_path: Path) -> None:
+    """``extract`` on an artifact writes the shipped files of that release, byte for byte."""
+    root = SOURCES / "llamacpp" / "0.3.36"
+    manifest = json.loads((root / "MANIFEST.json").read_text())
+    files = shipped_files("llamacpp", "0.3.36")
+    sdist = build_sdist(tmp_path / manifest["artifact"], files, "llama_cpp_python", "0.3.36")
+    out = extract("llamacpp", "0.3.36", sdist, url=manifest["artifact_url"], sources=tmp_path / "sources")
+    again = json.loads((out / "MANIFEST.json").read_text())
+    assert again["files"] == manifest["files"]
+    assert again["bundles"] == manifest["bundles"]
+    assert (out / "bundle.tar.xz").read_bytes() == (root / "bundle.tar.xz").read_bytes()
+    loose = "vendor/llama.cpp/convert_hf_to_gguf.py"
+    assert (out / loose).read_bytes() == (root / loose).read_bytes()
+    assert import_release("llamacpp", "0.3.36", out) == facts("llamacpp", "0.3.36")
