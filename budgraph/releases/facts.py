@@ -19,10 +19,12 @@ class SourceRef:
 class ArchitectureFact:
     """A Hugging Face architecture the release serves.
 
-    ``endpoints`` are ``budgraph.db.enums.Endpoint`` values. The flags are ``None`` when the release does not
-    say (for vLLM: the model file was not read, or a base class could not be resolved). ``other_sources``
-    names the further registry entries of the same architecture (vLLM lists some in several tables; their
-    endpoints are merged into this one fact).
+    ``endpoints`` are ``budgraph.db.enums.Endpoint`` values. ``task`` is how the engine's code classes the
+    architecture: "generate", "multimodal", "embedding", "cross-encoder", "transcription", and where an
+    engine has them "late-interaction", "classification", "reward", "token-classification". The flags
+    are ``None`` when the release does not say (for vLLM: the model file was not read, or a base class
+    could not be resolved). ``other_sources`` names the further registry entries of the same
+    architecture (vLLM lists some in several tables; their endpoints are merged into this one fact).
     """
 
     class_name: str

@@ -1,11 +1,14 @@
 """SGLang: the classes each ``sglang/srt/models/*.py`` exports as ``EntryClass``, and its quantization table.
 
 SGLang registers a model under its class's ``__name__``, which is the Hugging Face architecture. Its code
-declares the kind of model in the class: a ``CrossEncodingPooler`` makes a cross-encoder (``/classify``,
-``/rerank``), a forward returning ``EmbeddingPoolerOutput`` or a ``Pooler`` without a
-``LogitsProcessor`` an embedding model, a ``pad_input_ids`` method
-(where image or audio tokens are placed) a multimodal model; LoRA where the class says
+declares the kind of model in the class (and its bases): a ``CrossEncodingPooler`` makes a cross-encoder
+(``/classify``, ``/v1/rerank``); a pooling model (a forward returning ``EmbeddingPoolerOutput``, or a
+``Pooler`` and no ``LogitsProcessor``) with a ``score`` / ``classifier`` / ... head a classification
+or reward model (``/classify``), without one an embedding model (``/v1/embeddings``); a ``pad_input_ids``
+method (where image or audio tokens are placed) a multimodal model. LoRA where the class says
 ``supports_lora``; SGLang declares no pipeline-parallel flag per class, so that one is ``None``.
+Speculative-decoding draft classes (EAGLE, NextN, MTP) are entry classes too and are kept: a draft
+checkpoint declares them as its architecture.
 """
 
 from __future__ import annotations
@@ -54,15 +57,34 @@ def _returns(found: FoundClass, method: str) -> str | None:
     return None
 
 
+def _self_attributes(found: FoundClass) -> set[str]:
+    return {
+        target.attr
+        for node in ast.walk(found.node)
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "self"
+    }
+
+
+_HEADS = frozenset({"score", "classifier", "classification_head", "v_head"})
+
+
 def _fact(index: ClassIndex, found: FoundClass, source: SourceRef) -> ArchitectureFact:
     ancestry = index.ancestry(found)
     calls = set().union(*(_calls(c) for c in ancestry.classes))
+    attributes = set().union(*(_self_attributes(c) for c in ancestry.classes))
     forward = next((r for c in ancestry.classes if (r := _returns(c, "forward")) is not None), "")
     multimodal = any(f.name == "pad_input_ids" for c in ancestry.classes for f in pysource.methods(c.node))
+    pooling = forward == "EmbeddingPoolerOutput" or ("Pooler" in calls and "LogitsProcessor" not in calls)
     endpoints: tuple[str, ...]
     if "CrossEncodingPooler" in calls:
         task, endpoints = "cross-encoder", (Endpoint.CLASSIFY.value, Endpoint.RERANK.value)
-    elif "EmbeddingPoolerOutput" in forward or ("Pooler" in calls and "LogitsProcessor" not in calls):
+    elif pooling and attributes & _HEADS:
+        task, endpoints = "classification", (Endpoint.CLASSIFY.value,)
+    elif pooling:
         task, endpoints = "embedding", (Endpoint.EMBEDDING.value,)
     else:
         task = "multimodal" if multimodal else "generate"

@@ -367,3 +367,14 @@ def test_extract_reproduces_the_shipped_tree(tmp_path: Path) -> None:
     loose = "vendor/llama.cpp/convert_hf_to_gguf.py"
     assert (out / loose).read_bytes() == (root / loose).read_bytes()
     assert import_release("llamacpp", "0.3.36", out) == facts("llamacpp", "0.3.36")
+
+
+def test_sglang_pooling_models_by_their_heads() -> None:
+    # qwen2_rm.py: a Pooler, no LogitsProcessor, and a `self.score` head: served on /classify.
+    reward = arch("sglang", "0.5.23", "Qwen2ForRewardModel")
+    assert (reward.task, reward.endpoints) == ("classification", ("CLASSIFY",))
+    assert arch("sglang", "0.5.23", "LlamaForClassification").endpoints == ("CLASSIFY",)
+    # qwen3_embedding.py: a Pooler and no head.
+    assert arch("sglang", "0.5.23", "Qwen3Model").endpoints == ("EMBEDDING",)
+    # transformers.py: CausalMixin builds a LogitsProcessor, so the union-typed forward is not a pooler.
+    assert arch("sglang", "0.5.23", "TransformersForCausalLM").task == "generate"
