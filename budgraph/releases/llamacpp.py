@@ -4,9 +4,11 @@ Each converter class is registered for Hugging Face architectures with ``@ModelB
 (older trees: ``@Model.register``) and names its GGUF architecture with ``model_arch =
 gguf.MODEL_ARCH.X`` (or inherits it); ``gguf-py/gguf/constants.py`` ``MODEL_ARCH_NAMES`` gives the name
 written into the file. An architecture also registered for a ``MODEL_ARCH.MMPROJ`` class has a vision or
-audio projector: multimodal. A converter that always writes ``add_causal_attention(False)`` makes an
-embedding model (``/v1/embeddings``); others serve chat and completion. GGUF runs on each ggml backend
-the tree builds (``ggml/src/ggml-cuda``, ``ggml-hip``, ``ggml-cpu``).
+audio projector: multimodal. A converter that always writes non-causal attention
+(``add_causal_attention(False)``) and a pooling type (``add_pooling_type`` / ``_try_set_pooling_type``),
+and no diffusion parameter (``add_mask_token_id``, ``add_diffusion_shift_logits``: Dream and LLaDA are
+non-causal generators), makes an embedding model (``/v1/embeddings``); others serve chat and completion.
+GGUF runs on each ggml backend the tree builds (``ggml/src/ggml-cuda``, ``ggml-hip``, ``ggml-cpu``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ _BACKENDS = {
 }
 _BASES = frozenset({"ModelBase", "Model"})
 _MMPROJ = "MMPROJ"
+_GENERIC_BASES = frozenset({"ModelBase", "TextModel", "Model"})
+_POOLING_CALLS = frozenset({"add_pooling_type", "_try_set_pooling_type"})
+_DIFFUSION_CALLS = frozenset({"add_mask_token_id", "add_diffusion_shift_logits"})
 
 
 def _registered(cls: ast.ClassDef) -> list[str]:
@@ -63,22 +68,44 @@ def _model_arch(index: ClassIndex, found: FoundClass) -> str | None:
     return None
 
 
-def _always_non_causal(index: ClassIndex, found: FoundClass) -> bool:
+def _converter_calls(index: ClassIndex, found: FoundClass) -> tuple[set[str], set[str]]:
+    """The calls a converter's methods (and its bases', short of the generic ones) always make, and all."""
+    always: set[str] = set()
+    anywhere: set[str] = set()
     for cls in index.ancestry(found).classes:
-        if cls.node.name in ("ModelBase", "TextModel", "Model"):
+        if cls.node.name in _GENERIC_BASES:
             continue
         for function in pysource.methods(cls.node):
-            for statement in function.body:  # top level only: a conditional call does not count
+            for statement in function.body:  # top level only: a conditional call is not "always"
                 call = statement.value if isinstance(statement, ast.Expr) else None
-                if (
-                    isinstance(call, ast.Call)
-                    and (pysource.dotted_name(call.func) or "").endswith("add_causal_attention")
-                    and len(call.args) == 1
-                    and isinstance(call.args[0], ast.Constant)
-                    and call.args[0].value is False
-                ):
-                    return True
-    return False
+                if isinstance(call, ast.Call) and (name := _call_name(call)) is not None:
+                    always.add(name)
+            anywhere.update(
+                name
+                for node in ast.walk(function)
+                if isinstance(node, ast.Call) and (name := _call_name(node))
+            )
+    return always, anywhere
+
+
+def _call_name(call: ast.Call) -> str | None:
+    dotted = pysource.dotted_name(call.func)
+    if dotted is None:
+        return None
+    name = dotted.rsplit(".", 1)[-1]
+    if name == "add_causal_attention":
+        value = call.args[0] if len(call.args) == 1 else None
+        return f"add_causal_attention({value.value!s})" if isinstance(value, ast.Constant) else None
+    return name
+
+
+def _is_embedding(index: ClassIndex, found: FoundClass) -> bool:
+    always, anywhere = _converter_calls(index, found)
+    return (
+        "add_causal_attention(False)" in always
+        and bool(always & _POOLING_CALLS)
+        and not anywhere & _DIFFUSION_CALLS
+    )
 
 
 def _arch_names(tree: ReleaseTree) -> dict[str, str]:
@@ -122,7 +149,7 @@ def _architectures(tree: ReleaseTree, artifact: str, version: str) -> list[Archi
                     text[hf_name] = (found, arch)  # a later registration wins, as in ModelBase.register
     facts: list[ArchitectureFact] = []
     for hf_name, (found, arch) in text.items():
-        embedding = _always_non_causal(index, found)
+        embedding = _is_embedding(index, found)
         multimodal = hf_name in projector
         facts.append(
             ArchitectureFact(

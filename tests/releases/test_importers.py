@@ -378,3 +378,14 @@ def test_sglang_pooling_models_by_their_heads() -> None:
     assert arch("sglang", "0.5.23", "Qwen3Model").endpoints == ("EMBEDDING",)
     # transformers.py: CausalMixin builds a LogitsProcessor, so the union-typed forward is not a pooler.
     assert arch("sglang", "0.5.23", "TransformersForCausalLM").task == "generate"
+
+
+def test_llamacpp_non_causal_generators_are_not_embedding_models() -> None:
+    # dream.py / llada.py write add_causal_attention(False) and a pooling type, but also diffusion
+    # parameters (add_mask_token_id, add_diffusion_shift_logits): they generate text.
+    for name in ("DreamModel", "LLaDAModelLM"):
+        assert arch("llamacpp", "0.3.36", name).endpoints == ("CHAT", "COMPLETION")
+    # qwen.py's Qwen2Model converter writes a pooling type (for sentence-transformers exports) but keeps
+    # causal attention.
+    assert arch("llamacpp", "0.3.36", "Qwen2ForCausalLM").endpoints == ("CHAT", "COMPLETION")
+    assert arch("llamacpp", "0.3.36", "XLMRobertaModel").endpoints == ("EMBEDDING",)
