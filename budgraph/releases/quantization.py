@@ -121,6 +121,10 @@ def _literal_methods(module: pysource.Module) -> list[str]:
     ):
         elements = literal.slice.elts if isinstance(literal.slice, ast.Tuple) else [literal.slice]
         return [e.value for e in elements if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    if isinstance(module.assignments.get("QUANTIZATION_METHODS"), ast.Dict):
+        table = module.assignments["QUANTIZATION_METHODS"]
+        assert isinstance(table, ast.Dict)
+        return [k.value for k in table.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
     if "QUANTIZATION_METHODS" in module.assignments:
         try:
             value = module.named("QUANTIZATION_METHODS")
@@ -160,7 +164,16 @@ def read_quantization(tree: ReleaseTree, path: str, version: str, *, device: str
     if module is None:
         raise ReleaseImportError(f"{tree.artifact}: {path} is absent")
     index = ClassIndex(tree, in_release=lambda dotted: dotted.split(".", 1)[0] == "vllm")
-    mapping, symbol = _method_to_config(module)
+    table = module.assignments.get("QUANTIZATION_METHODS")
+    if isinstance(table, ast.Dict):  # before 0.6: one module-level {"awq": AWQConfig, ...}
+        mapping = {
+            k.value: v
+            for k, v in zip(table.keys, table.values, strict=True)
+            if isinstance(k, ast.Constant) and isinstance(k.value, str)
+        }
+        symbol = "QUANTIZATION_METHODS"
+    else:
+        mapping, symbol = _method_to_config(module)
     facts: list[QuantizationFact] = []
     for method in dict.fromkeys(_literal_methods(module)):
         facts.append(

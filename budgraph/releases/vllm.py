@@ -13,6 +13,7 @@ declares, so they are not facts.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, replace
 
 from budgraph.db.enums import DeviceArchitecture, Endpoint
@@ -30,6 +31,9 @@ from budgraph.releases.quantization import read_quantization
 from budgraph.releases.tree import ReleaseTree
 
 REGISTRY = "vllm/model_executor/models/registry.py"
+# Before 0.6 the registry lived in the models package's __init__.py.
+INTERFACES = "vllm/model_executor/models/interfaces.py"
+REGISTRIES = (REGISTRY, "vllm/model_executor/models/__init__.py")
 QUANTIZATION = "vllm/model_executor/layers/quantization/__init__.py"
 _MODELS_PACKAGE = "vllm.model_executor.models"
 
@@ -47,6 +51,7 @@ class _Table:
 # In order of precedence: an architecture in several tables takes its task from the first.
 TABLES = (
     _Table("_TEXT_GENERATION_MODELS", "generate", _GENERATE),
+    _Table("_GENERATION_MODELS", "generate", _GENERATE),  # before 0.6
     _Table("_MULTIMODAL_MODELS", "multimodal", _GENERATE, multimodal=True),
     _Table("_TRANSFORMERS_SUPPORTED_MODELS", "generate", _GENERATE),
     _Table("_EMBEDDING_MODELS", "embedding", (Endpoint.EMBEDDING.value,)),
@@ -81,28 +86,52 @@ class _ClassFlags:
     transcription_only: bool
 
 
-def _flag(ancestry: Ancestry, interface: str, attribute: str) -> bool | None:
+def _flag(ancestry: Ancestry, interface: str, attribute: str, declared: frozenset[str]) -> bool | None:
+    """True/False from the class's bases; None if a base is unknown or the release has no such interface."""
     for found in ancestry.classes:
         value = class_attribute(found, attribute)
         if isinstance(value, bool):
             return value
     if interface in ancestry.names:
         return True
-    return False if ancestry.complete else None
+    return False if ancestry.complete and interface in declared else None
 
 
-def _class_flags(index: ClassIndex, found: FoundClass | None) -> _ClassFlags:
+def _lora(ancestry: Ancestry, declared: frozenset[str]) -> bool | None:
+    if "SupportsLoRA" in declared:
+        return _flag(ancestry, "SupportsLoRA", "supports_lora", declared)
+    # Before the interfaces (0.5.0): a model supports LoRA by listing `supported_lora_modules`.
+    listed = any(
+        isinstance(node, ast.Assign | ast.AnnAssign)
+        and any(isinstance(t, ast.Name) and t.id == "supported_lora_modules" for t in _targets(node))
+        for c in ancestry.classes
+        for node in c.node.body
+    )
+    return True if listed else None
+
+
+def _targets(node: ast.Assign | ast.AnnAssign) -> list[ast.expr]:
+    return node.targets if isinstance(node, ast.Assign) else [node.target]
+
+
+def _class_flags(index: ClassIndex, found: FoundClass | None, declared: frozenset[str]) -> _ClassFlags:
     if found is None:
         return _ClassFlags(None, None, None, None, transcription_only=False)
     ancestry = index.ancestry(found)
     only = any(class_attribute(c, "supports_transcription_only") is True for c in ancestry.classes)
     return _ClassFlags(
-        pp=_flag(ancestry, "SupportsPP", "supports_pp"),
-        lora=_flag(ancestry, "SupportsLoRA", "supports_lora"),
-        multimodal=_flag(ancestry, "SupportsMultiModal", "supports_multimodal"),
-        transcription=_flag(ancestry, "SupportsTranscription", "supports_transcription"),
+        pp=_flag(ancestry, "SupportsPP", "supports_pp", declared),
+        lora=_lora(ancestry, declared),
+        multimodal=_flag(ancestry, "SupportsMultiModal", "supports_multimodal", declared),
+        transcription=_flag(ancestry, "SupportsTranscription", "supports_transcription", declared),
         transcription_only=only,
     )
+
+
+def _interfaces(index: ClassIndex) -> frozenset[str]:
+    """The ``Supports*`` interfaces the release defines (none before 0.5.1)."""
+    module = index.module(INTERFACES)
+    return frozenset(module.classes) if module is not None else frozenset()
 
 
 def _model_module(module: str) -> str:
@@ -113,34 +142,35 @@ def _entries(registry: pysource.Module, table: _Table) -> dict[str, tuple[str, s
     try:
         value = registry.named(table.name)
     except pysource.NotLiteral as exc:
-        raise ReleaseImportError(f"{REGISTRY}: `{table.name}` is not a literal table ({exc})") from exc
+        raise ReleaseImportError(f"{registry.path}: `{table.name}` is not a literal table ({exc})") from exc
     if not isinstance(value, dict):
-        raise ReleaseImportError(f"{REGISTRY}: `{table.name}` is not a dict")
+        raise ReleaseImportError(f"{registry.path}: `{table.name}` is not a dict")
     out: dict[str, tuple[str, str]] = {}
     for arch, target in value.items():
         if not (isinstance(arch, str) and isinstance(target, tuple) and len(target) == 2):
-            raise ReleaseImportError(f"{REGISTRY}: `{table.name}[{arch!r}]` is not (module, class)")
+            raise ReleaseImportError(f"{registry.path}: `{table.name}[{arch!r}]` is not (module, class)")
         module, cls = target
         if not (isinstance(module, str) and isinstance(cls, str)):
-            raise ReleaseImportError(f"{REGISTRY}: `{table.name}[{arch!r}]` is not (module, class)")
+            raise ReleaseImportError(f"{registry.path}: `{table.name}[{arch!r}]` is not (module, class)")
         out[arch] = (module, cls)
     return out
 
 
 def _architectures(tree: ReleaseTree, registry: pysource.Module, version: str) -> list[ArchitectureFact]:
     index = ClassIndex(tree, in_release=lambda dotted: dotted.split(".", 1)[0] == "vllm")
+    declared = _interfaces(index)
     tables = [t for t in TABLES if t.name in registry.assignments]
-    if not any(t.name == "_TEXT_GENERATION_MODELS" for t in tables):
-        raise ReleaseImportError(f"{tree.artifact}: {REGISTRY} has no `_TEXT_GENERATION_MODELS`")
+    if not any(t.name in ("_TEXT_GENERATION_MODELS", "_GENERATION_MODELS") for t in tables):
+        raise ReleaseImportError(f"{tree.artifact}: {registry.path} has no `_TEXT_GENERATION_MODELS`")
     facts: dict[str, ArchitectureFact] = {}
     flags_of: dict[tuple[str, str], _ClassFlags] = {}
     for listed in tables:
         for arch, (module, cls) in _entries(registry, listed).items():
             table = _transformers_table(cls) if listed.name == "_TRANSFORMERS_SUPPORTED_MODELS" else listed
-            source = SourceRef(tree.artifact, version, REGISTRY, f"{listed.name}[{arch!r}]")
+            source = SourceRef(tree.artifact, version, registry.path, f"{listed.name}[{arch!r}]")
             key = (_model_module(module), cls)
             if key not in flags_of:
-                flags_of[key] = _class_flags(index, index.find(*key))
+                flags_of[key] = _class_flags(index, index.find(*key), declared)
             flags = flags_of[key]
             endpoints = table.endpoints
             task = table.task
@@ -183,11 +213,11 @@ def _dropped(tree: ReleaseTree, registry: pysource.Module, version: str) -> list
         return []
     value = registry.named(name)
     if not isinstance(value, dict):
-        raise ReleaseImportError(f"{REGISTRY}: `{name}` is not a dict")
+        raise ReleaseImportError(f"{registry.path}: `{name}` is not a dict")
     return [
         DroppedArchitecture(
             class_name=str(arch),
-            source=SourceRef(tree.artifact, version, REGISTRY, f"{name}[{arch!r}]"),
+            source=SourceRef(tree.artifact, version, registry.path, f"{name}[{arch!r}]"),
             last_supported_version=last if isinstance(last, str) else None,
         )
         for arch, last in value.items()
@@ -195,8 +225,9 @@ def _dropped(tree: ReleaseTree, registry: pysource.Module, version: str) -> list
 
 
 def import_vllm(tree: ReleaseTree, version: str) -> ReleaseFacts:
-    registry = pysource.parse(tree, REGISTRY)
-    if registry is None:
+    path = next((p for p in REGISTRIES if tree.exists(p)), REGISTRY)
+    registry = pysource.parse(tree, path)
+    if registry is None or not any(t.name in registry.assignments for t in TABLES):
         raise ReleaseImportError(f"{tree.artifact}: not a vLLM release ({REGISTRY} is absent)")
     architectures = _architectures(tree, registry, version)
     dropped = _dropped(tree, registry, version)

@@ -18,7 +18,8 @@ from budgraph.releases.importers import IMPORTERS, ReleaseImportError, import_re
 from budgraph.releases.tree import open_shipped
 
 SHIPPED = {
-    "vllm": ("0.31.0", "0.32.0", "0.33.0"),
+    # 0.31-0.33: recent; 0.8.0 and 0.5.0: the releases the seed's two vLLM builds package.
+    "vllm": ("0.5.0", "0.8.0", "0.31.0", "0.32.0", "0.33.0"),
     "sglang": ("0.5.22", "0.5.23"),
     "llamacpp": ("0.3.35", "0.3.36"),
 }
@@ -63,7 +64,7 @@ def test_facts_are_sorted_unique_and_sourced(engine: str, version: str) -> None:
     assert (got.engine, got.version, got.artifact) == (engine, version, manifest["artifact"])
     classes = [a.class_name for a in got.architectures]
     assert classes == sorted(set(classes))
-    assert len(classes) > 100
+    assert len(classes) > 40
     assert [(q.method, q.device_architecture) for q in got.quantization] == sorted(
         {(q.method, q.device_architecture) for q in got.quantization}
     )
@@ -118,6 +119,50 @@ def test_vllm_architectures_added_between_releases() -> None:
     assert arch("vllm", "0.33.0", "Step5ForCausalLM").endpoints == ("CHAT", "COMPLETION")
     # Speculative-decoding drafts are not architectures a checkpoint is served as.
     assert "EagleLlamaForCausalLM" not in names("vllm", "0.33.0")
+
+
+def test_vllm_architecture_dropped_between_releases() -> None:
+    mpt = arch("vllm", "0.8.0", "MPTForCausalLM")
+    assert (mpt.task, mpt.source.symbol) == ("generate", "_TEXT_GENERATION_MODELS['MPTForCausalLM']")
+    assert "MPTForCausalLM" not in names("vllm", "0.31.0")
+    dropped = {d.class_name: d for d in facts("vllm", "0.31.0").dropped}
+    assert dropped["MPTForCausalLM"].last_supported_version == "0.28.0"
+    assert facts("vllm", "0.8.0").dropped == ()  # 0.8.0 has no _PREVIOUSLY_SUPPORTED_MODELS yet
+
+
+def test_vllm_0_5_registry_and_flags_before_the_interfaces() -> None:
+    llama = arch("vllm", "0.5.0", "LlamaForCausalLM")
+    assert (llama.source.file, llama.source.symbol) == (
+        "vllm/model_executor/models/__init__.py",
+        "_GENERATION_MODELS['LlamaForCausalLM']",
+    )
+    # No SupportsPP in 0.5.0: the release does not say. LoRA: `supported_lora_modules` on the class.
+    assert (llama.supports_pipeline_parallelism, llama.supports_lora) == (None, True)
+    assert arch("vllm", "0.5.0", "MistralModel").endpoints == ("EMBEDDING",)
+    fp8 = quant("vllm", "0.5.0", "fp8")
+    # 0.5.0 fp8.py: Fp8Config.get_min_capability returns 89 (Ada); 0.8.0 lowered it to 80, 0.33.0 to 75.
+    assert (fp8.min_compute_capability, fp8.source.symbol) == ("8.9", "Fp8Config.get_min_capability")
+    assert quant("vllm", "0.8.0", "fp8").min_compute_capability == "8.0"
+    assert {q.method for q in facts("vllm", "0.5.0").quantization} == {
+        "aqlm",
+        "awq",
+        "bitsandbytes",
+        "compressed-tensors",
+        "deepspeedfp",
+        "fp8",
+        "gptq",
+        "gptq_marlin",
+        "gptq_marlin_24",
+        "marlin",
+        "squeezellm",
+    }
+
+
+def test_vllm_0_8_whisper_before_the_transcription_only_flag() -> None:
+    # 0.8.0 has SupportsTranscription but no supports_transcription_only flag yet, so its table (multimodal)
+    # gives the chat and completion endpoints too.
+    whisper = arch("vllm", "0.8.0", "WhisperForConditionalGeneration")
+    assert whisper.endpoints == ("CHAT", "COMPLETION", "TRANSCRIPTION")
 
 
 def test_vllm_dropped_architectures() -> None:
