@@ -18,10 +18,9 @@ import sys
 from pathlib import Path
 
 from budgraph.releases.errors import ReleaseImportError
-from budgraph.releases.importers import DISTRIBUTIONS, import_tree
+from budgraph.releases.importers import DISTRIBUTIONS, SOURCES, import_tree
 from budgraph.releases.tree import MANIFEST, open_release, open_shipped, tar_bytes
 
-SOURCES = Path(__file__).parent / "sources"
 BUNDLE = "bundle.tar.xz"
 # The files shipped loose: where each importer starts reading. Every other file read goes in the bundle.
 LOOSE: dict[str, frozenset[str]] = {

@@ -11,10 +11,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from budgraph.releases.extract import SOURCES, extract
 from budgraph.releases.facts import ArchitectureFact, QuantizationFact, ReleaseFacts
-from budgraph.releases.importers import IMPORTERS, ReleaseImportError, import_release
+from budgraph.releases.importers import IMPORTERS, ReleaseImportError, import_release, shipped_releases
 from budgraph.releases.tree import open_shipped
 
 SHIPPED = {
@@ -23,7 +24,10 @@ SHIPPED = {
     "sglang": ("0.5.22", "0.5.23"),
     "llamacpp": ("0.3.35", "0.3.36"),
 }
-RELEASES = [(engine, version) for engine, versions in SHIPPED.items() for version in versions]
+RELEASES = sorted(
+    ((engine, version) for engine, versions in SHIPPED.items() for version in versions),
+    key=lambda r: (r[0], Version(r[1])),
+)
 
 
 @functools.cache
@@ -55,6 +59,10 @@ def test_every_engine_has_an_importer_and_every_release_is_shipped() -> None:
     assert sorted(IMPORTERS) == sorted(SHIPPED)
     shipped = sorted((p.parent.name, p.name) for p in SOURCES.glob("*/*") if p.is_dir())
     assert shipped == sorted(RELEASES)
+    listed = shipped_releases()
+    assert [(r.engine, r.version) for r in listed] == RELEASES  # by engine, then by version order
+    assert listed[0].path == SOURCES / "llamacpp" / "0.3.35"
+    assert listed[0].artifact_url.endswith("/llama_cpp_python-0.3.35.tar.gz")
 
 
 @pytest.mark.parametrize(("engine", "version"), RELEASES)
