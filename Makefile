@@ -9,7 +9,7 @@ SHELL := /bin/bash
 PROGRESS := awk '/^Collecting / {n++; printf "  %3d  %s\n", n, $$2; fflush()} \
 	/^Successfully installed/ {printf "  installed %d packages\n", NF - 2}'
 
-.PHONY: install dev test lint types pytest schema schema-check env-example env-check bench clean
+.PHONY: install dev test lint types pytest schema schema-check env-example env-check bench clean release-sources
 
 $(STAMP): pyproject.toml
 	@echo "==> [1/3] creating the virtualenv $(VENV)"
@@ -61,6 +61,16 @@ bench: $(STAMP)
 	@$(BIN)/pip install -q -e ".[bench]"
 	@command -v wrk >/dev/null || apt-get install -y -q wrk
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+## Re-download every shipped engine release (its MANIFEST.json says which) and re-extract its source files.
+release-sources: $(STAMP)
+	@mkdir -p .release-artifacts
+	@for m in budgraph/releases/sources/*/*/MANIFEST.json; do \
+	  set -- $$($(BIN)/python -c "import json; d = json.load(open('$$m')); print(d['engine'], d['version'], d['distribution'], d['artifact'], d['artifact_url'])"); \
+	  case $$4 in *.whl) only="--only-binary :all:";; *) only="--no-binary $$3";; esac; \
+	  $(BIN)/pip download -q --no-deps $$only "$$3==$$2" -d .release-artifacts; \
+	  $(BIN)/python -m budgraph.releases.extract $$1 $$2 .release-artifacts/$$4 --url $$5; \
+	done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -36,3 +36,7 @@ def reaches(have: str | None, needed: str | None) -> bool:
     if needed is None or have is None:
         return True
     return capability_tuple(have) >= capability_tuple(needed)
+
+
+class ReleaseImportError(Exception):
+    """The artifact cannot be imported (unknown engine, missing path, wrong engine, missing file, version)."""

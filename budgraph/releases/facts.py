@@ -1,4 +1,4 @@
-"""What an importer reads from one upstream engine release (the importers' fixed interface)."""
+"""What an engine release's own code declares, as typed facts (no database here: the recorder stores them)."""
 
 from __future__ import annotations
 
@@ -7,42 +7,66 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SourceRef:
-    artifact: str  # e.g. "vllm-0.8.0.tar.gz"
-    version: str  # upstream release, e.g. "0.8.0"
-    file: str  # path inside the release, e.g. "vllm/model_executor/models/registry.py"
-    symbol: str  # e.g. "_TEXT_GENERATION_MODELS['LlamaForCausalLM']"
+    """Where a fact was read: the artifact, the upstream release, the file inside it and the symbol."""
+
+    artifact: str
+    version: str
+    file: str
+    symbol: str
 
 
 @dataclass(frozen=True)
 class ArchitectureFact:
+    """A Hugging Face architecture the release serves.
+
+    ``endpoints`` are ``budgraph.db.enums.Endpoint`` values. ``task`` is how the engine's code classes the
+    architecture: "generate", "multimodal", "embedding", "cross-encoder", "transcription", and where an
+    engine has them "late-interaction", "classification", "reward", "token-classification". The flags
+    are ``None`` when the release does not say (for vLLM: the model file was not read, or a base class
+    could not be resolved). ``other_sources`` names the further registry entries of the same
+    architecture (vLLM lists some in several tables; their endpoints are merged into this one fact).
+    """
+
     class_name: str
-    endpoints: tuple[str, ...]  # budgraph.db.enums.Endpoint values
-    task: str  # "generate" | "multimodal" | "embedding" | "cross-encoder" | "transcription"
+    endpoints: tuple[str, ...]
+    task: str
     supports_pipeline_parallelism: bool | None
     supports_lora: bool | None
     multimodal: bool
     gguf_architecture: str | None
     source: SourceRef
+    other_sources: tuple[SourceRef, ...] = ()
 
 
 @dataclass(frozen=True)
 class DroppedArchitecture:
+    """An architecture the release says it no longer supports (vLLM's ``_PREVIOUSLY_SUPPORTED_MODELS``)."""
+
     class_name: str
     source: SourceRef
+    last_supported_version: str | None = None
 
 
 @dataclass(frozen=True)
 class QuantizationFact:
-    method: str  # "fp8", "awq", "gptq", "compressed-tensors", "gguf", "bitsandbytes", "mxfp4", ...
-    device_architecture: str  # DeviceArchitecture value
-    min_compute_capability: str | None  # "8.9"
-    activation_dtypes: tuple[str, ...]  # ("float16", "bfloat16")
+    """A quantization method and what the release's code requires of the device for it.
+
+    ``min_compute_capability`` is ``None`` when no constant minimum is declared (the method's value is
+    computed, or the method has no config class the importer can read); ``source.symbol`` says which.
+    """
+
+    method: str
+    device_architecture: str
+    min_compute_capability: str | None
+    activation_dtypes: tuple[str, ...]
     source: SourceRef
 
 
 @dataclass(frozen=True)
 class ReleaseFacts:
-    engine: str  # engine slug: "vllm" | "sglang" | "llamacpp"
+    """Everything one importer read from one release."""
+
+    engine: str
     version: str
     artifact: str
     architectures: tuple[ArchitectureFact, ...]
