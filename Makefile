@@ -9,7 +9,7 @@ SHELL := /bin/bash
 PROGRESS := awk '/^Collecting / {n++; printf "  %3d  %s\n", n, $$2; fflush()} \
 	/^Successfully installed/ {printf "  installed %d packages\n", NF - 2}'
 
-.PHONY: install dev test lint types pytest schema schema-check env-example env-check bench clean release-sources
+.PHONY: install dev test lint types pytest schema schema-check env-example env-check bench clean release-sources release-facts
 
 $(STAMP): pyproject.toml
 	@echo "==> [1/3] creating the virtualenv $(VENV)"
@@ -71,6 +71,10 @@ release-sources: $(STAMP)
 	  $(BIN)/pip download -q --no-deps $$only "$$3==$$2" -d .release-artifacts; \
 	  $(BIN)/python -m budgraph.releases.extract $$1 $$2 .release-artifacts/$$4 --url $$5; \
 	done
+	@$(MAKE) --no-print-directory release-facts
+
+release-facts: $(STAMP)
+	$(BIN)/python -m budgraph.releases.shipped_facts
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -34,6 +34,10 @@ class ArchitectureTask(StrEnum):
     EMBEDDING = "embedding"
     CROSS_ENCODER = "cross-encoder"
     TRANSCRIPTION = "transcription"
+    LATE_INTERACTION = "late-interaction"
+    CLASSIFICATION = "classification"
+    REWARD = "reward"
+    TOKEN_CLASSIFICATION = "token-classification"
 
 
 class ParserRuleType(StrEnum):

@@ -26,7 +26,9 @@ from budgraph.releases import loaders
 strawberry.enum(
     ArchitectureTaskValue,
     description="What an upstream release serves an architecture for: GENERATE (text), MULTIMODAL,"
-    " EMBEDDING (pooling), CROSS_ENCODER (scoring / rerank), TRANSCRIPTION.",
+    " EMBEDDING (pooling), CROSS_ENCODER (scoring / rerank), TRANSCRIPTION, LATE_INTERACTION (multi-vector"
+    " retrieval, ColBERT-style), CLASSIFICATION (sequence classification), REWARD (reward models) and"
+    " TOKEN_CLASSIFICATION, as the engine's code classes it.",
 )
 FILE_HELP = "The file of the release that declares it (a path inside the release)."
 SYMBOL_HELP = "The symbol in that file that declares it, e.g. `_TEXT_GENERATION_MODELS['LlamaForCausalLM']`."

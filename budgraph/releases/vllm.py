@@ -38,6 +38,12 @@ QUANTIZATION = "vllm/model_executor/layers/quantization/__init__.py"
 _MODELS_PACKAGE = "vllm.model_executor.models"
 
 _GENERATE = (Endpoint.CHAT.value, Endpoint.COMPLETION.value)
+# Platforms whose class may list the quantization methods it allows (``supported_quantization``).
+PLATFORMS = (
+    ("vllm/platforms/rocm.py", DeviceArchitecture.ROCM.value),
+    ("vllm/platforms/cpu.py", DeviceArchitecture.CPU.value),
+    ("vllm/platforms/hpu.py", DeviceArchitecture.HPU.value),
+)
 
 
 @dataclass(frozen=True)
@@ -224,6 +230,53 @@ def _dropped(tree: ReleaseTree, registry: pysource.Module, version: str) -> list
     ]
 
 
+def _supported_list(cls: ast.ClassDef) -> list[str] | None:
+    """The class's literal ``supported_quantization = [...]``, if it declares one."""
+    for node in cls.body:
+        target: ast.expr | None = node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+        named = isinstance(target, ast.Name) and target.id == "supported_quantization"
+        if named and isinstance(value, ast.List | ast.Tuple):
+            names = [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+            if len(names) == len(value.elts):
+                return names
+    return None
+
+
+def _platform_quantization(
+    tree: ReleaseTree, version: str, accepted: list[QuantizationFact]
+) -> list[QuantizationFact]:
+    """The methods a non-CUDA platform allows: its class's ``supported_quantization`` list (vLLM's
+    ``Platform.verify_quantization`` refuses any other). A platform with no list restricts nothing
+    in that check but declares nothing either, so no fact is recorded for it. Only methods vLLM
+    accepts at all count; the activation dtypes are the method config's, no compute capability
+    applies."""
+    by_method = {fact.method: fact for fact in accepted}
+    facts: list[QuantizationFact] = []
+    for path, device in PLATFORMS:
+        module = pysource.parse(tree, path) if tree.exists(path) else None
+        if module is None:
+            continue
+        for name, cls in module.classes.items():
+            listed = _supported_list(cls)
+            if listed is None:
+                continue
+            for method in dict.fromkeys(listed):
+                if method in by_method:
+                    facts.append(
+                        QuantizationFact(
+                            method=method,
+                            device_architecture=device,
+                            min_compute_capability=None,
+                            activation_dtypes=by_method[method].activation_dtypes,
+                            source=SourceRef(tree.artifact, version, path, f"{name}.supported_quantization"),
+                        )
+                    )
+    return facts
+
+
 def import_vllm(tree: ReleaseTree, version: str) -> ReleaseFacts:
     path = next((p for p in REGISTRIES if tree.exists(p)), REGISTRY)
     registry = pysource.parse(tree, path)
@@ -234,11 +287,12 @@ def import_vllm(tree: ReleaseTree, version: str) -> ReleaseFacts:
     quantization: list[QuantizationFact] = read_quantization(
         tree, QUANTIZATION, version, device=DeviceArchitecture.CUDA.value
     )
+    quantization += _platform_quantization(tree, version, quantization)
     return ReleaseFacts(
         engine="vllm",
         version=version,
         artifact=tree.artifact,
         architectures=tuple(sorted(architectures, key=lambda f: f.class_name)),
         dropped=tuple(sorted(dropped, key=lambda d: d.class_name)),
-        quantization=tuple(sorted(quantization, key=lambda q: q.method)),
+        quantization=tuple(sorted(quantization, key=lambda q: (q.method, q.device_architecture))),
     )

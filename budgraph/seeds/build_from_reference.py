@@ -41,6 +41,15 @@ ENGINE_INFO: dict[str, tuple[str, str | None]] = {
     "latentbud": ("LatentBud", None),
     "tensorzero": ("TensorZero", "https://github.com/tensorzero/tensorzero"),
 }
+# The predecessor's vLLM builds list one architecture list (vLLM's latest registry, 361 names) for
+# both versions. Each image's tag names the vLLM release it packages, whose own registry is shipped
+# (budgraph/releases/sources): the seed derives their architectures, endpoints and quantization from
+# that release instead.
+PACKAGED_RELEASES: dict[tuple[str, str, str], str] = {
+    ("vllm", "0.8.0", "CUDA"): "0.8.0",
+    ("vllm", "0.5.0", "CPU"): "0.5.0",
+}
+
 CURATED_ENGINES: dict[str, tuple[str, str]] = {
     "sglang": ("SGLang", "https://github.com/sgl-project/sglang"),
     "llamacpp": ("llama.cpp", "https://github.com/ggml-org/llama.cpp"),
@@ -399,6 +408,14 @@ def build_engines(origin: Origin, architectures: list[Record], rules: list[Recor
                     from_archs = {defaults[a][default] for a in archs if defaults[a][default] is not None}
                     record[field] = sorted(from_rules | from_archs)
                 record["source"] = f"{origin.source}; parsers derived: parser rules + architecture defaults"
+            packaged = PACKAGED_RELEASES.get((slug, version["version"], version["device_architecture"]))
+            if packaged is not None:
+                record["upstream_release"] = packaged
+                record["architectures"] = []  # the release's own, not the predecessor's list
+                record["endpoints"] = []
+                record["source"] += (
+                    f"; packages {slug} {packaged} (the image tag), whose code gives its compatibility"
+                )
             versions.append(record)
         # Equal versions (`0.10`, `0.10.0`) are one version: unique by version order.
         for version in versions:

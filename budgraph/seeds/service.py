@@ -26,6 +26,8 @@ from budgraph.providers.tiers import PriceTier, checked_tiers
 from budgraph.registry.repository import deleted_by_operators, natural_key_of
 from budgraph.releases import repository as releases_repository
 from budgraph.releases import service as releases
+from budgraph.releases import shipped_facts
+from budgraph.releases.shipped_facts import FACTS_FILE
 from budgraph.seeds.files import DATA_DIR, Record, date_or_none, decimal_or_none, origin_of, records
 
 T = TypeVar("T", bound=ProvenanceMixin)
@@ -88,13 +90,18 @@ class Upserter:
         return row
 
 
-async def seed(session: AsyncSession, data_dir: Path = DATA_DIR) -> SeedReport:
+async def seed(
+    session: AsyncSession, data_dir: Path = DATA_DIR, releases_file: Path | None = FACTS_FILE
+) -> SeedReport:
+    """Seed the registry from ``data_dir``; ``releases_file`` holds the shipped releases' facts
+    (``None``: record no release, e.g. for a test that records its own)."""
     report = SeedReport()
     up = Upserter(session, report)
     await _licenses(up, data_dir)
     architectures = await _architectures(up, data_dir)
     engines = await _engines(up, data_dir, architectures)
     await _engine_builds(up, data_dir, engines, architectures)
+    await _releases(up, data_dir, engines, releases_file)
     await _quantization(up, data_dir, engines)
     await _parser_rules(up, data_dir, engines)
     providers = await _providers(up, data_dir)
@@ -191,6 +198,8 @@ async def _version_with_edges(
         "reasoning_parsers": sorted(item["reasoning_parsers"]),
         **origin_of(item),
     }
+    if item.get("upstream_release") is not None and key in versions:
+        del version_values["endpoints"]  # the release it packages gives them (``_releases``)
     version = up.upsert(db.EngineVersion, versions, key, version_values)
     await up.session.flush()
     if version is None:
@@ -198,7 +207,7 @@ async def _version_with_edges(
     if "architectures" in version.edited_fields:
         up.report.kept_edits["CompatibilityEdge"] += 1
         return version
-    if version.upstream_release_id is not None:
+    if version.upstream_release_id is not None or item.get("upstream_release") is not None:
         return version  # its compatibility comes from its upstream release (releases/service.py)
     for class_name in item["architectures"]:
         arch = architectures.get(class_name)
@@ -223,7 +232,7 @@ async def _engine_builds(
     architectures: dict[Hashable, db.ModelArchitecture],
 ) -> None:
     """Curated builds (official images per device, `engine_builds.json`). A build that names an
-    upstream release derives its compatibility from it once the release is recorded."""
+    upstream release derives its compatibility from it (``_releases``)."""
     versions = await up.existing(
         db.EngineVersion, lambda row: (row.engine_id, row.version_key, row.device_architecture)
     )
@@ -233,15 +242,53 @@ async def _engine_builds(
     }
     for item in records("engine_builds", data_dir):
         engine = engines.get(item["engine"])
+        if engine is not None:
+            await _version_with_edges(up, engine, item, versions, edges, architectures)
+
+
+async def _releases(
+    up: Upserter, data_dir: Path, engines: dict[Hashable, db.Engine], releases_file: Path | None
+) -> None:
+    """Record every shipped release (what its own code declares, ``releases.json``), then make each
+    seeded version that names its upstream release package it: its edges, endpoints and
+    quantization support come from the release (an operator's edits still win)."""
+    deleted = await deleted_by_operators(up.session, db.UpstreamRelease)
+    for shipped in shipped_facts.load(releases_file) if releases_file is not None else []:
+        engine = engines.get(shipped.facts.engine)
         if engine is None:
             continue
-        version = await _version_with_edges(up, engine, item, versions, edges, architectures)
-        if version is None or item.get("upstream_release") is None:
+        key = {"engine_id": engine.id, "version": shipped.facts.version}
+        if natural_key_of(db.UpstreamRelease, key) in deleted:
+            up.report.kept_deletions["UpstreamRelease"] += 1
             continue
+        record = await releases.record_release(
+            up.session,
+            shipped.facts,
+            artifact_sha256=shipped.artifact_sha256,
+            source_url=shipped.artifact_url,
+        )
+        if record.architectures_created:
+            up.report.created["ModelArchitecture"] += len(record.architectures_created)
+        if record.created:
+            up.report.created["UpstreamRelease"] += 1
+        elif record.changed:
+            up.report.updated["UpstreamRelease"] += 1
+    versions = {
+        (row.engine_id, row.version_key, row.device_architecture): row
+        for row in (await up.session.scalars(select(db.EngineVersion))).all()
+    }
+    packaged = [
+        (record["slug"], item) for record in records("engines", data_dir) for item in record["versions"]
+    ] + [(item["engine"], item) for item in records("engine_builds", data_dir)]
+    for slug, item in packaged:
+        engine = engines.get(slug)
+        if engine is None or item.get("upstream_release") is None:
+            continue
+        version = versions.get((engine.id, version_key(item["version"]), item["device_architecture"]))
         release = await releases_repository.release_by_key(
             up.session, engine.id, version_key(item["upstream_release"])
         )
-        if release is not None:
+        if version is not None and release is not None:
             await releases.apply_release(up.session, version, release)
 
 

@@ -119,8 +119,8 @@ def test_dev_command_on_embedded_servers(embedded_dir: Path, tmp_path: Path) -> 
         # one version for the seed, one per leaderboard source loaded from its sample (new benchmarks)
         assert answer["data"]["registryVersion"] == 1 + len(SOURCES)
         assert answer["data"]["engines"]["nodes"] == [
-            # the highest seeded vLLM build for CUDA: the official image of 0.9.1 (engine_builds.json)
-            {"latestVersion": {"version": "0.9.1", "containerImage": "vllm/vllm-openai:v0.9.1"}}
+            # the highest seeded vLLM build for CUDA: the official image of 0.33.0 (engine_builds.json)
+            {"latestVersion": {"version": "0.33.0", "containerImage": "vllm/vllm-openai:v0.33.0"}}
         ]
         # leaderboards were loaded from the recorded samples (a bare machine may be offline)
         health = httpx.get(f"{running.url}/leaderboard/extraction-cron/health", timeout=5).json()

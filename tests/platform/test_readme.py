@@ -67,8 +67,9 @@ async def fresh_registry(sessions: async_sessionmaker[RequestSession]) -> None:
     assert {outcome.status for outcome in outcomes} == {"succeeded"}
 
 
-def test_the_readme_has_its_four_examples() -> None:
+def test_the_readme_has_its_five_examples() -> None:
     assert [query.split("(")[0].strip("{ \n") for query in example_queries()] == [
+        "compatibleEngineVersions",
         "compatibleEngineVersions",
         "latestEngineVersion",
         "quantizationSupport",
@@ -82,6 +83,28 @@ async def test_each_readme_example_answers_with_data(
 ) -> None:
     data = await client.data(query)
     assert empty_parts(data) == [], data
+
+
+async def test_the_rocm_example_answers_with_amds_images_of_the_shipped_vllm_releases(
+    fresh_registry: None, client: GraphQLClient
+) -> None:
+    (rocm,) = [query for query in example_queries() if "deviceArchitecture: ROCM" in query]
+    nodes = (await client.data(rocm))["compatibleEngineVersions"]["nodes"]
+    answered = {
+        (
+            node["engineVersion"]["version"],
+            node["engineVersion"]["upstreamRelease"]["version"],
+            node["containerImage"],
+        )
+        for node in nodes
+    }
+    assert answered == {
+        ("0.8.5", "0.8.5", "rocm/vllm:rocm6.3.1_vllm_0.8.5_20250513"),
+        ("0.9.1", "0.9.1", "rocm/vllm:rocm6.4.1_vllm_0.9.1_20250715"),
+    }
+    for node in nodes:  # the quantization vLLM's code allows on ROCm (fp8 among them), never CUDA-only ones
+        methods = {row["method"] for row in node["engineVersion"]["quantizationSupport"]}
+        assert "fp8" in methods, methods
 
 
 def test_empty_answers_are_recognised() -> None:

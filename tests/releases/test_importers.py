@@ -16,11 +16,14 @@ from packaging.version import Version
 from budgraph.releases.extract import SOURCES, extract
 from budgraph.releases.facts import ArchitectureFact, QuantizationFact, ReleaseFacts
 from budgraph.releases.importers import IMPORTERS, ReleaseImportError, import_release, shipped_releases
+from budgraph.releases.shipped_facts import FACTS_FILE, ShippedFacts, load, render
 from budgraph.releases.tree import open_shipped
+from budgraph.seeds.files import records
 
 SHIPPED = {
-    # 0.31-0.33: recent; 0.8.0 and 0.5.0: the releases the seed's two vLLM builds package.
-    "vllm": ("0.5.0", "0.8.0", "0.31.0", "0.32.0", "0.33.0"),
+    # 0.31-0.33: recent; 0.5.0 and 0.8.0: what the predecessor's two Bud images package; 0.8.5 and
+    # 0.9.1: what the official CUDA and AMD's ROCm images of the seed package.
+    "vllm": ("0.5.0", "0.8.0", "0.8.5", "0.9.1", "0.31.0", "0.32.0", "0.33.0"),
     "sglang": ("0.5.22", "0.5.23"),
     "llamacpp": ("0.3.35", "0.3.36"),
 }
@@ -442,3 +445,57 @@ def test_llamacpp_non_causal_generators_are_not_embedding_models() -> None:
     # causal attention.
     assert arch("llamacpp", "0.3.36", "Qwen2ForCausalLM").endpoints == ("CHAT", "COMPLETION")
     assert arch("llamacpp", "0.3.36", "XLMRobertaModel").endpoints == ("EMBEDDING",)
+
+
+def test_the_seed_file_of_shipped_facts_is_what_the_importers_read() -> None:
+    # releases.json is what the seed records; `make release-facts` rewrites it from sources/.
+    read = [
+        ShippedFacts(facts(r.engine, r.version), r.artifact_url, r.artifact_sha256)
+        for r in shipped_releases()
+    ]
+    assert FACTS_FILE.read_text("utf-8") == render(read), "run `make release-facts`"
+    loaded = load()
+    assert [(s.facts.engine, s.facts.version) for s in loaded] == RELEASES
+    assert all(s.facts == facts(s.facts.engine, s.facts.version) for s in loaded)
+
+
+def test_every_upstream_release_a_seed_file_names_is_shipped() -> None:
+    named = [
+        (engine["slug"], item["version"], item["upstream_release"])
+        for engine in records("engines")
+        for item in engine["versions"]
+        if item.get("upstream_release")
+    ] + [
+        (item["engine"], item["version"], item["upstream_release"])
+        for item in records("engine_builds")
+        if item.get("upstream_release")
+    ]
+    assert ("vllm", "0.8.0", "0.8.0") in named
+    assert {(engine, release) for engine, _, release in named} <= set(RELEASES)
+
+
+def test_vllm_rocm_quantization_is_what_its_platform_allows() -> None:
+    # vllm/platforms/rocm.py: RocmPlatform.supported_quantization; Platform.verify_quantization refuses
+    # any other method on ROCm. No compute capability applies; the dtypes are the method config's.
+    rocm = {q.method: q for q in facts("vllm", "0.9.1").quantization if q.device_architecture == "ROCM"}
+    assert sorted(rocm) == [
+        "awq",
+        "compressed-tensors",
+        "fbgemm_fp8",
+        "fp8",
+        "gguf",
+        "gptq",
+        "ptpc_fp8",
+        "quark",
+    ]
+    fp8 = rocm["fp8"]
+    assert (fp8.min_compute_capability, fp8.source.file, fp8.source.symbol) == (
+        None,
+        "vllm/platforms/rocm.py",
+        "RocmPlatform.supported_quantization",
+    )
+    assert fp8.activation_dtypes == quant("vllm", "0.9.1", "fp8").activation_dtypes
+    assert "bitsandbytes" not in rocm  # accepted on CUDA, not listed for ROCm
+    assert "bitsandbytes" in {q.method for q in facts("vllm", "0.9.1").quantization}
+    # 0.5.0 has no platforms package: nothing is declared for ROCm
+    assert {q.device_architecture for q in facts("vllm", "0.5.0").quantization} == {"CUDA"}

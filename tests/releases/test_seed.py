@@ -8,9 +8,14 @@ from sqlalchemy import func, select
 from budgraph import db
 from budgraph.kit.db import RequestSession
 from budgraph.registry.recorder import record_changes
-from budgraph.releases import service
+from budgraph.releases import service, shipped_facts
 from budgraph.seeds.service import SeedInconsistent, seed
 from tests.releases.facts import vllm
+
+
+def shipped_names(engine: str, version: str) -> set[str]:
+    (found,) = [s for s in shipped_facts.load() if (s.facts.engine, s.facts.version) == (engine, version)]
+    return {arch.class_name for arch in found.facts.architectures}
 
 
 async def _version(session: RequestSession, engine: str, number: str, device: str) -> db.EngineVersion:
@@ -68,8 +73,15 @@ async def test_the_seed_has_curated_builds_and_quantization_each_with_its_source
     rocm = await _version(session, "vllm", "0.8.5", "ROCM")
     assert rocm.container_image == "rocm/vllm:rocm6.3.1_vllm_0.8.5_20250513"
     assert rocm.source_url is not None
-    # nothing is claimed before the release it names is recorded
-    assert await _edges(session, rocm) == []
+    # each vLLM build derives from the shipped release its image packages, nothing more
+    for number, device in (("0.8.5", "ROCM"), ("0.8.5", "CUDA"), ("0.9.1", "ROCM"), ("0.8.0", "CUDA")):
+        build = await _version(session, "vllm", number, device)
+        release = await session.get(db.UpstreamRelease, build.upstream_release_id)
+        assert release is not None
+        assert release.version == number
+        assert await _edges(session, build) == sorted(shipped_names("vllm", number)), (number, device)
+    # the predecessor's 361-name list is gone: 0.8.0 serves what vLLM 0.8.0's registry declares
+    assert len(await _edges(session, await _version(session, "vllm", "0.8.0", "CUDA"))) == 121
     assert await service.inconsistencies(session) == []
     unsourced = await session.scalar(
         select(func.count())
@@ -83,12 +95,12 @@ async def test_a_build_naming_a_recorded_release_derives_from_it_and_reseeding_c
     session: RequestSession,
 ) -> None:
     # given the seed and vLLM 0.8.5 recorded (as the importers' seed records it)
-    await seed(session)
+    await seed(session, releases_file=None)
     await service.record_release(session, vllm("0.8.5", with_mamba=True, drop_mpt=True))
     await record_changes(session, "seed")
 
     # when the seed runs again
-    await seed(session)
+    await seed(session, releases_file=None)
     await record_changes(session, "seed")
 
     # then both 0.8.5 builds package the release: its architectures, and each device's quantization
@@ -107,14 +119,14 @@ async def test_a_build_naming_a_recorded_release_derives_from_it_and_reseeding_c
 
     # and a third seed changes nothing
     assert await record_changes(session, "seed") is None
-    await seed(session)
+    await seed(session, releases_file=None)
     assert await record_changes(session, "seed") is None
 
 
 async def test_the_check_names_claims_beyond_the_release_and_rows_without_a_source(
     session: RequestSession,
 ) -> None:
-    await seed(session)
+    await seed(session, releases_file=None)
     release = (await service.record_release(session, vllm("0.8.5"))).release
     rocm = await _version(session, "vllm", "0.8.5", "ROCM")
     await service.apply_release(session, rocm, release)
@@ -132,7 +144,7 @@ async def test_the_check_names_claims_beyond_the_release_and_rows_without_a_sour
         "vllm 0.8.5 (ROCM) claims GPT2LMHeadModel, which its upstream release 0.8.5 does not declare",
     ]
     # re-seeding re-applies the release, which removes the seeded claim it does not back
-    await seed(session)
+    await seed(session, releases_file=None)
     assert "GPT2LMHeadModel" not in await _edges(session, rocm)
     # a seeded edge without a source that nothing re-derives stops the seed
     trt = await _version(session, "tensorrt-llm", "1.0.0", "CUDA")
@@ -141,4 +153,4 @@ async def test_the_check_names_claims_beyond_the_release_and_rows_without_a_sour
     with pytest.raises(
         SeedInconsistent, match=r"1 compatibility edges of tensorrt-llm 1\.0\.0 \(CUDA\) have no source"
     ):
-        await seed(session)
+        await seed(session, releases_file=None)
