@@ -1,5 +1,5 @@
 """`budgraph engines import`: record and apply in one unit of work, a summary against the previous
-release, one clear line on failure. (The end-to-end run on a real artifact comes with the importers.)"""
+release, one clear line on failure, and the end-to-end run on a shipped release."""
 
 from __future__ import annotations
 
@@ -10,15 +10,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from budgraph import db
 from budgraph.kit.db import RequestSession
 from budgraph.kit.errors import NotFound
 from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.releases.commands import record_and_apply, sha256_of
+from budgraph.releases.importers import SOURCES
+from budgraph.seeds.service import seed
 from tests import factories
 from tests.live import LiveServer
 from tests.releases.facts import vllm
@@ -114,3 +117,69 @@ def test_a_missing_artifact_is_one_line_and_a_failure(
         == f"budgraph engines import: {missing}: no such file or directory"
     )
     assert "Traceback" not in done.stderr
+
+
+def _import(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "budgraph", "engines", "import", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+async def test_importing_a_shipped_release_end_to_end_serves_a_rocm_runtime(
+    live: LiveServer, live_url: str
+) -> None:
+    # given the registry seeded without any release recorded (the seed's builds of vLLM 0.9.1 name it)
+    engine = create_async_engine(live_url, pool_size=1)
+    try:
+        async with UnitOfWork(async_sessionmaker(engine, class_=RequestSession), actor="seed") as uow:
+            await seed(uow.session, releases_file=None)
+    finally:
+        await engine.dispose()
+    env = {**os.environ, "BUDGRAPH_DATABASE_URL": live_url}
+    rocm_slice = """{ compatibleEngineVersions(model: "Qwen/Qwen2.5-7B-Instruct", architecture: "Qwen2ForCausalLM",
+        deviceArchitecture: ROCM) { nodes { engineVersion { version quantizationSupport { method } }
+        containerImage } } }"""
+
+    def rocm_answer() -> list[dict[str, object]]:
+        answer = httpx.post(f"{live.http}/graphql", json={"query": rocm_slice}, timeout=30).json()
+        nodes: list[dict[str, object]] = answer["data"]["compatibleEngineVersions"]["nodes"]
+        return nodes
+
+    assert rocm_answer() == []  # no release recorded: the 0.9.1 ROCm build claims nothing yet
+
+    # when an operator imports vLLM 0.9.1 from its shipped source tree and applies it to its builds
+    source = SOURCES / "vllm" / "0.9.1"
+    done = _import(env, "vllm", "--version", "0.9.1", "--from", str(source), "--apply-to", "0.9.1")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "vllm 0.9.1 (vllm-0.9.1-cp38-abi3-manylinux1_x86_64.whl): recorded"
+    assert lines[1] == "  architectures  149 (first recorded release: +149 -0)"
+    applied = [line for line in lines if line.startswith("  applied to ")]
+    methods = "awq, compressed-tensors, fbgemm_fp8, fp8, gguf, gptq, ptpc_fp8, quark"
+    assert f"  applied to 0.9.1 (ROCM): +149 -0 architectures, quantization {methods}" in applied
+    assert any(line.startswith("  applied to 0.9.1 (CUDA): +149 -0 architectures") for line in applied)
+
+    # then the ROCm runtime's slice answers with AMD's image and what ROCm allows
+    (node,) = rocm_answer()
+    assert node["containerImage"] == "rocm/vllm:rocm6.4.1_vllm_0.9.1_20250715"
+    version = node["engineVersion"]
+    assert isinstance(version, dict)
+    assert sorted(row["method"] for row in version["quantizationSupport"]) == [
+        "awq",
+        "compressed-tensors",
+        "fbgemm_fp8",
+        "fp8",
+        "gguf",
+        "gptq",
+        "ptpc_fp8",
+        "quark",
+    ]
+
+    # and importing the same release again changes nothing
+    again = _import(env, "vllm", "--version", "0.9.1", "--from", str(source), "--apply-to", "0.9.1")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[-1] == "  registry unchanged"
