@@ -54,6 +54,9 @@ class _Shape:
 @dataclass(frozen=True)
 class _SliceRead:
     read: CompiledRead
+    # The same list with only what names each row (its version and architecture ids) and its sort
+    # keys: when the rows' objects were built at this position already, nothing more is read.
+    ids: CompiledRead
     ordering: str  # the list order's id, as the executor's cursors carry it
     keys: int  # how many sort-key columns (``keyset_<i>``) each row has
 
@@ -71,10 +74,13 @@ def _slice(shape: _Shape) -> _SliceRead:
     )
     statement = repository.compatible_versions_statement(query)
     keys = statement_sort_keys(statement)
-    listed = statement.add_columns(
-        *(key.expression.label(f"keyset_{i}") for i, key in enumerate(keys))
-    ).limit(bindparam("limit"))
-    return _SliceRead(CompiledRead(with_position(listed)), ordering_id(keys), len(keys))
+    keyset = [key.expression.label(f"keyset_{i}") for i, key in enumerate(keys)]
+    listed = statement.add_columns(*keyset).limit(bindparam("limit"))
+    named = (db.EngineVersion.id, db.ModelArchitecture.id.label("architecture__id"))
+    ids = statement.with_only_columns(*named, *keyset, maintain_column_froms=True).limit(bindparam("limit"))
+    return _SliceRead(
+        CompiledRead(with_position(listed)), CompiledRead(with_position(ids)), ordering_id(keys), len(keys)
+    )
 
 
 def _value(item: Any) -> Any:
@@ -124,7 +130,7 @@ async def compatible_engine_versions(
         "version_key": checked_version_key(version) if version is not None else None,
         "limit": page.size + 1,  # one more than the page: whether a next page exists
     }
-    position, rows = split_position(await reads.fetch(found.read, values))
+    position, rows = split_position(await reads.fetch(found.ids, values))
     if not rows:
         raise NotDirect("no rows: an unknown model or architecture, or an empty slice")
     books = context.rule_books
@@ -133,12 +139,28 @@ async def compatible_engine_versions(
         raise NotDirect("the registry moved between the slice and its parser rules")
     prefetched.positions.append(position)
     listed = rows[: page.size]
-    arch = ModelArchitecture.from_row(Prefixed(rows[0], "architecture__"))  # type: ignore[arg-type]
+    # Rows read at one position are the same rows: their objects are built once per position (the
+    # rule book is that position's), and only a slice with a row not built yet reads the full rows.
+    keys = [("slice", row["id"], row["architecture__id"], model) for row in listed]
+    built: list[Any] = [book.built(key) for key in keys]
+    if any(item is None for item in built):
+        full_position, full = split_position(await reads.fetch(found.read, values))
+        if full_position != position or [row["id"] for row in full[: page.size]] != [k[1] for k in keys]:
+            raise NotDirect("the registry moved between the slice's two reads")
+        arch = ModelArchitecture.from_row(Prefixed(full[0], "architecture__"))  # type: ignore[arg-type]
+        for index, row in enumerate(full[: page.size]):
+            if built[index] is None:
+                engine_version = EngineVersion.from_row(Prefixed(row))  # type: ignore[arg-type]
+                engine = Engine.from_row(Prefixed(row, "engine__"))  # type: ignore[arg-type]
+                compatible = compatible_version(book, Prefixed(row), engine_version, arch, model)
+                built[index] = (compatible, engine_version, engine)
+                book.keep_built(keys[index], built[index])
+    nodes = iter(built)
 
     def node(row: Any) -> Any:
-        engine_version = EngineVersion.from_row(Prefixed(row))  # type: ignore[arg-type]
-        prefetched.put(engine_version, "engine", Engine.from_row(Prefixed(row, "engine__")))  # type: ignore[arg-type]
-        return compatible_version(book, Prefixed(row), engine_version, arch, model)
+        compatible, engine_version, engine = next(nodes)
+        prefetched.put(engine_version, "engine", engine)
+        return compatible
 
     labels = [f"keyset_{i}" for i in range(found.keys)]
     cursors = (

@@ -11,7 +11,7 @@ compare the two on random rules and ids (``tests/graph/test_rule_book.py``).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from budgraph.registry.repository import RegistryPosition, current_position
 
 # How many (engine, rule type, model id) matches a book remembers before it starts again.
 _REMEMBERED_MATCHES = 20_000
+_REMEMBERED_BUILT = 20_000  # slice rows' objects (a few KB each at most)
 # How many positions' books a process keeps (requests still reading an older snapshot share them).
 _BOOKS_KEPT = 4
 
@@ -81,6 +82,17 @@ class RuleBook:
             by_engine.setdefault(rule.engine_id, []).append(rule)
         self._engines = {engine_id: _EngineRules(found) for engine_id, found in by_engine.items()}
         self._matches: dict[tuple[int, str, str], tuple[Rule, ...]] = {}
+        # What the direct runtime slice built from rows read at this position (compatibility/direct.py):
+        # the rows, the rules and so the answer's objects are the same until the position moves.
+        self._built: dict[Hashable, Any] = {}
+
+    def built(self, key: Hashable) -> Any | None:
+        return self._built.get(key)
+
+    def keep_built(self, key: Hashable, value: Any) -> None:
+        if len(self._built) >= _REMEMBERED_BUILT:
+            self._built.clear()  # bounded, like the matches
+        self._built[key] = value
 
     def choose(
         self,

@@ -365,6 +365,35 @@ async def test_a_new_parser_rule_is_chosen_at_once(answers: Answers, live_url: s
     assert [node["toolCallParser"] for node in after] == ["pythonic"] * len(before)
 
 
+async def test_a_version_written_through_the_api_is_in_the_next_direct_slice(
+    answers: Answers, live_url: str
+) -> None:
+    """A slice's objects are built once per registry version: a repeat at the same version reads
+    only the rows' ids, and a write (a new version) is in the very next answer."""
+    key = await live_key(live_url, "versions", ApiKeyScope.WRITE)
+    document = SLICE.format(selection="nodes { engineVersion { id version } containerImage }")
+    variables = {"m": "Qwen/Qwen2.5-7B-Instruct", "a": "Qwen2ForCausalLM", "e": "direct-0"}
+    first, repeat = [(await answers.both(document, variables))[0].json() for _ in range(2)]
+    assert repeat["data"] == first["data"]
+    nodes = first["data"]["compatibleEngineVersions"]["nodes"]
+    assert nodes
+    changed = await answers.http.post(
+        f"{answers.direct.http}/graphql",
+        headers={"Authorization": f"Bearer {key}"},
+        json={
+            "query": "mutation ($id: ID!) { updateEngineVersion(id: $id, input: {containerImage:"
+            ' "acme/rebuilt:1"}) { id } }',
+            "variables": {"id": nodes[0]["engineVersion"]["id"]},
+        },
+    )
+    assert changed.json().get("errors") is None, changed.text
+    fast, slow = await answers.both(document, variables)
+    assert _same(fast, slow), _difference(fast, slow)
+    after = fast.json()["data"]["compatibleEngineVersions"]["nodes"]
+    assert after[0]["containerImage"] == "acme/rebuilt:1"
+    assert [node["containerImage"] for node in after[1:]] == [node["containerImage"] for node in nodes[1:]]
+
+
 CHANGES_DOC = (
     "query ($s: BigInt!, $e: ID, $a: String, $k: [String!], $f: Int!) {{ changes(since: $s, epoch: $e,"
     " after: $a, kinds: $k, first: $f) {{ {selection} }} }}"
