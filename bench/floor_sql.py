@@ -1,7 +1,7 @@
 """The floor's SQL: one hand-written statement per scenario, answering what budgraph answers.
 
 Orders are budgraph's (versions by engine, then highest version key, device, id descending;
-models by uri; entries best first in the benchmark's direction, ties by name), and the JSON of
+models by uri; entries by their stored position, ties by name), and the JSON of
 nested lists is built by PostgreSQL, so the floor's Python only wraps rows.
 """
 
@@ -73,18 +73,17 @@ LEFT JOIN LATERAL ({_THREE_VERSIONS}) versions ON true
 ORDER BY p.uri, p.id
 """
 
+# The stored standings (written with each snapshot, as budgraph and PostGraphile both read them):
+# position and the board's size (ranked_among: every benchmark of the bench data has one source, so
+# its entries are one snapshot's), in budgraph's order (position, then raw name, then id).
 LEADERBOARD = f"""
 WITH {_CURRENT},
-b AS (SELECT id, higher_is_better FROM benchmark WHERE key = $1),
-ranked AS (
-  SELECT e.id, e.score, e.rank, e.raw_model_name, e.model_id, g.goodness,
-         rank() OVER (ORDER BY g.goodness DESC) AS position, count(*) OVER () AS total
-  FROM b JOIN leaderboard_entry e ON e.benchmark_id = b.id
-  JOIN current_snapshot s ON s.id = e.snapshot_id
-  CROSS JOIN LATERAL (SELECT CASE WHEN b.higher_is_better THEN e.score ELSE -e.score END AS goodness) g)
-SELECT r.score, r.rank, r.position, r.raw_model_name, r.total, m.uri, l.key AS license_key
-FROM ranked r LEFT JOIN model m ON m.id = r.model_id LEFT JOIN license l ON l.id = m.license_id
-ORDER BY r.goodness DESC, r.raw_model_name, r.id
+b AS (SELECT id FROM benchmark WHERE key = $1)
+SELECT e.score, e.rank, e.position, e.raw_model_name, e.ranked_among AS total, m.uri, l.key AS license_key
+FROM b JOIN leaderboard_entry e ON e.benchmark_id = b.id
+JOIN current_snapshot s ON s.id = e.snapshot_id
+LEFT JOIN model m ON m.id = e.model_id LEFT JOIN license l ON l.id = m.license_id
+ORDER BY e.position, e.raw_model_name, e.id
 LIMIT $2
 """
 

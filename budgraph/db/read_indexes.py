@@ -85,8 +85,10 @@ READ_ORDERS: dict[type[Base], list[tuple[str, ...]]] = {
     ],
     Job: [("model_id", "id")],
     Benchmark: [("key", "id")],
-    # The ranking of one benchmark in its own direction, ties by name (leaderboards/repository.py).
+    # The ranking of one benchmark: by stored position, ties by name (leaderboards/repository.py);
+    # by score in either direction as other readers (PostGraphile's orderBy) list it.
     LeaderboardEntry: [
+        ("benchmark_id", "snapshot_id", "position", "raw_model_name", "id"),
         ("benchmark_id", "snapshot_id", "-score", "raw_model_name", "id"),
         ("benchmark_id", "snapshot_id", "score", "raw_model_name", "id"),
     ],

@@ -67,6 +67,7 @@ JSON_ARGUMENTS = 100  # PostgreSQL's limit on a function's arguments (json_build
 KEYSET = "_k"
 ANSWER = "_answer"
 TOTAL = "_total"
+KNOWN = "_known"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,6 +201,11 @@ def _leaf(column: Expression, type_: GraphQLOutputType) -> Expression | None:
     if name == "JSON" and isinstance(sql_type, JSONB):
         return column
     return None
+
+
+def timestamp_json(column: Expression) -> Expression:
+    """A UTC timestamp's JSON as the schema's ``DateTime`` writes it (for a ``computed`` field)."""
+    return func.to_json(_isoformat(column))
 
 
 def _isoformat(column: Expression) -> Expression:

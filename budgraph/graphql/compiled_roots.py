@@ -12,7 +12,7 @@ import orjson
 from graphql import GraphQLObjectType, get_named_type
 from sqlalchemy import Select, Text, bindparam, cast, func, literal_column
 
-from budgraph.graphql.compiled import ANSWER, KEYSET, TOTAL, Compiler, Expression, first_page
+from budgraph.graphql.compiled import ANSWER, KEYSET, KNOWN, TOTAL, Compiler, Expression, first_page
 from budgraph.graphql.compiled_selection import Item, NotCompiled
 from budgraph.kit.cursors import encode_cursor
 from budgraph.kit.ordering import SortKey, ordering_id, statement_sort_keys
@@ -34,6 +34,9 @@ class RootQuery:
     request: Any = None  # what a feed's ``finish`` needs of the request (its checked arguments)
     # How many rows the whole list holds, when it has a stored count (else its rows are counted).
     total: Callable[[], Select[Any] | None] | None = None
+    # Whether what the root lists exists (a one-value statement, read with the rows): when it
+    # reads false the answer is the executor's (its typed error), not an empty list.
+    known: Callable[[], Select[Any]] | None = None
 
 
 # Writes a feed root's object from the request, the position read with the rows, the rows, and
@@ -91,6 +94,8 @@ class CompiledAnswer:
             return position, orjson.Fragment(found[0][ANSWER]) if found else None
         assert self.item.selection is not None
         assert self.page is not None
+        if query.known is not None and not rows[0][KNOWN]:
+            raise NotCompiled("what the root lists does not exist (the executor words the error)")
         size = self.page.size
         listed = found[:size]
         total = rows[0][TOTAL]
@@ -225,7 +230,10 @@ def compile_root(
             .scalar_subquery()
         )
     values = {"_limit": page.size + 1}
-    read = read_of(with_position(listed, extra=[total.label(TOTAL)]))
+    extra = [total.label(TOTAL)]
+    if query.known is not None:
+        extra.append(query.known().scalar_subquery().label(KNOWN))
+    read = read_of(with_position(listed, extra=extra))
     connection = compiler.schema.get_type(type_name)
     assert isinstance(connection, GraphQLObjectType)
     edge_type = get_named_type(connection.fields["edges"].type).name

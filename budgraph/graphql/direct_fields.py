@@ -9,6 +9,7 @@ from budgraph.graphql.compiled import TableShape
 from budgraph.graphql.compiled_roots import CompiledRoot
 from budgraph.graphql.direct import DirectField
 from budgraph.jobs.direct import JOB_SHAPE, MODEL_FILE_SHAPE, SCAN_RESULT_SHAPE
+from budgraph.leaderboards.direct import BENCHMARK_SHAPE, LEADERBOARD, LEADERBOARD_ENTRY_SHAPE
 from budgraph.models.direct import LICENSE_SHAPE, MODEL, MODEL_SHAPE, MODELS
 from budgraph.registry.direct import CHANGES, REGISTRY_CHANGE_SHAPE
 
@@ -17,7 +18,12 @@ DIRECT_FIELDS: dict[str, DirectField] = {
     "compatibleEngineVersions": COMPATIBLE_ENGINE_VERSIONS,
 }
 
-COMPILED_ROOTS: dict[str, CompiledRoot] = {"models": MODELS, "model": MODEL, "changes": CHANGES}
+COMPILED_ROOTS: dict[str, CompiledRoot] = {
+    "models": MODELS,
+    "model": MODEL,
+    "changes": CHANGES,
+    "leaderboard": LEADERBOARD,
+}
 
 TABLE_SHAPES: dict[str, TableShape] = {
     shape.type_name: shape
@@ -31,5 +37,7 @@ TABLE_SHAPES: dict[str, TableShape] = {
         MODEL_FILE_SHAPE,
         SCAN_RESULT_SHAPE,
         REGISTRY_CHANGE_SHAPE,
+        LEADERBOARD_ENTRY_SHAPE,
+        BENCHMARK_SHAPE,
     )
 }

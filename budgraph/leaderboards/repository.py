@@ -23,8 +23,10 @@ from sqlalchemy import (
     Subquery,
     Table,
     Update,
+    any_,
     case,
     distinct,
+    exists,
     func,
     inspect,
     literal,
@@ -34,7 +36,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import array, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -195,9 +197,9 @@ def to_ranked(row: AnyRow) -> RankedEntry:
 def leaderboard_statement(benchmark: db.Benchmark, query: EntryQuery) -> RowsSelect:
     """The current entries of one benchmark, best first (its own direction), ties by raw name.
 
-    The benchmark's direction is known here, so entries are listed by their score itself in the
-    current snapshot of the benchmark's source: the index on (benchmark, snapshot, score, name, id)
-    yields the page in order, and the standings are the rows' own columns (no window, no count).
+    Entries are listed by their stored position in the current snapshot of the benchmark's source:
+    the index on (benchmark, snapshot, position, name, id) yields the page in order, and the
+    standings are the rows' own columns (no window, no count).
     """
     entry = db.LeaderboardEntry
     snapshot, source = db.LeaderboardSnapshot, db.LeaderboardSource
@@ -229,8 +231,74 @@ def leaderboard_statement(benchmark: db.Benchmark, query: EntryQuery) -> RowsSel
         stmt = stmt.where(entry.model_id.is_not(None))
     if query.model_ids is not None:
         stmt = stmt.where(entry.model_id.in_(query.model_ids))
-    best = entry.score.desc().nulls_last() if benchmark.higher_is_better else entry.score.asc()
-    return stmt.order_by(best, entry.raw_model_name.asc(), entry.id.asc())
+    return stmt.order_by(*_board_order(entry))
+
+
+def _board_order(entry: Any) -> tuple[ColumnElement[Any], ...]:
+    """Best first by the stored position (``rank()`` in the benchmark's own direction: the score's
+    order, whichever the direction, so one order and one index serve every board), ties by raw name."""
+    return (entry.position.asc(), entry.raw_model_name.asc(), entry.id.asc())
+
+
+def _latest_snapshot(source_key: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The id of the latest snapshot of the source of that key (null when it has none)."""
+    snapshot, source = db.LeaderboardSnapshot, db.LeaderboardSource
+    return (
+        select(snapshot.id)
+        .join(source, source.id == snapshot.source_id)
+        .where(source.key == source_key)
+        .order_by(snapshot.fetched_at.desc(), snapshot.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def board_statement(benchmark_key: ColumnElement[str]) -> Select[Any]:
+    """``leaderboard_statement`` of an unfiltered board, with the benchmark given by its key (a bind
+    parameter, so one statement serves every benchmark): the same rows in the same order. The
+    benchmark's current snapshots are chosen in SQL as ``leaderboard_statement`` chooses them: the
+    latest of its source's when it has a source key, else the latest of every source."""
+    entry, benchmark = db.LeaderboardEntry, db.Benchmark
+    benchmark_id = select(benchmark.id).where(benchmark.key == benchmark_key).scalar_subquery()
+    source_key = select(benchmark.source_key).where(benchmark.key == benchmark_key).scalar_subquery()
+    latest = _latest_snapshot(source_key)
+    snapshots = case(
+        (source_key.is_(None), func.array(select(current_snapshots().c.id).scalar_subquery())),
+        else_=array([latest]),
+    )
+    return (
+        select(entry)
+        .where(entry.benchmark_id == benchmark_id, entry.snapshot_id == any_(snapshots))
+        .order_by(*_board_order(entry))
+    )
+
+
+def benchmark_known_statement(benchmark_key: ColumnElement[str]) -> Select[Any]:
+    """Whether a benchmark of that key exists (else a leaderboard of it is an error, not empty)."""
+    return select(exists().where(db.Benchmark.key == benchmark_key))
+
+
+def board_total_statement(benchmark_key: ColumnElement[str]) -> Select[Any]:
+    """How many entries ``board_statement`` lists, as the leaderboard reports it: the stored
+    ``ranked_among`` when the benchmark has a source key (``board_size_statement``), else counted."""
+    entry, benchmark = db.LeaderboardEntry, db.Benchmark
+    board = board_statement(benchmark_key)
+    source_key = select(benchmark.source_key).where(benchmark.key == benchmark_key).scalar_subquery()
+    latest = _latest_snapshot(source_key)
+    stored = (
+        select(entry.ranked_among)
+        .where(
+            entry.benchmark_id
+            == select(benchmark.id).where(benchmark.key == benchmark_key).scalar_subquery(),
+            entry.snapshot_id == latest,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    counted = (
+        board.with_only_columns(func.count(), maintain_column_froms=True).order_by(None).scalar_subquery()
+    )
+    return select(case((source_key.is_(None), counted), else_=func.coalesce(stored, 0)))
 
 
 async def best_scores(
