@@ -1,16 +1,16 @@
 """The further tasks engines' code classes architectures by (issue 10): late interaction,
 classification, reward and token classification (SGLang and newer vLLM releases declare them).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
