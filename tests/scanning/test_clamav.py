@@ -189,11 +189,15 @@ async def test_a_daemon_that_hangs_up_or_stalls_is_an_error(tmp_path: Path) -> N
     async with fake_clamd(tmp_path / "stalls.sock", stall) as address:
         stalled = await run_clamav(client(address, reply_timeout=0.5), tmp_path, ["a.bin"])
 
-    assert hung_up.outcomes == [
-        ScanOutcome(
-            "clamav", "a.bin", ScanStatus.ERROR, detail="clamd closed the connection without a scan result"
-        )
+    # It hangs up while the file is still being sent: the client sees the end of the stream or a
+    # reset, whichever the kernel delivers first; both are an error, never a clean scan.
+    assert [(o.scanner, o.path, o.status) for o in hung_up.outcomes] == [
+        ("clamav", "a.bin", ScanStatus.ERROR)
     ]
+    assert hung_up.outcomes[0].detail in (
+        "clamd closed the connection without a scan result",
+        "clamd dropped the connection",
+    )
     assert stalled.outcomes == [
         ScanOutcome("clamav", "a.bin", ScanStatus.ERROR, detail="clamd did not answer in time")
     ]
