@@ -80,7 +80,12 @@ class AuthFailureThrottle:
         try:
             yield decision
         except Unauthenticated:
-            await self.record_failure(address)
+            # Concurrent guesses may all pass the check before any is counted: the count (one atomic
+            # add) decides, and a failure beyond the limit is refused as over it, not answered.
+            window = window_at(self._clock(), self._window)
+            failures = await self._counters.add(self._key(address, window), 1, window.keep_ms)
+            if failures is not None and failures > self._limit:
+                raise self._decision(window, failures, allowed=False).refusal() from None
             raise
 
     async def close(self) -> None:
