@@ -46,6 +46,13 @@ class Model(IdMixin, TimestampMixin, ProvenanceMixin, Base):
         ),
         CheckConstraint("parameter_count IS NULL OR parameter_count > 0", name="parameter_count_positive"),
         CheckConstraint("context_length IS NULL OR context_length > 0", name="context_length_positive"),
+        CheckConstraint(
+            " AND ".join(
+                f"coalesce({name}, 1) > 0"
+                for name in ("sliding_window_layers", "kv_lora_rank", "qk_rope_head_dim", "intermediate_size")
+            ),
+            name="plan_shape_positive",
+        ),
         Index(None, "source_kind", "uri", unique=True),
         # Hub ids are case-insensitive (the Hub resolves any casing to one repository): one model each.
         Index(
@@ -85,6 +92,10 @@ class Model(IdMixin, TimestampMixin, ProvenanceMixin, Base):
     weight_bytes: Mapped[int | None] = mapped_column(BigInteger)
     kv_cache_bytes_per_token: Mapped[int | None] = mapped_column(BigInteger)
     sliding_window: Mapped[int | None] = mapped_column(Integer)
+    sliding_window_layers: Mapped[int | None] = mapped_column(Integer)
+    kv_lora_rank: Mapped[int | None] = mapped_column(Integer)
+    qk_rope_head_dim: Mapped[int | None] = mapped_column(Integer)
+    intermediate_size: Mapped[int | None] = mapped_column(Integer)
     base_models: Mapped[list[str]] = mapped_column(
         ARRAY(Text), nullable=False, server_default="{}", default=list
     )

@@ -143,6 +143,16 @@ class Model(Node, Tracked):
         description="KV-cache bytes one token takes (standard, grouped-query or latent attention)."
     )
     sliding_window: int | None = strawberry.field(description="Sliding-window attention size, if any.")
+    sliding_window_layers: int | None = strawberry.field(
+        description="How many layers use the sliding window (their KV cache stops growing past it)."
+    )
+    kv_lora_rank: int | None = strawberry.field(
+        description="Multi-head latent attention: rank of the compressed key-value latent (DeepSeek-V2/V3)."
+    )
+    qk_rope_head_dim: int | None = strawberry.field(
+        description="Multi-head latent attention: dimension of the decoupled rotary key cached per layer."
+    )
+    intermediate_size: int | None = strawberry.field(description="Width of the feed-forward (MLP) layers.")
     base_models: list[str] = strawberry.field(description="Models this one derives from (model card).")
     languages: list[str] = strawberry.field(description="Languages (model card).")
     datasets: list[str] = strawberry.field(description="Training datasets (model card).")
@@ -193,6 +203,10 @@ class Model(Node, Tracked):
             weight_bytes=_big(row.weight_bytes),
             kv_cache_bytes_per_token=_big(row.kv_cache_bytes_per_token),
             sliding_window=row.sliding_window,
+            sliding_window_layers=row.sliding_window_layers,
+            kv_lora_rank=row.kv_lora_rank,
+            qk_rope_head_dim=row.qk_rope_head_dim,
+            intermediate_size=row.intermediate_size,
             base_models=list(row.base_models),
             languages=list(row.languages),
             datasets=list(row.datasets),
