@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         description="Keep answers made of registry-versioned data, keyed by the registry version (a write"
         " moves the version, so an answer is never stale). Off: every query runs.",
     )
+    plan_runtime_reserve: float = Field(
+        default=0.10,
+        ge=0,
+        lt=1,
+        description="Deployment plans: the share of each device's memory kept for activations, CUDA graphs"
+        " and the runtime, for engines without a default memory fraction of their own (vLLM uses 0.9).",
+    )
     direct_answers: bool = Field(
         default=True,
         description="Answer the hottest queries (latestEngineVersion, compatibleEngineVersions, changes,"

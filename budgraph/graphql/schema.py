@@ -31,6 +31,7 @@ from budgraph.leaderboards.mutations import LeaderboardMutations
 from budgraph.leaderboards.queries import LeaderboardQueries
 from budgraph.models.mutations import ModelMutations
 from budgraph.models.queries import ModelQueries
+from budgraph.plans.queries import PlanQueries
 from budgraph.providers.mutations import ProviderMutations
 from budgraph.providers.queries import ProviderQueries
 from budgraph.registry.queries import RegistryQueries
@@ -73,6 +74,7 @@ class Query(
     RegistryQueries,
     ProviderQueries,
     HardwareQueries,
+    PlanQueries,
     ReleaseQueries,
     JobQueries,
     LeaderboardQueries,

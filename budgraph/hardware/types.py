@@ -21,11 +21,21 @@ from budgraph.kit.errors import BudgraphError
 from budgraph.kit.ids import to_global_id
 from budgraph.kit.loaders import nested_connection
 from budgraph.kit.pagination import After, Before, Connection, First, Last
+from budgraph.models.loaders import ModelByIdLoader
+from budgraph.plans.arguments import (
+    KvCacheDtype,
+    PlanConcurrency,
+    PlanDevices,
+    PlanEngine,
+    PlanKvCacheDtype,
+    PlanQuantization,
+)
 from budgraph.providers.loaders import ProviderByIdLoader
 from budgraph.providers.types import Provider
 from budgraph.releases.loaders import QuantizationSupportPagesByHardwareLoader
 
 if TYPE_CHECKING:
+    from budgraph.plans.types import ModelsThatFit
     from budgraph.releases.types import QuantizationSupport
 
 MEMORY_HELP = (
@@ -232,6 +242,63 @@ class Hardware(Node, Tracked):
             tdp_watts=row.tdp_watts,
             release_year=row.release_year,
             **tracked_fields(row),
+        )
+
+    @strawberry.field(
+        description="The registered models that fit this SKU with `contextLength` tokens for `concurrency`"
+        " sequences on at most `devices` devices, by uri, each with its cheapest plan (see"
+        " `deploymentPlans`). A page plans at most 400 models."
+    )
+    async def models_that_fit(
+        self,
+        info: Info,
+        context_length: Annotated[
+            int, strawberry.argument(description="Tokens of context per sequence to hold in the KV cache.")
+        ],
+        concurrency: PlanConcurrency = 1,
+        devices: PlanDevices = 8,
+        engine: PlanEngine = None,
+        quantization: PlanQuantization = None,
+        kv_cache_dtype: PlanKvCacheDtype = KvCacheDtype.AUTO,
+        first: Annotated[int, strawberry.argument(description="At most this many models (1 to 100).")] = 20,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Continue after this model uri (a page's `endCursor`)."),
+        ] = None,
+    ) -> Annotated[ModelsThatFit, strawberry.lazy("budgraph.plans.types")]:
+        from budgraph.compatibility.rulebook import current_book
+        from budgraph.models.types import Model
+        from budgraph.plans import service as plans
+        from budgraph.plans.types import DeploymentPlan, ModelFit, ModelsThatFit
+
+        if not 1 <= first <= 100:
+            raise BudgraphError("`first` must be 1 to 100", field="first")
+        request = plans.checked_request(
+            None,
+            context_length=context_length,
+            concurrency=concurrency,
+            devices=devices,
+            engine=engine,
+            quantization=quantization,
+            kv_cache_dtype=kv_cache_dtype.dtype,
+        )
+        session, reserve = info.context.session, info.context.settings.plan_runtime_reserve
+        row = await info.context.loaders.get(loaders.HardwareByIdLoader).load(self.pk)
+        assert row is not None
+        page = await plans.models_that_fit(session, info.context.loaders, row, request, reserve, first, after)
+        book = await current_book(session, info.context.rule_books)
+        models = await info.context.loaders.get(ModelByIdLoader).load_many(
+            [fit.model_id for fit in page.fits]
+        )
+        return ModelsThatFit(
+            nodes=[
+                ModelFit(model=Model.from_row(model), plan=DeploymentPlan.of(fit.plan, book, fit.shape.uri))
+                for fit, model in zip(page.fits, models, strict=True)
+                if model is not None
+            ],
+            end_cursor=page.end_cursor,
+            has_next_page=page.has_next_page,
+            examined=page.examined,
         )
 
     @strawberry.field(

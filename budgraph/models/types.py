@@ -33,11 +33,22 @@ from budgraph.kit.ids import to_global_id
 from budgraph.kit.loaders import nested_connection
 from budgraph.kit.pagination import After, Before, Connection, First, Last
 from budgraph.models import loaders, repository
+from budgraph.plans.arguments import (
+    CheapestBy,
+    KvCacheDtype,
+    PlanConcurrency,
+    PlanContextLength,
+    PlanDevices,
+    PlanEngine,
+    PlanKvCacheDtype,
+    PlanQuantization,
+)
 
 if TYPE_CHECKING:
     from budgraph.compatibility.types import ModelArchitecture
     from budgraph.jobs.types import Job, ModelFile, ScanResult
     from budgraph.leaderboards.types import LeaderboardEntry
+    from budgraph.plans.types import DeploymentPlan
 
 
 @strawberry.type(description="A license models are published under.")
@@ -301,6 +312,49 @@ class Model(Node, Tracked):
             return None
         row = await info.context.loaders.get(ModelArchitectureByClassNameLoader).load(self.architecture_name)
         return ModelArchitecture.from_row(row) if row else None
+
+    @strawberry.field(
+        description="Its cheapest fitting deployment on any hardware SKU with a current price (see"
+        " `deploymentPlans`), with `contextLength` tokens (default: its whole context) for `concurrency`"
+        " sequences on at most `devices` devices; null when nothing priced fits."
+    )
+    async def cheapest_deployment(
+        self,
+        info: Info,
+        context_length: PlanContextLength = None,
+        concurrency: PlanConcurrency = 1,
+        devices: PlanDevices = 8,
+        engine: PlanEngine = None,
+        quantization: PlanQuantization = None,
+        kv_cache_dtype: PlanKvCacheDtype = KvCacheDtype.AUTO,
+        by: Annotated[
+            CheapestBy, strawberry.argument(description="Cheapest per hour, or per million output tokens.")
+        ] = CheapestBy.PER_HOUR,
+    ) -> Annotated[DeploymentPlan, strawberry.lazy("budgraph.plans.types")] | None:
+        from budgraph.compatibility.rulebook import current_book
+        from budgraph.models.shape import ModelShape
+        from budgraph.plans import service as plans
+        from budgraph.plans.types import DeploymentPlan
+
+        row = await info.context.loaders.get(loaders.ModelByIdLoader).load(self.pk)
+        assert row is not None
+        shape = ModelShape.from_row(row)
+        request = plans.checked_request(
+            shape,
+            context_length=context_length,
+            concurrency=concurrency,
+            devices=devices,
+            engine=engine,
+            quantization=quantization,
+            kv_cache_dtype=kv_cache_dtype.dtype,
+        )
+        reserve = info.context.settings.plan_runtime_reserve
+        per_token = by is CheapestBy.PER_MILLION_OUTPUT_TOKENS
+        plan = await plans.cheapest_deployment(info.context.loaders, shape, request, reserve, per_token)
+        if plan is None:
+            return None
+        book = await current_book(info.context.session, info.context.rule_books)
+        return DeploymentPlan.of(plan, book, shape.uri)
 
     @strawberry.field(
         description="The names operators recorded for it with `addModelAlias` (as typed), by their"

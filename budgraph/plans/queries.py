@@ -1,0 +1,77 @@
+"""Root query field of deployment plans."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from budgraph.compatibility.rulebook import current_book
+from budgraph.graphql.context import Info
+from budgraph.kit.errors import NotFound
+from budgraph.models.shape import ModelShape
+from budgraph.plans import service
+from budgraph.plans.arguments import (
+    KvCacheDtype,
+    PlanConcurrency,
+    PlanContextLength,
+    PlanDevices,
+    PlanEngine,
+    PlanKvCacheDtype,
+    PlanQuantization,
+)
+from budgraph.plans.types import DeploymentPlan
+
+
+async def planned_shape(info: Info, model: str) -> ModelShape:
+    """The model a plan is for; a typed error when it is not known or its architecture is not."""
+    shape = await service.registered_shape(info.context.session, model)
+    if shape is None:
+        raise NotFound(f"no registered model {model!r}", field="model")
+    if shape.architecture is None:
+        raise NotFound(
+            f"the architecture of {model!r} is not known yet (extract the model first)", field="model"
+        )
+    return shape
+
+
+@strawberry.type
+class PlanQueries:
+    @strawberry.field(
+        description="How a model can run on a hardware SKU: for each compatible engine version and each"
+        " quantization it can run there, whether it fits on at most `devices` devices, the memory per device"
+        " (weights, KV cache, reserve), the parallelism, image and parsers, throughput bounds and the"
+        " cheapest current price; or why it cannot. Fitting plans first, cheapest per hour first."
+    )
+    async def deployment_plans(
+        self,
+        info: Info,
+        model: Annotated[
+            str, strawberry.argument(description="A registered model's id, e.g. `Qwen/Qwen2.5-7B-Instruct`.")
+        ],
+        hardware: Annotated[
+            str, strawberry.argument(description="A hardware SKU, e.g. `nvidia-h100-sxm-80gb`.")
+        ],
+        devices: PlanDevices = 8,
+        context_length: PlanContextLength = None,
+        concurrency: PlanConcurrency = 1,
+        engine: PlanEngine = None,
+        quantization: PlanQuantization = None,
+        kv_cache_dtype: PlanKvCacheDtype = KvCacheDtype.AUTO,
+    ) -> list[DeploymentPlan]:
+        session = info.context.session
+        shape = await planned_shape(info, model)
+        request = service.checked_request(
+            shape,
+            context_length=context_length,
+            concurrency=concurrency,
+            devices=devices,
+            engine=engine,
+            quantization=quantization,
+            kv_cache_dtype=kv_cache_dtype.dtype,
+        )
+        sku = await service.hardware_by_sku(session, hardware)
+        reserve = info.context.settings.plan_runtime_reserve
+        plans = await service.plans_for(info.context.loaders, shape, [sku], request, reserve)
+        book = await current_book(session, info.context.rule_books)
+        return [DeploymentPlan.of(plan, book, shape.uri) for plan in plans]
