@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from budgraph import db
 from budgraph.compatibility import repository
+from budgraph.compatibility.rulebook import RuleBook, RuleBooks, current_book
 from budgraph.engines.repository import VersionQuery, versions_of_architectures_statement
 from budgraph.kit.db import AnyRow
 from budgraph.kit.loaders import ChildPageLoader, ChildQuery, RowByIdLoader, SessionLoader
@@ -42,3 +45,15 @@ class EngineVersionPagesByArchitectureLoader(ChildPageLoader[VersionQuery]):
 
     def statement(self) -> ChildQuery:
         return versions_of_architectures_statement(self.query), db.CompatibilityEdge.architecture_id
+
+
+class RuleBookLoader(SessionLoader[int, RuleBook]):
+    """The parser rule book of the request's snapshot, read once per request (load ``0``)."""
+
+    def __init__(self, session: AsyncSession, books: RuleBooks) -> None:
+        super().__init__(session)
+        self.books = books
+
+    async def load_many_keys(self, keys: list[int]) -> list[RuleBook]:
+        book = await current_book(self.session, self.books)
+        return [book for _ in keys]

@@ -266,7 +266,7 @@ class Hardware(Node, Tracked):
             strawberry.argument(description="Continue after this model uri (a page's `endCursor`)."),
         ] = None,
     ) -> Annotated[ModelsThatFit, strawberry.lazy("budgraph.plans.types")]:
-        from budgraph.compatibility.rulebook import current_book
+        from budgraph.compatibility.loaders import RuleBookLoader
         from budgraph.models.types import Model
         from budgraph.plans import service as plans
         from budgraph.plans.types import DeploymentPlan, ModelFit, ModelsThatFit
@@ -286,7 +286,7 @@ class Hardware(Node, Tracked):
         row = await info.context.loaders.get(loaders.HardwareByIdLoader).load(self.pk)
         assert row is not None
         page = await plans.models_that_fit(session, info.context.loaders, row, request, reserve, first, after)
-        book = await current_book(session, info.context.rule_books)
+        book = await info.context.loaders.get(RuleBookLoader, info.context.rule_books).load(0)
         models = await info.context.loaders.get(ModelByIdLoader).load_many(
             [fit.model_id for fit in page.fits]
         )

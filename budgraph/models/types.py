@@ -331,7 +331,7 @@ class Model(Node, Tracked):
             CheapestBy, strawberry.argument(description="Cheapest per hour, or per million output tokens.")
         ] = CheapestBy.PER_HOUR,
     ) -> Annotated[DeploymentPlan, strawberry.lazy("budgraph.plans.types")] | None:
-        from budgraph.compatibility.rulebook import current_book
+        from budgraph.compatibility.loaders import RuleBookLoader
         from budgraph.models.shape import ModelShape
         from budgraph.plans import service as plans
         from budgraph.plans.types import DeploymentPlan
@@ -353,7 +353,7 @@ class Model(Node, Tracked):
         plan = await plans.cheapest_deployment(info.context.loaders, shape, request, reserve, per_token)
         if plan is None:
             return None
-        book = await current_book(info.context.session, info.context.rule_books)
+        book = await info.context.loaders.get(RuleBookLoader, info.context.rule_books).load(0)
         return DeploymentPlan.of(plan, book, shape.uri)
 
     @strawberry.field(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from budgraph.compatibility.rulebook import current_book
+from budgraph.compatibility.loaders import RuleBookLoader
 from budgraph.graphql.context import Info
 from budgraph.kit.errors import NotFound
 from budgraph.models.shape import ModelShape
@@ -73,5 +73,5 @@ class PlanQueries:
         sku = await service.hardware_by_sku(session, hardware)
         reserve = info.context.settings.plan_runtime_reserve
         plans = await service.plans_for(info.context.loaders, shape, [sku], request, reserve)
-        book = await current_book(session, info.context.rule_books)
+        book = await info.context.loaders.get(RuleBookLoader, info.context.rule_books).load(0)
         return [DeploymentPlan.of(plan, book, shape.uri) for plan in plans]

@@ -76,8 +76,13 @@ MISTRAL_7B = {
     "parameter_count": 7_241_732_096, "weight_bytes": 14_483_464_192,
 }  # fmt: skip
 
-H100 = {"memory_gb": 80, "memory_bandwidth_gbps": 3350, "peak_bf16_tflops": 989.5, "peak_fp8_tflops": 1979}
-A100 = {"memory_gb": 80, "memory_bandwidth_gbps": 2039, "peak_bf16_tflops": 312}
+H100: dict[str, Any] = {
+    "memory_gb": 80,
+    "memory_bandwidth_gbps": 3350,
+    "peak_bf16_tflops": 989.5,
+    "peak_fp8_tflops": 1979,
+}
+A100: dict[str, Any] = {"memory_gb": 80, "memory_bandwidth_gbps": 2039, "peak_bf16_tflops": 312}
 
 
 async def _support(session: RequestSession, version: db.EngineVersion, method: str, capability: str) -> None:
@@ -385,7 +390,7 @@ async def test_refusals_say_why_and_bad_arguments_are_typed_errors(
         ("fp8", False, ["the model's parameter count is not known yet (extract the model first)"]),
     ]
 
-    cases = [
+    cases: list[tuple[dict[str, Any], tuple[str, str]]] = [
         ({**llama, "model": "nobody/nothing"}, ("NOT_FOUND", "model")),
         ({**llama, "hardware": "nvidia-b300"}, ("NOT_FOUND", "hardware")),
         ({**llama, "context": 200_000}, ("BAD_USER_INPUT", "contextLength")),
