@@ -1,5 +1,5 @@
 """The `budgraph` command: serve, worker, migrate, seed, dev, export-schema, export-env-example, apikey,
-leaderboards, engines import.
+leaderboards, engines import, plan.
 
 Every command that needs servers finds them through ``kit.servers.servers``: the configured ones, else
 the embedded ones of a running ``make dev``, else the embedded ones of the data dir, started for the
@@ -347,6 +347,41 @@ def engines_import(
             typer.echo(f"budgraph engines import: {getattr(error, 'message', error)}", err=True)
             raise typer.Exit(1) from None
     for line in summary.lines():
+        typer.echo(line)
+
+
+@app.command()
+def plan(
+    model: Annotated[str, typer.Argument(help="A registered model, e.g. meta-llama/Llama-3.1-8B-Instruct.")],
+    hardware: Annotated[str, typer.Option(help="A hardware SKU, e.g. nvidia-h100-sxm5-80gb.")],
+    devices: Annotated[int, typer.Option(help="At most this many devices.")] = 8,
+    context_length: Annotated[
+        int | None, typer.Option(help="Tokens of context per sequence (default: the model's).")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(help="Sequences served at once.")] = 1,
+    engine: Annotated[str | None, typer.Option(help="Only this engine (slug).")] = None,
+    quantization: Annotated[str | None, typer.Option(help="Only this quantization method.")] = None,
+    kv_cache_dtype: Annotated[
+        str | None, typer.Option(help="float16, bfloat16 or fp8 (default: the weights' dtype).")
+    ] = None,
+) -> None:
+    """Print the deployment plans of a model on a hardware SKU (the `deploymentPlans` field, as a table)."""
+    from budgraph.kit.errors import BudgraphError
+    from budgraph.plans import commands
+
+    if kv_cache_dtype not in (None, "float16", "bfloat16", "fp8"):
+        typer.echo("budgraph plan: --kv-cache-dtype must be float16, bfloat16 or fp8", err=True)
+        raise typer.Exit(2)
+    asked = commands.PlanAsked(
+        model, hardware, devices, context_length, concurrency, engine, quantization, kv_cache_dtype
+    )
+    with _servers() as settings:
+        try:
+            plans, uri = asyncio.run(commands.plans_now(settings, asked))
+        except BudgraphError as error:
+            typer.echo(f"budgraph plan: {error.message}", err=True)
+            raise typer.Exit(1) from None
+    for line in commands.table(plans, uri, hardware):
         typer.echo(line)
 
 

@@ -25,7 +25,8 @@ def cli_actor() -> str:
         return "cli"
 
 
-async def _in_unit_of_work(settings: Settings, work: Callable[[RequestSession], Awaitable[T]]) -> T:
+async def in_unit_of_work(settings: Settings, work: Callable[[RequestSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one transaction of a command (committed when it returns, as the CLI user)."""
     engine = create_engine(settings)
     try:
         async with UnitOfWork(session_factory(engine), actor=cli_actor()) as uow:
@@ -43,21 +44,21 @@ async def create(
             session, name, scope, actor=cli_actor(), expires_at=expires_at, rate_limit=rate_limit
         )
 
-    return await _in_unit_of_work(settings, work)
+    return await in_unit_of_work(settings, work)
 
 
 async def revoke(settings: Settings, name: str) -> bool:
     async def work(session: RequestSession) -> bool:
         return await service.revoke_key(session, name, actor=cli_actor())
 
-    return await _in_unit_of_work(settings, work)
+    return await in_unit_of_work(settings, work)
 
 
 async def set_rate_limit(settings: Settings, name: str, rate_limit: int | None) -> None:
     async def work(session: RequestSession) -> None:
         await service.set_rate_limit(session, name, rate_limit, actor=cli_actor())
 
-    await _in_unit_of_work(settings, work)
+    await in_unit_of_work(settings, work)
 
 
 def _moment(value: datetime | None) -> str:
@@ -88,4 +89,4 @@ async def listing(settings: Settings) -> list[str]:
             )
         return lines
 
-    return await _in_unit_of_work(settings, work)
+    return await in_unit_of_work(settings, work)

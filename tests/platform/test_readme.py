@@ -16,19 +16,32 @@ from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.leaderboards.refresh import refresh
 from budgraph.seeds.service import seed
 from budgraph.settings import Settings
+from tests import factories
 from tests.conftest import GraphQLClient
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def _blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
+PLANS_SECTION = "## Deployment plans"
 
 
-def example_queries() -> list[str]:
+def _sections(plans: bool) -> str:
+    """The README's text: the deployment plans section alone (its examples need an extracted
+    model), or everything else (whose examples answer on a fresh registry)."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index(PLANS_SECTION)
+    end = text.index("\n## ", start + len(PLANS_SECTION))
+    return text[start:end] if plans else text[:start] + text[end:]
+
+
+def _blocks(language: str, plans: bool = False) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", _sections(plans), flags=re.DOTALL)
+
+
+def example_queries(plans: bool = False) -> list[str]:
     """Each top-level `{ ... }` of the README's graphql blocks (comments dropped)."""
     queries = []
-    for block in _blocks("graphql"):
+    for block in _blocks("graphql", plans):
         text = "\n".join(line for line in block.splitlines() if not line.lstrip().startswith("#"))
         depth, start = 0, 0
         for index, char in enumerate(text):
@@ -105,6 +118,42 @@ async def test_the_rocm_example_answers_with_amds_images_of_the_shipped_vllm_rel
     for node in nodes:  # the quantization vLLM's code allows on ROCm (fp8 among them), never CUDA-only ones
         methods = {row["method"] for row in node["engineVersion"]["quantizationSupport"]}
         assert "fp8" in methods, methods
+
+
+# Qwen/Qwen2.5-7B-Instruct as extraction records it: config.json (28 layers, 28 heads, 4 KV heads,
+# hidden 3584, vocabulary 152,064, 32,768 positions, bfloat16, use_sliding_window false) and
+# model.safetensors.index.json (total_size 15,231,233,024: 7,615,616,512 parameters x 2 bytes).
+QWEN_7B = {
+    "architecture": "Qwen2ForCausalLM", "layers": 28, "attention_heads": 28, "kv_heads": 4, "head_dim": 128,
+    "hidden_size": 3584, "intermediate_size": 18944, "vocab_size": 152064, "context_length": 32768,
+    "dtype": "bfloat16", "parameter_count": 7_615_616_512, "weight_bytes": 15_231_233_024,
+}  # fmt: skip
+
+
+def test_the_plans_section_has_its_two_examples() -> None:
+    assert [query.split("(")[0].strip("{ \n") for query in example_queries(plans=True)] == [
+        "deploymentPlans",
+        "model",
+    ]
+
+
+async def test_each_plans_example_answers_once_the_model_is_extracted(
+    fresh_registry: None, session: RequestSession, client: GraphQLClient
+) -> None:
+    await factories.model(session, "Qwen/Qwen2.5-7B-Instruct", status="ready", **QWEN_7B)
+    await session.commit()
+    plans, cheapest = example_queries(plans=True)
+
+    answered = (await client.data(plans))["deploymentPlans"]
+    assert answered, "no plan"
+    fitting = [plan for plan in answered if plan["fits"]]
+    # 15.2 GB of weights and 8 x 32,768 tokens x 57,344 bytes (2 x 28 x 4 x 128 x 2) = 15.0 GB of cache
+    assert fitting
+    assert {plan["kvCacheBytesPerToken"] for plan in fitting} == {57_344}
+    assert all(plan["offer"] and plan["dollarsPerMillionOutputTokens"] for plan in fitting), fitting
+    best = (await client.data(cheapest))["model"]["cheapestDeployment"]
+    assert best is not None
+    assert empty_parts({"plan": best}) == [], best
 
 
 def test_empty_answers_are_recognised() -> None:
