@@ -9,8 +9,24 @@ from budgraph import db
 from budgraph.kit.db import RequestSession
 from budgraph.registry.recorder import record_changes
 from budgraph.releases import service, shipped_facts
+from budgraph.seeds.files import records
 from budgraph.seeds.service import SeedInconsistent, seed
+from tests.conftest import GraphQLClient
 from tests.releases.facts import vllm
+
+GAUDI_IMAGE = (
+    "vault.habana.ai/gaudi-docker/1.24.1/ubuntu24.04/habanalabs/vllm-0.26.0-ptupstream-2.11.0:latest"
+)
+GAUDI_DOCS = "https://github.com/vllm-project/vllm-gaudi/blob/b059f9c95d6a07f19eb00aa06d1ec8b87b296437/docs"
+
+COMPATIBLE_ON_HPU = """
+query ($architecture: String!) {
+  compatibleEngineVersions(architecture: $architecture, deviceArchitecture: HPU) {
+    nodes { engineVersion { version deviceArchitecture engine { slug } upstreamRelease { version } }
+            containerImage }
+  }
+}
+"""
 
 
 def shipped_names(engine: str, version: str) -> set[str]:
@@ -154,3 +170,67 @@ async def test_the_check_names_claims_beyond_the_release_and_rows_without_a_sour
         SeedInconsistent, match=r"1 compatibility edges of tensorrt-llm 1\.0\.0 \(CUDA\) have no source"
     ):
         await seed(session, releases_file=None)
+
+
+def test_each_curated_build_names_seeded_architectures_or_the_release_it_packages() -> None:
+    # Builds are seeded before releases record their architectures, so a build can only list a class
+    # the architecture file seeds; one it does not would be dropped without a word.
+    seeded = {record["class_name"] for record in records("architectures")}
+    for build in records("engine_builds"):
+        key = (build["engine"], build["version"], build["device_architecture"])
+        assert build["source"], key
+        assert build["source_url"].startswith("https://"), key
+        assert set(build["architectures"]) <= seeded, (key, set(build["architectures"]) - seeded)
+        # a build either packages a shipped release or lists what it serves, never neither
+        assert (build["upstream_release"] is None) == bool(build["architectures"]), key
+
+
+async def test_the_hpu_build_is_the_gaudi_plugins_image_with_its_validated_architectures(
+    session: RequestSession, client: GraphQLClient
+) -> None:
+    # given the seed
+    await seed(session)
+    await session.commit()
+
+    # then vLLM on Gaudi is the plugin's quick-start image of vLLM 0.26.0, serving the architectures of
+    # its validated models; vLLM 0.26.0 is no shipped release, so none derives it
+    gaudi = await _version(session, "vllm", "0.26.0", "HPU")
+    assert gaudi.container_image == GAUDI_IMAGE
+    assert gaudi.upstream_release_id is None
+    assert gaudi.endpoints == ["CHAT", "COMPLETION"]
+    assert gaudi.source_url == f"{GAUDI_DOCS}/getting_started/validated_models.md"
+    assert await _edges(session, gaudi) == [
+        "DeepseekOCRForCausalLM",
+        "Ernie4_5_VLMoeForConditionalGeneration",
+        "GptOssForCausalLM",
+        "GraniteForCausalLM",
+        "HunYuanDenseV1ForCausalLM",
+        "HunYuanMoEV1ForCausalLM",
+        "Llama4ForConditionalGeneration",
+        "LlamaForCausalLM",
+        "MiniMaxM2ForCausalLM",
+        "MixtralForCausalLM",
+        "Ovis",
+        "Qwen3_5MoeForConditionalGeneration",
+    ]
+    edge_sources = await session.scalars(
+        select(db.CompatibilityEdge.source_url).where(db.CompatibilityEdge.engine_version_id == gaudi.id)
+    )
+    assert set(edge_sources.all()) == {gaudi.source_url}
+
+    # when a runtime on Gaudi asks what serves Llama, it gets the Gaudi image
+    data = await client.data(COMPATIBLE_ON_HPU, {"architecture": "LlamaForCausalLM"})
+    assert data["compatibleEngineVersions"]["nodes"] == [
+        {
+            "engineVersion": {
+                "version": "0.26.0",
+                "deviceArchitecture": "HPU",
+                "engine": {"slug": "vllm"},
+                "upstreamRelease": None,
+            },
+            "containerImage": GAUDI_IMAGE,
+        }
+    ]
+    # and an architecture the plugin has not validated gets no Gaudi build
+    data = await client.data(COMPATIBLE_ON_HPU, {"architecture": "GPT2LMHeadModel"})
+    assert data["compatibleEngineVersions"]["nodes"] == []
