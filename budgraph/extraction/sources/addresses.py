@@ -120,4 +120,6 @@ def check_endpoint(
     address, unless ``allow_private`` (a mirror inside the operator's network)."""
     parts = split_url(url)
     port = parts.port or DEFAULT_PORTS[parts.scheme]
-    checked_address(parts.hostname or "", port, allow_private=allow_private, trusted=trusted, resolver=resolver)
+    checked_address(
+        parts.hostname or "", port, allow_private=allow_private, trusted=trusted, resolver=resolver
+    )
