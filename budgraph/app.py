@@ -172,6 +172,8 @@ def create_app(
         for closing in (limiter, throttle):
             if closing is not None:
                 await closing.close()
+        if lookups is not None:
+            lookups.close()
         if shared is not None:
             await shared.aclose()
         if positions is not None:

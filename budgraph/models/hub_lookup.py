@@ -16,6 +16,7 @@ import dataclasses
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from redis.asyncio import Redis
@@ -32,6 +33,7 @@ from budgraph.settings import Settings
 
 log = logging.getLogger("budgraph.hub_lookup")
 
+LOOKUP_THREADS = 4  # lookups reading the Hub at once in one process; more wait their turn (in the deadline)
 _MISSING = "missing"  # the repository or revision does not exist, or is gated or private
 _UNREADABLE = "unreadable"  # it exists, but its config.json says nothing usable
 
@@ -53,6 +55,8 @@ class HubLookups:
         self._clock = clock
         self._prefix = settings.hub_lookup_redis_prefix
         self._reads: dict[str, asyncio.Task[ModelShape]] = {}
+        # Threads of their own: a Hub that hangs holds these, never the loop's default executor.
+        self._threads = ThreadPoolExecutor(max_workers=LOOKUP_THREADS, thread_name_prefix="hub-lookup")
         self.hub_reads = 0  # lookups that went to the Hub (the others were answered from Redis)
 
     async def shape(self, repo_id: str, revision: str, caller: str) -> ModelShape:
@@ -69,10 +73,16 @@ class HubLookups:
         read = self._reads.get(key)
         if read is None:
             await self._charge(caller)
+            read = self._reads.get(key)  # another request may have started it meanwhile
+        if read is None:
             read = asyncio.ensure_future(self._read(key, repo_id, revision))
             self._reads[key] = read
             read.add_done_callback(lambda done: self._finished(key, done))
         return await asyncio.shield(read)
+
+    def close(self) -> None:
+        """Stop the lookups' threads (one still waiting for the Hub ends on its own timeout)."""
+        self._threads.shutdown(wait=False, cancel_futures=True)
 
     def _finished(self, key: str, read: asyncio.Task[ModelShape]) -> None:
         self._reads.pop(key, None)
@@ -82,11 +92,12 @@ class HubLookups:
     async def _read(self, key: str, repo_id: str, revision: str) -> ModelShape:
         self.hub_reads += 1
         what, deadline = f"the Hub repository {repo_id!r}", self._settings.hub_lookup_timeout_seconds
+        loop = asyncio.get_running_loop()
         try:
-            async with asyncio.timeout(deadline):
-                found, canonical = await asyncio.to_thread(self._fetch, repo_id, revision)
+            async with asyncio.timeout(deadline):  # a thread left behind ends on its requests' timeout
+                found, canonical = await loop.run_in_executor(self._threads, self._fetch, repo_id, revision)
             # Out of the deadline: only the first config read imports transformers (seconds, once).
-            facts = await asyncio.to_thread(shape_facts, found)
+            facts = await loop.run_in_executor(self._threads, shape_facts, found)
         except TimeoutError:
             raise _unavailable(f"{what} could not be read within {deadline:g} s; try again") from None
         except SourceUnavailable as error:
@@ -107,9 +118,16 @@ class HubLookups:
     def _fetch(self, repo_id: str, revision: str) -> tuple[ShapeFiles, str]:
         """The files' reads (in a worker thread): the endpoint checked, each request time-bounded."""
         settings = self._settings
-        check_endpoint(
-            settings.hf_endpoint, allow_private=settings.hf_endpoint_allow_private, resolver=self._resolver
-        )
+        try:
+            check_endpoint(
+                settings.hf_endpoint,
+                allow_private=settings.hf_endpoint_allow_private,
+                resolver=self._resolver,
+            )
+        except UnsafeUrl:
+            raise
+        except ExtractionFailed as error:  # the endpoint's name does not resolve: not the repository's fault
+            raise SourceUnavailable(error.message) from error
         timeout = settings.hub_lookup_timeout_seconds
         with HubModelFiles(
             repo_id, revision, endpoint=settings.hf_endpoint, token=settings.hf_token, timeout=timeout

@@ -7,6 +7,7 @@ import json
 import socket
 import uuid
 from collections.abc import Iterator
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from budgraph import db
 from budgraph.app import create_app
+from budgraph.extraction.errors import ExtractionFailed
 from budgraph.jobs.queue import ArqJobQueue, arq_job_id
 from budgraph.kit.db import RequestSession
+from budgraph.kit.errors import BudgraphError
 from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.models.hub_lookup import HubLookups
 from budgraph.settings import Settings
@@ -206,6 +209,42 @@ async def test_the_shape_read_from_the_hub(
     other = HubLookups(lookup_settings, redis)
     assert await other.shape("BUDTEST/tiny-mixtral", "main", "test") == mixtral
     assert (other.hub_reads, hub.state.requests) == (0, [])
+    lookups.close()
+    other.close()
+
+
+def _resolving_to(address: str) -> Any:
+    def resolve(host: str, port: int) -> list[Any]:
+        if host != "hub.example":
+            raise ExtractionFailed(f"cannot resolve host {host}")
+        return [ip_address(address)]
+
+    return resolve
+
+
+async def test_the_endpoint_is_checked_by_the_addresses_its_name_resolves_to(
+    servers: Servers, hub: RunningServer, redis: Any, settings: Settings
+) -> None:
+    named = settings.model_copy(
+        update=_lookup_settings(servers, "http://hub.example:8080", hf_endpoint_allow_private=False)
+    )
+    internal = HubLookups(named, redis, resolver=_resolving_to("10.1.2.3"))
+    with pytest.raises(BudgraphError) as refused:
+        await internal.shape("budtest/tiny-llama", "main", "test")
+    assert refused.value.extensions == {"code": "SOURCE_UNAVAILABLE", "field": "model"}
+    assert "private address 10.1.2.3" in refused.value.message
+
+    unresolvable = settings.model_copy(
+        update=_lookup_settings(servers, "http://nowhere.example", hf_endpoint_allow_private=False)
+    )
+    lost = HubLookups(unresolvable, redis, resolver=_resolving_to("10.1.2.3"))
+    for _ in range(2):  # a transient failure: never remembered, asked again
+        with pytest.raises(BudgraphError) as unavailable:
+            await lost.shape("budtest/tiny-llama", "main", "test")
+        assert unavailable.value.extensions == {"code": "SOURCE_UNAVAILABLE", "field": "model"}
+    assert (internal.hub_reads, lost.hub_reads, hub.state.requests) == (1, 2, [])
+    internal.close()
+    lost.close()
 
 
 async def test_a_repository_the_hub_does_not_have_is_not_found_and_remembered_briefly(
