@@ -71,11 +71,8 @@ class HubLookups:
         if kept is not None:
             return _decoded(repo_id, kept)
         read = self._reads.get(key)
-        if read is None:
-            await self._charge(caller)
-            read = self._reads.get(key)  # another request may have started it meanwhile
-        if read is None:
-            read = asyncio.ensure_future(self._read(key, repo_id, revision))
+        if read is None:  # the first asks (and is charged); the others share its outcome
+            read = asyncio.ensure_future(self._read(key, repo_id, revision, caller))
             self._reads[key] = read
             read.add_done_callback(lambda done: self._finished(key, done))
         return await asyncio.shield(read)
@@ -89,7 +86,8 @@ class HubLookups:
         if not read.cancelled():
             read.exception()  # retrieved: every waiter may have gone
 
-    async def _read(self, key: str, repo_id: str, revision: str) -> ModelShape:
+    async def _read(self, key: str, repo_id: str, revision: str, caller: str) -> ModelShape:
+        await self._charge(caller)
         self.hub_reads += 1
         what, deadline = f"the Hub repository {repo_id!r}", self._settings.hub_lookup_timeout_seconds
         loop = asyncio.get_running_loop()

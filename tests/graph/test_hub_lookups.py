@@ -3,6 +3,7 @@ local Hub, cached in Redis, the model then registered for extraction; every fail
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import uuid
@@ -211,6 +212,24 @@ async def test_the_shape_read_from_the_hub(
     assert (other.hub_reads, hub.state.requests) == (0, [])
     lookups.close()
     other.close()
+
+
+async def test_concurrent_lookups_of_one_id_share_one_read(
+    servers: Servers, hub: RunningServer, redis: Any, settings: Settings
+) -> None:
+    lookups = HubLookups(
+        settings.model_copy(update=_lookup_settings(servers, hub.url, hub_lookup_limit=1)), redis
+    )
+    hub.state.delays["/api/models/"] = 0.3  # the first is still reading when the others ask
+    shapes = await asyncio.gather(
+        *(lookups.shape("budtest/tiny-llama", "main", "one-client") for _ in range(5))
+    )
+    assert {shape.architecture for shape in shapes} == {"LlamaForCausalLM"}
+    assert lookups.hub_reads == 1  # and one charge: a limit of one was enough
+    assert [r.path for r in hub.state.requests if r.path.startswith("/api/")] == [
+        "/api/models/budtest/tiny-llama/revision/main"
+    ]
+    lookups.close()
 
 
 def _resolving_to(address: str) -> Any:
