@@ -36,6 +36,7 @@ from budgraph.kit.db import RequestSession, create_engine, session_factory
 from budgraph.kit.direct_reads import DirectReads
 from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.leaderboards.http import leaderboard_routes
+from budgraph.models.hub_lookup import HubLookups
 from budgraph.playground import ASSETS_MOUNT, STATIC_PACKAGE
 from budgraph.ratelimit.auth_failures import AuthFailureThrottle
 from budgraph.ratelimit.authenticator import ThrottledAuthenticator
@@ -78,17 +79,18 @@ def create_app(
             raise RuntimeError("BUDGRAPH_REDIS_URL is not set and no embedded Redis was started")
         queue = ArqJobQueue(settings.redis_url, settings.queue_name)
     store = store or object_store(settings)
-    template = Context(settings=settings, queue=queue, sessions=sessions, store=store)
     availability = DatabaseAvailability()
     # Rate limits and the failed-authentication throttle live in Redis, shared by every API process.
     limiter = RateLimiter(settings.redis_url, settings) if settings.redis_url else None
     throttle = AuthFailureThrottle(settings.redis_url, settings) if settings.redis_url else None
-    # Answers and persisted documents are shared by the replicas through Redis.
+    # Answers, persisted documents and Hub lookups are shared by the replicas through Redis.
     shared = (
         Redis.from_url(settings.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0)
         if settings.redis_url
         else None
     )
+    lookups = HubLookups(settings, shared) if settings.hub_lookups else None
+    template = Context(settings=settings, queue=queue, sessions=sessions, store=store, hub_lookups=lookups)
     answers = (
         ResponseCache(
             settings.response_cache_bytes,
@@ -170,6 +172,8 @@ def create_app(
         for closing in (limiter, throttle):
             if closing is not None:
                 await closing.close()
+        if lookups is not None:
+            lookups.close()
         if shared is not None:
             await shared.aclose()
         if positions is not None:

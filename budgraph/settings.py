@@ -171,6 +171,50 @@ class Settings(BaseSettings):
         description="Let URL-sourced models point at private / loopback addresses (off: no SSRF into your"
         " network).",
     )
+    # Questions about a Hub id not registered yet (budgraph/models/hub_lookup.py).
+    hub_lookups: bool = Field(
+        default=True,
+        description="Answer `compatibleEngineVersions(model:)` for a Hub id that is not registered yet by"
+        " reading its config.json from hf_endpoint, and register it for a full extraction. Off: such an"
+        " id is NOT_FOUND.",
+    )
+    hf_endpoint_allow_private: bool = Field(
+        default=False,
+        description="Let those lookups reach an hf_endpoint on a private / loopback address (a mirror"
+        " inside your network). Off: such an endpoint is refused (no SSRF into your network).",
+    )
+    hub_lookup_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long one lookup's Hub requests may take in all before the answer is"
+        " SOURCE_UNAVAILABLE.",
+    )
+    hub_lookup_max_config_bytes: int = Field(
+        default=1024**2, ge=1024, description="The largest config.json a lookup reads."
+    )
+    hub_lookup_cache_seconds: int = Field(
+        default=3600, ge=1, description="How long Redis keeps a model shape a lookup read."
+    )
+    hub_lookup_missing_cache_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="How long Redis remembers that a repository does not exist (or cannot be read).",
+    )
+    hub_lookup_limit: int = Field(
+        default=60,
+        ge=1,
+        description="Hub lookups (answers not cached yet) one client (API key or address) may cause per"
+        " lookup window; past it the answer is RATE_LIMITED.",
+    )
+    hub_lookup_window_seconds: int = Field(
+        default=3600, ge=1, le=86_400, description="Length of the Hub lookup window, in seconds."
+    )
+    hub_lookup_redis_prefix: str = Field(
+        default="budgraph:hub-lookup",
+        min_length=1,
+        description="The prefix of the lookups' Redis keys (deployments sharing one Redis each need their"
+        " own).",
+    )
     # Scanning.
     clamd_address: str = Field(
         default="unix:///var/run/clamav/clamd.ctl",
