@@ -426,3 +426,47 @@ async def test_served_with_direct_answers_and_the_response_cache(
                 assert hub.state.requests == []
     finally:
         await engine.dispose()
+
+
+PLANS = """
+query ($model: String!) {
+  deploymentPlans(model: $model, hardware: "test-gpu", contextLength: 1024) {
+    quantization fits devices weightsBytes weightsExact kvCacheBytesPerToken
+  }
+}
+"""
+
+
+async def test_deployment_plans_for_an_unregistered_hub_id_read_its_config_and_record_it(
+    session: RequestSession, lookups_client: GraphQLClient, hub: RunningServer
+) -> None:
+    await _seed(session)
+    await factories.hardware(
+        session, "test-gpu", memory_gb=16, memory_bandwidth_gbps=1000, compute_capability="9.0"
+    )
+    await session.commit()
+
+    plans = (await lookups_client.data(PLANS, {"model": "budtest/tiny-llama"}))["deploymentPlans"]
+
+    # the exact bytes of the index's total_size; 2 x layers x KV heads x head_dim x 2 bytes (float16)
+    layers, kv_heads = builders.LLAMA["layers"], builders.LLAMA["kv_heads"]
+    # (the index counts every tensor of the files, write_llama's float32 rotary inv_freq buffer too)
+    inv_freq = builders.LLAMA_HEAD_DIM // 2 * 4
+    weights = sum(array.nbytes for array in builders.llama_tensors().values()) + inv_freq
+    assert plans == [
+        {
+            "quantization": None,
+            "fits": True,
+            "devices": 1,
+            "weightsBytes": weights,
+            "weightsExact": True,
+            "kvCacheBytesPerToken": 2 * layers * kv_heads * builders.LLAMA_HEAD_DIM * 2,
+        }
+    ]
+    recorded = await session.scalar(select(db.Model).where(db.Model.uri == "budtest/tiny-llama"))
+    assert recorded is not None
+    # only metadata was read: the config and the safetensors index, never a weight file
+    assert {path.rsplit("/", 1)[-1] for _, path in _hub_paths(hub) if "/resolve/" in path} == {
+        "config.json",
+        "model.safetensors.index.json",
+    }
