@@ -17,8 +17,8 @@ from typing import Any
 import grpc
 import orjson
 import pytest
-from dapr.proto.runtime.v1.pubsub_pb2 import PublishEventRequest
 from dapr.proto.runtime.v1.dapr_pb2_grpc import DaprServicer, add_DaprServicer_to_server
+from dapr.proto.runtime.v1.pubsub_pb2 import PublishEventRequest
 from google.protobuf import empty_pb2
 
 
