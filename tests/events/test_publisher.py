@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from budgraph import db
 from budgraph.app import create_app
 from budgraph.db.enums import ApiKeyScope
-from budgraph.events.publisher import ChangePublisher, PublishInterrupted
+from budgraph.events.publisher import ChangePublisher, Pass, PublishInterrupted
 from budgraph.events.sidecar import DaprSidecar
 from budgraph.kit.db import RequestSession, session_factory
 from budgraph.kit.ids import to_global_id
@@ -234,6 +234,11 @@ async def test_a_crash_between_publish_and_mark_publishes_again_with_the_same_ch
     first = publisher(sessions, events_settings)
     crashed = asyncio.create_task(first.publish_pending())
     await runtime.until(received=1)
+    # (while it hangs holding the mark, another publisher finds the mark locked and sends nothing)
+    waiting = publisher(sessions, events_settings)
+    assert await waiting.publish_pending() == Pass(0, busy=True)
+    await waiting.stop()
+    assert len(runtime.received) == 1
     crashed.cancel()
     with pytest.raises(asyncio.CancelledError):
         await crashed
