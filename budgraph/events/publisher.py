@@ -72,6 +72,8 @@ class ChangePublisher:
 
     async def publish_pending(self) -> Pass:
         """Publish and mark everything unpublished, batch by batch, until none is left."""
+        # Before any transaction: waiting for a sidecar that is not up yet holds no lock.
+        await self.sidecar.connect()
         published = 0
         while True:
             batch, done = await self._publish_batch(published)

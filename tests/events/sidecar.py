@@ -24,7 +24,11 @@ from google.protobuf import empty_pb2
 
 class _Health(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        self.send_response(204 if self.path == "/v1.0/healthz/outbound" else 404)
+        runtime: DaprRuntime = self.server.runtime  # type: ignore[attr-defined]
+        if self.path != "/v1.0/healthz/outbound":
+            self.send_response(404)
+        else:
+            self.send_response(204 if runtime.ready else 500)
         self.end_headers()
 
     def log_message(self, *args: Any) -> None:
@@ -34,13 +38,15 @@ class _Health(BaseHTTPRequestHandler):
 class DaprRuntime(DaprServicer):  # type: ignore[misc]
     """Takes every PublishEvent, or refuses it with ``failing`` (a gRPC status; from the
     ``refuse_after``-th event on, if that is set), or holds it unanswered while ``holding`` (the
-    publisher then sees no answer, as if it had crashed)."""
+    publisher then sees no answer, as if it had crashed). Its health endpoint answers 500 unless
+    ``ready``."""
 
     def __init__(self) -> None:
         self.received: list[PublishEventRequest] = []
         self.refused = 0
         self.failing: grpc.StatusCode | None = None
         self.holding = False
+        self.ready = True
         self.refuse_after: int | None = None
         self._changed = asyncio.Condition()
 
@@ -87,6 +93,7 @@ async def dapr_sidecar(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DaprRun
     grpc_port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     health = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    health.runtime = runtime  # type: ignore[attr-defined]
     thread = threading.Thread(target=health.serve_forever, daemon=True)
     thread.start()
     monkeypatch.setenv("DAPR_RUNTIME_HOST", "127.0.0.1")

@@ -23,14 +23,14 @@ from budgraph import db
 from budgraph.app import create_app
 from budgraph.db.enums import ApiKeyScope
 from budgraph.events.publisher import ChangePublisher, Pass, PublishInterrupted
-from budgraph.events.sidecar import DaprSidecar
+from budgraph.events.sidecar import DaprSidecar, PublishFailed
 from budgraph.kit.db import RequestSession, session_factory
 from budgraph.kit.ids import to_global_id
 from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.settings import Settings
 from tests.conftest import live_key
 from tests.events.sidecar import DaprRuntime, dapr_sidecar
-from tests.live import plain_dsn, serve
+from tests.live import idle_in_transaction, plain_dsn, serve
 
 CREATE = 'mutation ($slug: String!) { createEngine(input: {slug: $slug, name: "Evented"}) { id slug } }'
 PUBSUB, TOPIC = "budgraph-pubsub", "registry-changes"
@@ -193,6 +193,31 @@ async def test_a_refusing_sidecar_keeps_the_changes_until_it_is_back(
         await one.stop()
     assert runtime.change_ids() == [change[0] for change in changes]
     assert [event["registryVersion"] for event in runtime.events()] == [1, 2, 3, 4, 5]
+
+
+async def test_a_sidecar_that_is_not_up_yet_loses_nothing(
+    runtime: DaprRuntime,
+    events_settings: Settings,
+    live_url: str,
+    sessions: async_sessionmaker[RequestSession],
+) -> None:
+    # given a committed change and a sidecar whose health endpoint says it is not ready
+    await commit_engines(sessions, ["e1"])
+    runtime.ready = False
+    one = publisher(sessions, events_settings)
+    try:
+        # when a pass runs, then it fails before it opens a transaction, and nothing is sent or marked
+        with pytest.raises(PublishFailed, match="not ready"):
+            await one.publish_pending()
+        assert await idle_in_transaction(live_url) == 0
+        assert runtime.received == []
+        assert await marked(live_url) == 0
+        # and once the sidecar is ready the change goes out
+        runtime.ready = True
+        assert (await one.publish_pending()).published == 1
+    finally:
+        await one.stop()
+    assert runtime.change_ids() == [change[0] for change in await change_log(live_url)]
 
 
 async def test_a_failure_mid_batch_marks_what_was_taken(
