@@ -221,6 +221,12 @@ class Settings(BaseSettings):
     events_retry_max_seconds: float = Field(
         default=60.0, gt=0, description="The longest delay between two attempts to publish."
     )
+    events_stuck_after_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Readiness: a change committed this long ago and not yet published means the"
+        " sidecar (or its broker) is down.",
+    )
     # Uploads and jobs.
     upload_max_bytes: int = Field(
         default=2 * 1024**3, ge=1, description="The largest model archive `uploadModelArchive` accepts."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -12,6 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from budgraph import db
 from budgraph.kit.db import AnyRow, plain_rows
+
+# Readiness counts the unpublished changes up to this many (a backlog is said, not measured).
+BACKLOG_COUNTED = 10_000
+
+
+@dataclass(frozen=True)
+class Backlog:
+    published_change_id: int
+    unpublished: int
+    oldest_unpublished: datetime | None
 
 
 @dataclass(frozen=True)
@@ -68,3 +79,20 @@ async def mark(session: AsyncSession, change_id: int) -> None:
         .where(db.ChangePublication.id == 1)
         .values(change_id=change_id, published_at=func.now())
     )
+
+
+async def backlog(session: AsyncSession) -> Backlog:
+    """How far the publisher got: its mark, and the changes after it (counted up to BACKLOG_COUNTED)."""
+    entry = db.ChangeLogEntry
+    published = select(db.ChangePublication.change_id).where(db.ChangePublication.id == 1).scalar_subquery()
+    after = (
+        select(entry.changed_at)
+        .where(entry.id > func.coalesce(published, 0))
+        .order_by(entry.id)
+        .limit(BACKLOG_COUNTED)
+        .subquery()
+    )
+    row = (
+        await session.execute(select(func.coalesce(published, 0), func.count(), func.min(after.c.changed_at)))
+    ).one()
+    return Backlog(int(row[0]), int(row[1]), row[2])

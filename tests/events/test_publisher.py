@@ -30,7 +30,7 @@ from budgraph.kit.unit_of_work import UnitOfWork
 from budgraph.settings import Settings
 from tests.conftest import live_key
 from tests.events.sidecar import DaprRuntime, dapr_sidecar
-from tests.live import idle_in_transaction, plain_dsn, serve
+from tests.live import LiveServer, idle_in_transaction, plain_dsn, serve
 
 CREATE = 'mutation ($slug: String!) { createEngine(input: {slug: $slug, name: "Evented"}) { id slug } }'
 PUBSUB, TOPIC = "budgraph-pubsub", "registry-changes"
@@ -310,3 +310,40 @@ async def test_two_publishers_send_every_change_once_in_order(
     assert [result.published for result in results] == [0, 0]
     assert runtime.change_ids() == ids
     assert len(ids) == 30
+
+
+async def test_readiness_says_when_committed_changes_wait_to_be_published(
+    runtime: DaprRuntime, events_settings: Settings, live_url: str
+) -> None:
+    # given a sidecar that is not ready, and two changes: one committed ten minutes ago
+    runtime.ready = False
+    connection = await asyncpg.connect(plain_dsn(live_url))
+    try:
+        for minutes in (10, 0):
+            await connection.execute(
+                "INSERT INTO change_log (registry_version, entity_kind, entity_id, operation, changed_fields,"
+                " actor, changed_at) VALUES (1, 'Engine', 1, 'update', '{name}', 'test',"
+                " now() - make_interval(mins => $1))",
+                minutes,
+            )
+    finally:
+        await connection.close()
+    with serve(create_app(events_settings)) as live:
+        async with httpx.AsyncClient(base_url=live.http) as client:
+            response = await client.get("/readyz")
+    # then /readyz is not ready, and says how far publishing got
+    body = response.json()
+    assert response.status_code == 503
+    events = body["checks"]["events"]
+    assert (events["publishedChangeId"], events["unpublished"]) == (0, 2)
+    assert 599 < events["oldestUnpublishedSeconds"] < 900
+    [problem] = [problem for problem in body["problems"] if problem.startswith("events:")]
+    seconds = problem.removeprefix("events: a change committed ").split("s ago")[0]
+    assert abs(int(seconds) - events["oldestUnpublishedSeconds"]) <= 1
+    assert problem.endswith("ago is not published yet (is the Dapr sidecar or its pub/sub broker down?)")
+    assert runtime.received == []
+
+
+def test_readiness_has_no_events_check_when_events_are_off(live: LiveServer) -> None:
+    body = httpx.get(f"{live.http}/readyz", timeout=10).json()
+    assert "events" not in body["checks"]
