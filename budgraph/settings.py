@@ -213,7 +213,10 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="How long one publish to the sidecar may take before it has failed."
     )
     events_connect_timeout_seconds: float = Field(
-        default=30.0, gt=0, description="How long the publisher waits for the sidecar's health endpoint."
+        default=30.0,
+        gt=0,
+        description="How long the sidecar's health endpoint may take to answer the publisher's probe (made"
+        " before its first publish; a sidecar that is not up yet is probed again after a backoff).",
     )
     events_retry_base_seconds: float = Field(
         default=1.0, gt=0, description="The first retry delay after a failed publish; doubles each time."
