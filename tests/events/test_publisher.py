@@ -152,6 +152,27 @@ async def test_a_write_through_graphql_publishes_its_change(
     assert len(runtime.received) == 1
 
 
+async def test_what_another_process_commits_is_published_by_the_sweep(
+    runtime: DaprRuntime,
+    events_settings: Settings,
+    live_url: str,
+    sessions: async_sessionmaker[RequestSession],
+) -> None:
+    # given the app served with a short sweep, and a change committed before it started
+    await commit_engines(sessions, ["before-start"])
+    settings = events_settings.model_copy(update={"events_sweep_seconds": 0.1})
+    with serve(create_app(settings)) as live:
+        await runtime.until(received=1)
+        # when another process (a worker, the CLI) commits, which cannot tell the app's publisher
+        assert live.app.state.publisher is not None
+        await commit_engines(sessions, ["from-the-worker"])
+        # then the sweep publishes it too, in order
+        ids = [change[0] for change in await change_log(live_url)]
+        await until_marked(live_url, ids[-1])
+    assert runtime.change_ids() == ids
+    assert len(ids) == 2
+
+
 async def test_without_a_pubsub_component_nothing_runs_and_nothing_is_marked(
     live_settings: Settings, live_url: str, sessions: async_sessionmaker[RequestSession]
 ) -> None:
