@@ -20,6 +20,8 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass
 
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from budgraph.events import repository
@@ -39,6 +41,10 @@ BATCH_SECONDS = 20.0
 BUSY_RETRY_SECONDS = 0.2
 
 
+# What a pass may meet without a bug: the sidecar, or the database, unreachable or too slow.
+EXPECTED_FAILURES = (PublishFailed, DBAPIError, PoolTimeout, OSError)
+
+
 @dataclass(frozen=True)
 class Pass:
     """What one pass did: how many changes it published and marked, and whether it found the mark
@@ -48,7 +54,7 @@ class Pass:
     busy: bool = False
 
 
-class PublishInterrupted(Exception):
+class PublishInterrupted(PublishFailed):
     """A pass stopped at a change the sidecar did not take; the ones before it are marked."""
 
     def __init__(self, published: int, cause: PublishFailed) -> None:
@@ -123,8 +129,9 @@ class ChangePublisher:
                 )
                 # Told of new commits meanwhile, it still waits: a failing sidecar is not hammered.
                 if failures == 1:
+                    expected = isinstance(error, EXPECTED_FAILURES)  # else a bug: show where
                     log.warning("publishing registry events failed (%s: %s); retrying in %.3g s",
-                                type(error).__name__, error, delay)  # fmt: skip
+                                type(error).__name__, error, delay, exc_info=not expected)  # fmt: skip
                 else:
                     log.debug("publishing registry events failed again (%s); retry in %.3g s", error, delay)
                 await asyncio.sleep(delay)
