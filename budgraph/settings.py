@@ -238,6 +238,49 @@ class Settings(BaseSettings):
     leaderboard_scheduler: Literal["dapr", "arq"] = Field(
         default="arq", description="Who fires the weekly refresh: the Dapr cron binding, or an arq cron."
     )
+    # Registry events: every committed change published through Dapr pub/sub (budgraph/events/).
+    events_pubsub: str | None = Field(
+        default=None,
+        description="The Dapr pub/sub component every committed registry change is published to (the"
+        " API's sidecar, found by the Dapr SDK's DAPR_GRPC_ENDPOINT / DAPR_GRPC_PORT and"
+        " DAPR_HTTP_ENDPOINT / DAPR_HTTP_PORT, which the Dapr injector sets). Unset: nothing is"
+        " published and nothing is marked, so turning it on later publishes the whole change log first.",
+        examples=["budgraph-pubsub"],
+    )
+    events_topic: str = Field(
+        default="registry-changes", min_length=1, description="The pub/sub topic of the registry's events."
+    )
+    events_sweep_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How often the publisher looks for unpublished changes without being told (a change"
+        " committed by the worker or the CLI, or left over by a crash); a commit of this process tells it"
+        " at once.",
+    )
+    events_batch_size: int = Field(
+        default=100, ge=1, le=10_000, description="Most changes published and marked in one transaction."
+    )
+    events_publish_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="How long one publish to the sidecar may take before it has failed."
+    )
+    events_connect_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long the sidecar's health endpoint may take to answer the publisher's probe (made"
+        " before its first publish; a sidecar that is not up yet is probed again after a backoff).",
+    )
+    events_retry_base_seconds: float = Field(
+        default=1.0, gt=0, description="The first retry delay after a failed publish; doubles each time."
+    )
+    events_retry_max_seconds: float = Field(
+        default=60.0, gt=0, description="The longest delay between two attempts to publish."
+    )
+    events_stuck_after_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Readiness: a change committed this long ago and not yet published means the"
+        " sidecar (or its broker) is down.",
+    )
     # Uploads and jobs.
     upload_max_bytes: int = Field(
         default=2 * 1024**3, ge=1, description="The largest model archive `uploadModelArchive` accepts."
