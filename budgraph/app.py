@@ -102,10 +102,11 @@ def create_app(
         if settings.response_cache
         else None
     )
-    # The registry version, read fresh for each request that could be answered from the cache.
+    # The registry version, read fresh for each request that could be answered from the cache or
+    # with a 304, and polled for `registryChanged` (it connects on first use).
     positions = (
         PositionReader(settings.database_url, settings.db_connect_timeout_seconds)
-        if answers is not None and engine is not None and settings.database_url
+        if engine is not None and settings.database_url
         else None
     )
     # The direct answers' reads (a lean pool of their own), on a real database only.
