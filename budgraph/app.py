@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -45,6 +46,7 @@ from budgraph.ratelimit.authenticator import ThrottledAuthenticator
 from budgraph.ratelimit.hook import charge_hook
 from budgraph.ratelimit.limiter import RateLimiter
 from budgraph.registry.position import PositionReader
+from budgraph.registry.watch import RegistryWatch
 from budgraph.settings import Settings, get_settings
 from budgraph.storage import ObjectStore, object_store_from_settings
 
@@ -128,6 +130,10 @@ def create_app(
         compiled=COMPILED_ROOTS,
         shapes=TABLE_SHAPES,
     )
+    # `registryChanged` subscriptions wait on it: one poll of the version per process.
+    watch = template.registry_watch = RegistryWatch(
+        partial(executor.position, template), settings.registry_poll_interval_seconds
+    )
     authenticator: Authenticator = (
         ThrottledAuthenticator(sessions, throttle, availability)
         if throttle
@@ -193,6 +199,7 @@ def create_app(
         if publisher is not None:
             unwatch_commits(sessions, publisher.nudge)
             await publisher.stop()
+        await watch.close()
         for closing in (limiter, throttle):
             if closing is not None:
                 await closing.close()
@@ -233,4 +240,5 @@ def create_app(
     app.state.answers = answers
     app.state.executor = executor
     app.state.publisher = publisher
+    app.state.registry_watch = watch
     return app

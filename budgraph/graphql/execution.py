@@ -365,7 +365,7 @@ class Executor:
         key = ""
         if answers is not None or request.if_none_match is not None:
             try:
-                position = await self._position(context)
+                position = await self.position(context)
             except (DBAPIError, PoolTimeout, OSError):
                 return (await self._execute(context, admission)).outcome  # answers 503 the usual way
             key = cache_key(position, scope, request.query, request.operation_name, request.variables)
@@ -386,7 +386,8 @@ class Executor:
             executed.outcome.etag = entity_tag(key)
         return executed.outcome
 
-    async def _position(self, context: Context) -> RegistryPosition:
+    async def position(self, context: Context) -> RegistryPosition:
+        """The registry's position now (on the version reader's own connection, when there is one)."""
         if self.positions is not None:
             return await self.positions.read()
         state = db.RegistryState
