@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -24,7 +25,7 @@ from budgraph.registry import service
 from budgraph.registry.watch import RegistryWatch
 from budgraph.settings import Settings
 from tests.conftest import GraphQLClient, live_key
-from tests.live import LiveServer, graphql_ws, idle_in_transaction, serve
+from tests.live import LiveServer, graphql_ws, idle_in_transaction, plain_dsn, serve
 
 FOLLOW = """
 subscription ($since: BigInt, $epoch: ID, $kinds: [String!]) {
@@ -199,6 +200,31 @@ async def test_a_bad_since_epoch_or_kinds_is_a_typed_error(followed: LiveServer,
     assert errors(beyond) == [{**resync, "field": "since"}]
     assert errors(other) == [{**resync, "field": "epoch"}]
     assert errors(kinds) == [{"code": "BAD_USER_INPUT", "field": "kinds"}]
+
+
+async def test_a_reset_while_subscribed_ends_the_subscription_with_resync_required(
+    followed: LiveServer, writer: Writer, live_url: str
+) -> None:
+    await writer.engine("one")
+    async with graphql_ws(followed.ws) as ws:
+        await ws.start("s", FOLLOW, {"since": 0})
+        assert _event(await ws.next("s"))["registryVersion"] == 1
+        await _settled(followed, 1)
+        connection = await asyncpg.connect(plain_dsn(live_url))
+        try:
+            # A registry recreated (or restored from an older backup): a new epoch.
+            epoch = await connection.fetchval(
+                "UPDATE registry_state SET version = 0, epoch = gen_random_uuid() RETURNING epoch::text"
+            )
+        finally:
+            await connection.close()
+        ended, complete = await ws.next("s"), await ws.next("s")
+    assert ended["type"] == "next"
+    assert ended["payload"]["data"] is None
+    assert [e["extensions"] for e in ended["payload"]["errors"]] == [
+        {"code": "RESYNC_REQUIRED", "field": "epoch", "registryVersion": 0, "registryEpoch": epoch}
+    ]
+    assert complete == {"id": "s", "type": "complete"}
 
 
 async def test_waiting_subscriptions_hold_no_connection(
