@@ -52,6 +52,7 @@ NODES = [
     "__typename a: score b: score model { __typename id } benchmark { __typename id key }",
     "...E model { ...M }",
     "extra fetchedAt publishedOn matchMethod sourceKey",
+    "score model { uri scores { score position rawModelName benchmark { key } } }",  # entries in entries
 ]
 FRAGMENTS = " fragment E on LeaderboardEntry { rank rawModelName } fragment M on Model { uri status }"
 CONNECTIONS = [
@@ -289,7 +290,10 @@ async def test_what_cannot_be_compiled_is_executed(answers: Answers) -> None:
         (f'{{ leaderboard(benchmark: "{ARENA}", last: 2) {{ nodes {{ score }} }} }}', {}),
         (f'{{ leaderboard(benchmark: "{ARENA}", first: 101) {{ nodes {{ score }} }} }}', {}),
         (f'{{ leaderboard(benchmark: "{ARENA}") {{ nodes {{ score percentile }} }} }}', {}),
-        (f'{{ leaderboard(benchmark: "{ARENA}") {{ nodes {{ model {{ scores {{ score }} }} }} }} }}', {}),
+        (
+            f'{{ leaderboard(benchmark: "{ARENA}") {{ nodes {{ model {{ scores(benchmarks: ["{ARENA}"]) {{ score }} }} }} }} }}',
+            {},
+        ),
         (f'{{ leaderboard(benchmark: "{ARENA}") {{ nodes {{ benchmark {{ entryCount }} }} }} }}', {}),
         (f'{{ leaderboard(benchmark: "{ARENA}") {{ nodes {{ benchmark {{ source {{ key }} }} }} }} }}', {}),
     ):

@@ -387,7 +387,9 @@ async def test_served_with_direct_answers_and_the_response_cache(
         }
     ]
     try:
-        with serve(create_app(settings)) as server:
+        # a job id prefix of its own: a job key another test left in this Redis cannot block the enqueue
+        queue = ArqJobQueue(servers.redis_url, settings.queue_name, job_id_prefix=f"{settings.queue_name}:")
+        with serve(create_app(settings, queue=queue)) as server:
             executor = server.app.state.executor
             async with httpx.AsyncClient(base_url=server.http, timeout=30) as http:
                 first = (await http.post("/graphql", json=body)).json()
@@ -405,8 +407,9 @@ async def test_served_with_direct_answers_and_the_response_cache(
                 queued = Redis.from_url(servers.redis_url)
                 try:
                     assert await queued.zcard(settings.queue_name) == 1
-                finally:  # the live queue has no prefix of its own: leave no job key behind
-                    await queued.delete(settings.queue_name, f"arq:job:{arq_job_id(job.dedupe_key, job.id)}")
+                finally:  # leave no job key behind
+                    arq_id = arq_job_id(job.dedupe_key, job.id, queue.job_id_prefix)
+                    await queued.delete(settings.queue_name, f"arq:job:{arq_id}")
                     await queued.aclose()
 
                 hub.state.requests.clear()
