@@ -20,6 +20,8 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from budgraph import __version__
+from budgraph.events.publisher import ChangePublisher
+from budgraph.events.sidecar import DaprSidecar
 from budgraph.graphql.context import Context
 from budgraph.graphql.direct_fields import COMPILED_ROOTS, DIRECT_FIELDS, TABLE_SHAPES
 from budgraph.graphql.endpoint import GraphQLEndpoint
@@ -34,8 +36,9 @@ from budgraph.jobs.queue import ArqJobQueue, JobQueue
 from budgraph.kit.availability import DatabaseAvailability
 from budgraph.kit.db import RequestSession, create_engine, session_factory
 from budgraph.kit.direct_reads import DirectReads
-from budgraph.kit.unit_of_work import UnitOfWork
+from budgraph.kit.unit_of_work import UnitOfWork, unwatch_commits, watch_commits
 from budgraph.leaderboards.http import leaderboard_routes
+from budgraph.models.hub_lookup import HubLookups
 from budgraph.playground import ASSETS_MOUNT, STATIC_PACKAGE
 from budgraph.ratelimit.auth_failures import AuthFailureThrottle
 from budgraph.ratelimit.authenticator import ThrottledAuthenticator
@@ -78,17 +81,18 @@ def create_app(
             raise RuntimeError("BUDGRAPH_REDIS_URL is not set and no embedded Redis was started")
         queue = ArqJobQueue(settings.redis_url, settings.queue_name)
     store = store or object_store(settings)
-    template = Context(settings=settings, queue=queue, sessions=sessions, store=store)
     availability = DatabaseAvailability()
     # Rate limits and the failed-authentication throttle live in Redis, shared by every API process.
     limiter = RateLimiter(settings.redis_url, settings) if settings.redis_url else None
     throttle = AuthFailureThrottle(settings.redis_url, settings) if settings.redis_url else None
-    # Answers and persisted documents are shared by the replicas through Redis.
+    # Answers, persisted documents and Hub lookups are shared by the replicas through Redis.
     shared = (
         Redis.from_url(settings.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0)
         if settings.redis_url
         else None
     )
+    lookups = HubLookups(settings, shared) if settings.hub_lookups else None
+    template = Context(settings=settings, queue=queue, sessions=sessions, store=store, hub_lookups=lookups)
     answers = (
         ResponseCache(
             settings.response_cache_bytes,
@@ -128,6 +132,21 @@ def create_app(
         if throttle
         else Authenticator(sessions, availability)
     )
+    # Every committed change published through the Dapr sidecar, when a pub/sub component is named.
+    publisher = (
+        ChangePublisher(
+            sessions,
+            DaprSidecar(
+                settings.events_pubsub,
+                settings.events_topic,
+                publish_timeout=settings.events_publish_timeout_seconds,
+                connect_timeout=settings.events_connect_timeout_seconds,
+            ),
+            settings,
+        )
+        if settings.events_pubsub
+        else None
+    )
     endpoint = GraphQLEndpoint(executor, authenticator, template)
     websocket = GraphQLOverWebSocket(executor, authenticator, template)
 
@@ -166,10 +185,18 @@ def create_app(
         # (they paused requests for ~150 ms each under load).
         gc.collect()
         gc.freeze()
+        if publisher is not None:
+            watch_commits(sessions, publisher.nudge)
+            publisher.start()
         yield
+        if publisher is not None:
+            unwatch_commits(sessions, publisher.nudge)
+            await publisher.stop()
         for closing in (limiter, throttle):
             if closing is not None:
                 await closing.close()
+        if lookups is not None:
+            lookups.close()
         if shared is not None:
             await shared.aclose()
         if positions is not None:
@@ -204,4 +231,5 @@ def create_app(
     app.state.settings = settings
     app.state.answers = answers
     app.state.executor = executor
+    app.state.publisher = publisher
     return app

@@ -171,6 +171,50 @@ class Settings(BaseSettings):
         description="Let URL-sourced models point at private / loopback addresses (off: no SSRF into your"
         " network).",
     )
+    # Questions about a Hub id not registered yet (budgraph/models/hub_lookup.py).
+    hub_lookups: bool = Field(
+        default=True,
+        description="Answer `compatibleEngineVersions(model:)` for a Hub id that is not registered yet by"
+        " reading its config.json from hf_endpoint, and register it for a full extraction. Off: such an"
+        " id is NOT_FOUND.",
+    )
+    hf_endpoint_allow_private: bool = Field(
+        default=False,
+        description="Let those lookups reach an hf_endpoint on a private / loopback address (a mirror"
+        " inside your network). Off: such an endpoint is refused (no SSRF into your network).",
+    )
+    hub_lookup_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long one lookup's Hub requests may take in all before the answer is"
+        " SOURCE_UNAVAILABLE.",
+    )
+    hub_lookup_max_config_bytes: int = Field(
+        default=1024**2, ge=1024, description="The largest config.json a lookup reads."
+    )
+    hub_lookup_cache_seconds: int = Field(
+        default=3600, ge=1, description="How long Redis keeps a model shape a lookup read."
+    )
+    hub_lookup_missing_cache_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="How long Redis remembers that a repository does not exist (or cannot be read).",
+    )
+    hub_lookup_limit: int = Field(
+        default=60,
+        ge=1,
+        description="Hub lookups (answers not cached yet) one client (API key or address) may cause per"
+        " lookup window; past it the answer is RATE_LIMITED.",
+    )
+    hub_lookup_window_seconds: int = Field(
+        default=3600, ge=1, le=86_400, description="Length of the Hub lookup window, in seconds."
+    )
+    hub_lookup_redis_prefix: str = Field(
+        default="budgraph:hub-lookup",
+        min_length=1,
+        description="The prefix of the lookups' Redis keys (deployments sharing one Redis each need their"
+        " own).",
+    )
     # Scanning.
     clamd_address: str = Field(
         default="unix:///var/run/clamav/clamd.ctl",
@@ -193,6 +237,49 @@ class Settings(BaseSettings):
     )
     leaderboard_scheduler: Literal["dapr", "arq"] = Field(
         default="arq", description="Who fires the weekly refresh: the Dapr cron binding, or an arq cron."
+    )
+    # Registry events: every committed change published through Dapr pub/sub (budgraph/events/).
+    events_pubsub: str | None = Field(
+        default=None,
+        description="The Dapr pub/sub component every committed registry change is published to (the"
+        " API's sidecar, found by the Dapr SDK's DAPR_GRPC_ENDPOINT / DAPR_GRPC_PORT and"
+        " DAPR_HTTP_ENDPOINT / DAPR_HTTP_PORT, which the Dapr injector sets). Unset: nothing is"
+        " published and nothing is marked, so turning it on later publishes the whole change log first.",
+        examples=["budgraph-pubsub"],
+    )
+    events_topic: str = Field(
+        default="registry-changes", min_length=1, description="The pub/sub topic of the registry's events."
+    )
+    events_sweep_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How often the publisher looks for unpublished changes without being told (a change"
+        " committed by the worker or the CLI, or left over by a crash); a commit of this process tells it"
+        " at once.",
+    )
+    events_batch_size: int = Field(
+        default=100, ge=1, le=10_000, description="Most changes published and marked in one transaction."
+    )
+    events_publish_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="How long one publish to the sidecar may take before it has failed."
+    )
+    events_connect_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long the sidecar's health endpoint may take to answer the publisher's probe (made"
+        " before its first publish; a sidecar that is not up yet is probed again after a backoff).",
+    )
+    events_retry_base_seconds: float = Field(
+        default=1.0, gt=0, description="The first retry delay after a failed publish; doubles each time."
+    )
+    events_retry_max_seconds: float = Field(
+        default=60.0, gt=0, description="The longest delay between two attempts to publish."
+    )
+    events_stuck_after_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Readiness: a change committed this long ago and not yet published means the"
+        " sidecar (or its broker) is down.",
     )
     # Uploads and jobs.
     upload_max_bytes: int = Field(

@@ -36,6 +36,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Tests write rows directly (factories) as well as through the API: answers cached by registry
     # version would be stale for them. The cache's own tests turn it on (test_response_cache.py).
     os.environ.setdefault("BUDGRAPH_RESPONSE_CACHE", "false")
+    # No test may ask huggingface.co: the lookups' tests turn them on against a local Hub
+    # (tests/graph/test_hub_lookups.py).
+    os.environ.setdefault("BUDGRAPH_HUB_LOOKUPS", "false")
     get_settings.cache_clear()
 
 

@@ -28,8 +28,8 @@ from websockets.typing import Subprotocol
 
 from budgraph.server import uvicorn_config
 
-# Everything a test may write; registry_state is reset rather than emptied.
-_KEEP = {"alembic_version", "registry_state"}
+# Everything a test may write; the single-row tables are reset rather than emptied.
+_KEEP = {"alembic_version", "registry_state", "change_publication"}
 
 
 def plain_dsn(url: str) -> str:
@@ -38,7 +38,8 @@ def plain_dsn(url: str) -> str:
 
 
 async def empty_database(url: str) -> None:
-    """Remove every row a test may have committed, and reset the registry (version 0, a new epoch)."""
+    """Remove every row a test may have committed, and reset the registry (version 0, a new epoch,
+    nothing published)."""
     connection = await asyncpg.connect(plain_dsn(url))
     try:
         tables = [
@@ -51,6 +52,7 @@ async def empty_database(url: str) -> None:
                 "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
             )
         await connection.execute("UPDATE registry_state SET version = 0, epoch = gen_random_uuid()")
+        await connection.execute("UPDATE change_publication SET change_id = 0, published_at = NULL")
     finally:
         await connection.close()
 

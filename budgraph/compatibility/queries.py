@@ -39,7 +39,7 @@ from budgraph.kit.pagination import (
     fetch_page,
     paginate,
 )
-from budgraph.models import repository as models_repository
+from budgraph.models.lookup import model_shape
 from budgraph.releases.errors import checked_capability
 
 
@@ -51,14 +51,12 @@ async def _target_architecture(
         raise BudgraphError("give `model`, `architecture`, or both", field="model")
     if architecture is None:
         assert model is not None
-        registered = await models_repository.model_by_uri(info.context.session, model)
-        if registered is None:
-            raise NotFound(f"no registered model {model!r}; give its `architecture` too", field="model")
-        if registered.architecture is None:
+        shape = await model_shape(info.context, model)
+        if shape.architecture is None:
             raise NotFound(
                 f"the architecture of {model!r} is not known yet; give `architecture`", field="model"
             )
-        architecture = registered.architecture
+        architecture = shape.architecture
     row = await info.context.loaders.get(loaders.ModelArchitectureByClassNameLoader).load(architecture)
     if row is None:
         raise NotFound(f"no model architecture {architecture!r}", field="architecture")
@@ -142,7 +140,10 @@ class CompatibilityQueries:
             str | None,
             strawberry.argument(
                 description="A model id such as `Qwen/Qwen2.5-7B-Instruct`: chooses parsers, and gives the"
-                " architecture when the model is registered."
+                " architecture: the registered model's, or for a Hub id not registered yet the one its"
+                " config.json names (read once and cached; the model is then registered for a full"
+                " extraction). A repository the Hub does not have is NOT_FOUND, a Hub that cannot be"
+                " reached SOURCE_UNAVAILABLE."
             ),
         ] = None,
         architecture: Annotated[

@@ -14,7 +14,7 @@ from budgraph.db.leaderboards import (
     ModelAlias,
 )
 from budgraph.db.providers import Provider, ProviderModel
-from budgraph.db.registry import ChangeLogEntry, RegistryState, RowCountDelta
+from budgraph.db.registry import ChangeLogEntry, ChangePublication, RegistryState, RowCountDelta
 from budgraph.db.releases import (
     QuantizationSupport,
     UpstreamArchitecture,
@@ -32,6 +32,7 @@ __all__ = [
     "Base",
     "Benchmark",
     "ChangeLogEntry",
+    "ChangePublication",
     "CompatibilityEdge",
     "Engine",
     "EngineVersion",

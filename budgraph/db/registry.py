@@ -58,6 +58,22 @@ class ChangeLogEntry(Base):
     )
 
 
+class ChangePublication(Base):
+    """A single row: how far the event publisher got through the change log (the outbox).
+
+    ``change_id`` is the last change-log row published to Dapr pub/sub and marked; every row after
+    it is unpublished (change-log ids grow in commit order, see ``budgraph.events``). The publisher
+    holds this row's lock while it publishes a batch, so two processes never publish at once.
+    """
+
+    __tablename__ = "change_publication"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, server_default=text("1"))
+    change_id: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class RowCountDelta(Base):
     """How many rows one write statement added to (or removed from) a counted table, written by
     triggers (migration 0011); a table's row count is the sum of its deltas, folded into one row

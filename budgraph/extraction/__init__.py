@@ -5,6 +5,7 @@ from budgraph.extraction.errors import (
     ExtractionError,
     ExtractionFailed,
     FileTooLarge,
+    SourceNotFound,
     SourceUnavailable,
     UnsafeUrl,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "ModelFiles",
     "Progress",
     "RemoteFile",
+    "SourceNotFound",
     "SourceUnavailable",
     "UnsafeUrl",
     "UrlModelFiles",

@@ -19,6 +19,10 @@ class ExtractionFailed(ExtractionError):
     """A permanent failure (no such repository, gated without access, broken files): retrying won't help."""
 
 
+class SourceNotFound(ExtractionFailed):
+    """The repository (or its revision) does not exist, or is gated or private without access."""
+
+
 class UnsafeUrl(ExtractionFailed):
     """A URL that must not be fetched: not http(s), or its host resolves to a non-public address."""
 

@@ -57,7 +57,7 @@ async def extract(files: ModelFiles, progress: Progress | None = None) -> Extrac
         except FileTooLarge as error:
             facts.warn(f"model card skipped: {error.message}")
     if config is not None or facts.pipeline_tag is not None:
-        _modality(config, names, facts)
+        modality_fact(config, names, facts)
 
     await report(40, "reading safetensors headers")
     found_weights = await _weights(files, listing, facts, report)
@@ -65,7 +65,7 @@ async def extract(files: ModelFiles, progress: Progress | None = None) -> Extrac
         raise ExtractionFailed("neither config.json nor safetensors weights found: nothing to extract from")
 
     await report(90, "estimating KV cache")
-    _kv_cache(facts)
+    kv_cache_fact(facts)
     await report(100, "done")
     return facts
 
@@ -96,7 +96,7 @@ def _json(data: bytes) -> object:
         return None
 
 
-def _modality(config: LoadedConfig | None, names: frozenset[str], facts: ExtractedFacts) -> None:
+def modality_fact(config: LoadedConfig | None, names: frozenset[str], facts: ExtractedFacts) -> None:
     def has(key: str) -> bool:
         return config is not None and any(isinstance(c.get(key), dict) for c in (config.raw, config.resolved))
 
@@ -162,7 +162,7 @@ async def _weights(
     return True
 
 
-def _kv_cache(facts: ExtractedFacts) -> None:
+def kv_cache_fact(facts: ExtractedFacts) -> None:
     if facts.modality is not None and is_encoder_only(facts.architectures or [], Modality(facts.modality)):
         return
     element = dtype_bytes(facts.dtype) or DEFAULT_DTYPE_BYTES

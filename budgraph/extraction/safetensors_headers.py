@@ -104,7 +104,7 @@ def find_weight_files(listing: list[RemoteFile], files: ModelFiles) -> WeightFil
     indexes = sorted(p for p in sizes if "/" not in p and p.endswith(".safetensors.index.json"))
     if indexes:
         index = INDEX_FILE if INDEX_FILE in indexes else indexes[0]
-        return _from_index(index, files.read_bytes(index), sizes)
+        return parse_index(index, files.read_bytes(index), sizes)
     if "model.safetensors" in sizes:
         return WeightFiles([RemoteFile("model.safetensors", sizes["model.safetensors"])], "model.safetensors")
     top = sorted(p for p in sizes if "/" not in p and p.endswith(".safetensors"))
@@ -115,7 +115,7 @@ def find_weight_files(listing: list[RemoteFile], files: ModelFiles) -> WeightFil
     return WeightFiles([RemoteFile(p, sizes[p]) for p in top], ", ".join(top))
 
 
-def _from_index(index: str, data: bytes, sizes: dict[str, int | None]) -> WeightFiles:
+def parse_index(index: str, data: bytes, sizes: dict[str, int | None]) -> WeightFiles:
     try:
         document = json.loads(data)
         weight_map = {str(k): str(v) for k, v in document["weight_map"].items()}

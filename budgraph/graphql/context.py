@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import DocumentNode
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -29,6 +29,9 @@ from budgraph.kit.loaders import LoaderCache
 from budgraph.kit.unit_of_work import UnitOfWork, UnitOfWorkClosed
 from budgraph.settings import Settings
 from budgraph.storage import ObjectStore
+
+if TYPE_CHECKING:
+    from budgraph.models.hub_lookup import HubLookups
 
 
 @dataclass
@@ -81,6 +84,8 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # The parser rules by registry position, shared by the process's requests.
     rule_books: RuleBooks = field(default_factory=RuleBooks)
+    # Shapes of Hub models not registered yet (None: such ids are not looked up).
+    hub_lookups: HubLookups | None = None
 
     @property
     def operation(self) -> Operation:

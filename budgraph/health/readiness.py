@@ -3,8 +3,10 @@
 Four checks, each bounded by ``readiness_timeout_seconds``: PostgreSQL answers; Redis answers; a
 worker has beaten within ``worker_stale_after_seconds`` and none of the living ones is stuck (its
 poll loop stopped going round while it had room for jobs); nothing has waited on the queue, or as a
-queued job row, longer than ``queue_stuck_after_seconds``. Problems are said in words an operator
-can act on; exception texts (which may hold addresses or paths) are not shown.
+queued job row, longer than ``queue_stuck_after_seconds``. With registry events on, a fifth: no
+committed change has waited longer than ``events_stuck_after_seconds`` to be published. Problems
+are said in words an operator can act on; exception texts (which may hold addresses or paths) are
+not shown.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from budgraph.events import repository as events
 from budgraph.health import heartbeats, repository
 from budgraph.kit.clock import now
 from budgraph.kit.db import RequestSession
@@ -43,13 +46,15 @@ async def _database(
 ) -> None:
     began, timeout = time.monotonic(), settings.readiness_timeout_seconds
 
-    async def probe() -> repository.WaitingJobs:
+    async def probe() -> tuple[repository.WaitingJobs, events.Backlog | None]:
         async with UnitOfWork(sessions, actor="readiness") as uow:
             await repository.ping(uow.session)
-            return await repository.waiting_jobs(uow.session)
+            waiting = await repository.waiting_jobs(uow.session)
+            backlog = await events.backlog(uow.session) if settings.events_pubsub else None
+            return waiting, backlog
 
     try:
-        waiting = await asyncio.wait_for(probe(), timeout)
+        waiting, backlog = await asyncio.wait_for(probe(), timeout)
     except TimeoutError:
         readiness.checks["database"] = {"status": "timeout"}
         readiness.problems.append(f"database: PostgreSQL did not answer within {timeout:g}s")
@@ -61,6 +66,22 @@ async def _database(
     readiness.checks["database"] = {"status": "ok", "latencyMs": round((time.monotonic() - began) * 1000, 1)}
     oldest = (now() - waiting.oldest_update).total_seconds() if waiting.oldest_update else None
     readiness.checks["jobs"] = {"queued": waiting.count, "oldestQueuedSeconds": _round(oldest)}
+    if backlog is not None:
+        _events(readiness, settings, backlog)
+
+
+def _events(readiness: Readiness, settings: Settings, backlog: events.Backlog) -> None:
+    waited = (now() - backlog.oldest_unpublished).total_seconds() if backlog.oldest_unpublished else None
+    readiness.checks["events"] = {
+        "publishedChangeId": backlog.published_change_id,
+        "unpublished": backlog.unpublished,
+        "oldestUnpublishedSeconds": _round(waited),
+    }
+    if waited is not None and waited > settings.events_stuck_after_seconds:
+        readiness.problems.append(
+            f"events: a change committed {waited:.0f}s ago is not published yet (is the Dapr sidecar or"
+            " its pub/sub broker down?)"
+        )
 
 
 def _round(seconds: float | None) -> float | None:

@@ -25,6 +25,9 @@ class ErrorCode(StrEnum):
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    # A model's source (the Hub) could not be asked (retry later), or its files say nothing usable.
+    SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
+    SOURCE_UNREADABLE = "SOURCE_UNREADABLE"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
     # Refusals of the HTTP request itself, before any GraphQL is read.
     BAD_REQUEST = "BAD_REQUEST"

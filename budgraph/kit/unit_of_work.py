@@ -12,7 +12,8 @@ pool, so no path can leave a connection idle in a transaction::
 
 Work to do once the data is durable (enqueueing jobs, publishing events) is registered with
 ``after_commit`` and dropped on rollback, so a worker never sees a job for a row that does not
-exist. ``record_changes`` is called from here and nowhere else.
+exist. ``record_changes`` is called from here and nowhere else. A process that wants to know when
+the registry version moved (the event publisher) watches the sessionmaker with ``watch_commits``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,23 @@ from budgraph.kit.db import RequestSession
 from budgraph.registry.recorder import record_changes
 
 AfterCommit = Callable[[], Awaitable[None]]
+CommitWatcher = Callable[[int], None]
 log = logging.getLogger("budgraph.uow")
+_WATCHERS = "budgraph.commit_watchers"
+
+
+def watch_commits(sessions: async_sessionmaker[RequestSession], watcher: CommitWatcher) -> None:
+    """Call ``watcher(version)`` after every commit through ``sessions`` that moved the registry
+    version; it must return at once (it is told, it does not work there)."""
+    info: dict[str, Any] = sessions.kw.setdefault("info", {})
+    watchers: list[CommitWatcher] = info.setdefault(_WATCHERS, [])
+    watchers.append(watcher)
+
+
+def unwatch_commits(sessions: async_sessionmaker[RequestSession], watcher: CommitWatcher) -> None:
+    watchers: list[CommitWatcher] = sessions.kw.get("info", {}).get(_WATCHERS, [])
+    if watcher in watchers:
+        watchers.remove(watcher)
 
 
 class UnitOfWorkClosed(RuntimeError):
@@ -97,6 +114,9 @@ class UnitOfWork:
             await self.rollback()
             raise
         self._ended = True
+        if self.version is not None:
+            for watcher in session.info.get(_WATCHERS, ()):
+                watcher(self.version)
         actions, self._after_commit = self._after_commit, []
         for action in actions:
             try:

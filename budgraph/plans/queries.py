@@ -9,6 +9,7 @@ import strawberry
 from budgraph.compatibility.loaders import RuleBookLoader
 from budgraph.graphql.context import Info
 from budgraph.kit.errors import NotFound
+from budgraph.models.lookup import model_shape
 from budgraph.models.shape import ModelShape
 from budgraph.plans import service
 from budgraph.plans.arguments import (
@@ -24,10 +25,9 @@ from budgraph.plans.types import DeploymentPlan
 
 
 async def planned_shape(info: Info, model: str) -> ModelShape:
-    """The model a plan is for; a typed error when it is not known or its architecture is not."""
-    shape = await service.registered_shape(info.context.session, model)
-    if shape is None:
-        raise NotFound(f"no registered model {model!r}", field="model")
+    """The model a plan is for: registered, or read from the Hub and recorded for extraction (see
+    ``models.lookup``); a typed error when it is not known or its architecture is not."""
+    shape = await model_shape(info.context, model)
     if shape.architecture is None:
         raise NotFound(
             f"the architecture of {model!r} is not known yet (extract the model first)", field="model"
@@ -47,7 +47,11 @@ class PlanQueries:
         self,
         info: Info,
         model: Annotated[
-            str, strawberry.argument(description="A registered model's id, e.g. `Qwen/Qwen2.5-7B-Instruct`.")
+            str,
+            strawberry.argument(
+                description="A model id, e.g. `Qwen/Qwen2.5-7B-Instruct`: a registered model, or a Hub"
+                " repository read from its config files (and recorded for extraction)."
+            ),
         ],
         hardware: Annotated[
             str, strawberry.argument(description="A hardware SKU, e.g. `nvidia-h100-sxm-80gb`.")

@@ -249,3 +249,34 @@ async def test_0009_backfills_the_standings_the_reads_computed(servers: Servers)
     finally:
         await connection.close()
         await _drop_database(servers.admin_database_url, name)
+
+
+async def test_0015_starts_the_publication_mark_before_the_first_change(servers: Servers) -> None:
+    from sqlalchemy import make_url
+
+    name = f"budgraph_migration_0015_{os.getpid()}"
+    url = await _recreate_database(servers.admin_database_url, name)
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        # given a registry with changes logged before 0015
+        await asyncio.to_thread(upgrade, url, "0014")
+        connection = await asyncpg.connect(dsn)
+        await connection.execute(
+            "INSERT INTO change_log (registry_version, entity_kind, entity_id, operation, changed_fields, actor)"
+            " VALUES (1, 'Engine', 1, 'create', '{slug}', 'seed')"
+        )
+        await connection.close()
+        # when it upgrades, then nothing is marked published: turning events on publishes the log
+        await asyncio.to_thread(upgrade, url, "0015")
+        connection = await asyncpg.connect(dsn)
+        rows = await connection.fetch("SELECT id, change_id, published_at FROM change_publication")
+        assert [tuple(row) for row in rows] == [(1, 0, None)]
+        with pytest.raises(asyncpg.CheckViolationError):
+            await connection.execute("INSERT INTO change_publication (id, change_id) VALUES (2, 0)")
+        await connection.close()
+        # and it goes back down to 0014
+        await asyncio.to_thread(downgrade, url, "0014")
+        assert "change_publication" not in await _tables(url)
+        assert "change_log" in await _tables(url)
+    finally:
+        await _drop_database(servers.admin_database_url, name)

@@ -107,3 +107,19 @@ def split_url(url: str) -> SplitResult:
     except ValueError as error:
         raise UnsafeUrl(f"{url!r} has an invalid port") from error
     return parts
+
+
+def check_endpoint(
+    url: str,
+    *,
+    allow_private: bool,
+    trusted: Sequence[IPNetwork] = (),
+    resolver: Resolver = system_resolver,
+) -> None:
+    """Refuse a service endpoint (the Hub's) that is not plain http(s) or resolves to a non-public
+    address, unless ``allow_private`` (a mirror inside the operator's network)."""
+    parts = split_url(url)
+    port = parts.port or DEFAULT_PORTS[parts.scheme]
+    checked_address(
+        parts.hostname or "", port, allow_private=allow_private, trusted=trusted, resolver=resolver
+    )

@@ -25,7 +25,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from budgraph.extraction.errors import ExtractionError, ExtractionFailed, SourceUnavailable
+from budgraph.extraction.errors import ExtractionError, ExtractionFailed, SourceNotFound, SourceUnavailable
 from budgraph.extraction.sources.base import (
     MAX_SMALL_FILE_BYTES,
     RemoteFile,
@@ -60,11 +60,11 @@ _HUB_ERRORS: tuple[type[BaseException], ...] = (
 
 def _classify(error: BaseException, what: str) -> ExtractionError:
     if isinstance(error, GatedRepoError):
-        return ExtractionFailed(f"{what} is gated: a token whose account accepted its terms is required")
+        return SourceNotFound(f"{what} is gated: a token whose account accepted its terms is required")
     if isinstance(error, RepositoryNotFoundError):
-        return ExtractionFailed(f"{what}: repository not found (or private and the token has no access)")
+        return SourceNotFound(f"{what}: repository not found (or private and the token has no access)")
     if isinstance(error, RevisionNotFoundError):
-        return ExtractionFailed(f"{what}: revision not found")
+        return SourceNotFound(f"{what}: revision not found")
     if isinstance(error, LocalEntryNotFoundError):
         # hf_hub_download wraps a failed HEAD call; the cause says whether it was the network.
         cause = error.__cause__
@@ -148,6 +148,11 @@ class HubModelFiles:
     @property
     def revision(self) -> str | None:
         return self.model_info().sha or self.requested_revision
+
+    @property
+    def canonical_id(self) -> str:
+        """The repository's id as the Hub spells it (ids are case-insensitive)."""
+        return self.model_info().id or self.repo_id
 
     def list_files(self) -> list[RemoteFile]:
         siblings = self.model_info().siblings or []
