@@ -3,7 +3,8 @@
 Self-contained: it needs Python 3.11 and httpx, nothing of budgraph. Give it an ``httpx.AsyncClient``
 whose ``base_url`` is the registry (and, for large registries, an ``Authorization: Bearer <key>``
 header: a key has a larger rate-limit budget), then ``await RegistrySync(http).sync()`` once, or
-``await RegistrySync(http).follow(stop)`` to keep the copy current until ``stop`` is set.
+``await RegistrySync(http).follow(stop)`` to keep the copy current until ``stop`` is set (or call
+``on_event(data)`` for each message of the registry's Dapr topic).
 """
 
 from __future__ import annotations
@@ -190,6 +191,17 @@ class RegistrySync:
             self.copy.version,
             self.copy.epoch,
         )
+
+    async def on_event(self, event: Mapping[str, Any]) -> bool:
+        """Handle one registry event (the data of a message of the Dapr topic): sync when it names a
+        version the copy does not have. Delivery is at least once, and a sync applies every change up
+        to the registry's version, so a repeated or already applied event costs no request."""
+        if event["entityKind"] not in self.fields:
+            return False
+        if event["registryEpoch"] == self.copy.epoch and event["registryVersion"] <= self.copy.version:
+            return False
+        await self.sync()
+        return True
 
     async def follow(
         self,

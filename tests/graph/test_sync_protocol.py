@@ -6,6 +6,8 @@ copied again from scratch; a damaged cursor, rate limiting and cheap polls are h
 from __future__ import annotations
 
 import asyncio
+import json
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from budgraph.app import create_app
 from budgraph.db.enums import ApiKeyScope
+from budgraph.events.message import ChangeEvent
+from budgraph.events.repository import unpublished
 from budgraph.registry.repository import RegistryPosition, current_position
 from budgraph.settings import Settings
 from docs.sync_client import Backoff, RegistryCopy, RegistrySync
@@ -328,6 +332,51 @@ async def test_a_rate_limited_runtime_waits_and_then_copies_the_registry(
     assert 429 in statuses
     assert runtime.copy.entities == entities
     assert runtime.copy.version == position.version
+
+
+async def events(url: str, after: int = 0) -> list[dict[str, Any]]:
+    """The data of the registry events the publisher sends for the changes after change ``after``."""
+    engine = create_async_engine(url, pool_size=1)
+    try:
+        async with AsyncSession(engine) as session:
+            epoch = (await current_position(session)).epoch
+            rows = await unpublished(session, after, 1000)
+    finally:
+        await engine.dispose()
+    return [json.loads(ChangeEvent.from_row(row, uuid.UUID(epoch)).data()) for row in rows]
+
+
+async def test_events_delivered_at_least_once_sync_once_per_new_version(
+    operator: Operator, reader: httpx.AsyncClient, live_url: str
+) -> None:
+    # given a runtime that copied a registry, then an operator's writes
+    await operator(SETUP, None)
+    runtime = RegistrySync(reader)
+    await runtime.sync()
+    applied = await events(live_url)
+    await operator(CREATE_ENGINE, {"slug": "vllm"})
+    await operator(CREATE_HARDWARE, {"sku": "nvidia-l4"})
+
+    # when their events arrive twice each (a publisher that crashed before its mark sends them again),
+    # after a repeat of one already applied
+    fresh = await events(live_url, after=applied[-1]["changeId"])
+    assert [event["entityKind"] for event in fresh] == ["Engine", "Hardware"]
+    handled = [await runtime.on_event(event) for event in [applied[-1], *fresh, *fresh]]
+
+    # then the first new one syncs (up to the registry's version), the others cost nothing
+    assert handled == [False, True, False, False, False]
+    entities, position = await truth(reader, live_url)
+    assert runtime.copy.entities == entities
+    assert runtime.copy.version == position.version
+
+    # and an event of a reset registry (another epoch) copies the new registry from scratch
+    await empty_database(live_url)
+    await operator.rekey()
+    await operator(CREATE_ENGINE, {"slug": "sglang"})
+    assert await runtime.on_event((await events(live_url))[0]) is True
+    entities, position = await truth(reader, live_url)
+    assert [node["slug"] for node in runtime.copy.entities.values()] == ["sglang"]
+    assert (runtime.copy.version, runtime.copy.epoch) == (position.version, position.epoch)
 
 
 def test_the_doc_shows_the_example_client_as_it_is() -> None:
