@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -45,6 +46,7 @@ from budgraph.ratelimit.authenticator import ThrottledAuthenticator
 from budgraph.ratelimit.hook import charge_hook
 from budgraph.ratelimit.limiter import RateLimiter
 from budgraph.registry.position import PositionReader
+from budgraph.registry.watch import RegistryWatch
 from budgraph.settings import Settings, get_settings
 from budgraph.storage import ObjectStore, object_store_from_settings
 
@@ -102,10 +104,11 @@ def create_app(
         if settings.response_cache
         else None
     )
-    # The registry version, read fresh for each request that could be answered from the cache.
+    # The registry version, read fresh for each request that could be answered from the cache or
+    # with a 304, and polled for `registryChanged` (it connects on first use).
     positions = (
         PositionReader(settings.database_url, settings.db_connect_timeout_seconds)
-        if answers is not None and engine is not None and settings.database_url
+        if engine is not None and settings.database_url
         else None
     )
     # The direct answers' reads (a lean pool of their own), on a real database only.
@@ -126,6 +129,10 @@ def create_app(
         reads=reads,
         compiled=COMPILED_ROOTS,
         shapes=TABLE_SHAPES,
+    )
+    # `registryChanged` subscriptions wait on it: one poll of the version per process.
+    watch = template.registry_watch = RegistryWatch(
+        partial(executor.position, template), settings.registry_poll_interval_seconds
     )
     authenticator: Authenticator = (
         ThrottledAuthenticator(sessions, throttle, availability)
@@ -192,6 +199,7 @@ def create_app(
         if publisher is not None:
             unwatch_commits(sessions, publisher.nudge)
             await publisher.stop()
+        await watch.close()
         for closing in (limiter, throttle):
             if closing is not None:
                 await closing.close()
@@ -232,4 +240,5 @@ def create_app(
     app.state.answers = answers
     app.state.executor = executor
     app.state.publisher = publisher
+    app.state.registry_watch = watch
     return app

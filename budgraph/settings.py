@@ -134,6 +134,14 @@ class Settings(BaseSettings):
     upload_idle_timeout_seconds: float = Field(
         default=30.0, gt=0, description="An upload that sends nothing for this long is dropped."
     )
+    registry_poll_interval_seconds: float = Field(
+        default=1.0,
+        ge=0.05,
+        le=60.0,
+        description="How often a process reads the registry version while `registryChanged`"
+        " subscriptions wait (one read per process, however many wait): the longest a new version"
+        " waits before it is sent.",
+    )
     ws_max_message_bytes: int = Field(
         default=64 * 1024, ge=1024, description="Largest WebSocket message (graphql-transport-ws)."
     )

@@ -99,6 +99,15 @@ class ToMany:
 
 
 @dataclass(frozen=True)
+class ToList:
+    """A plain list (no connection) of another table's rows: ``rows`` gives, for a parent row, the
+    children's rows (the target table's columns) and the expression they are listed by."""
+
+    target: str
+    rows: Callable[[FromClause], tuple[FromClause, Expression]]
+
+
+@dataclass(frozen=True)
 class Written:
     """A field whose JSON its domain writes in SQL, from the row and the field's selection."""
 
@@ -111,7 +120,7 @@ class TableShape:
 
     type_name: str
     entity: Any  # the mapped class (``db.Model``)
-    relations: Mapping[str, ToOne | ToMany | Written] = field(default_factory=dict)
+    relations: Mapping[str, ToOne | ToMany | ToList | Written] = field(default_factory=dict)
     # Fields whose value is a column of another name (python name -> the mapped attribute's key).
     renamed: Mapping[str, str] = field(default_factory=dict)
     # Fields written by an expression of their own (python name -> expression of the row).
@@ -318,7 +327,7 @@ class Compiler:
 
     def relation(
         self,
-        relation: ToOne | ToMany,
+        relation: ToOne | ToMany | ToList,
         row: FromClause,
         item: Item,
         definition: GraphQLField,
@@ -337,6 +346,13 @@ class Compiler:
             other = target.table.alias()
             found = select(self.object(relation.target, other, item.selection, depth + 1, bare))
             return found.where(relation.on(row, other)).limit(1).scalar_subquery()
+        if isinstance(relation, ToList):
+            if item.arguments and any(value is not None for _, value in item.arguments):
+                raise NotCompiled(f"{item.name} takes arguments")
+            children, order = relation.rows(row)
+            node = self.object(relation.target, children, item.selection, depth + 1, bare)
+            listed = select(node).select_from(children).order_by(order)
+            return func.to_json(func.array(listed.scalar_subquery()))
         return self.connection(relation, row, item, definition, depth, bare)
 
     def connection(

@@ -27,6 +27,7 @@ from budgraph.kit.db import RequestSession
 from budgraph.kit.errors import Forbidden, Unauthenticated
 from budgraph.kit.loaders import LoaderCache
 from budgraph.kit.unit_of_work import UnitOfWork, UnitOfWorkClosed
+from budgraph.registry.watch import RegistryWatch
 from budgraph.settings import Settings
 from budgraph.storage import ObjectStore
 
@@ -86,6 +87,8 @@ class Context:
     rule_books: RuleBooks = field(default_factory=RuleBooks)
     # Shapes of Hub models not registered yet (None: such ids are not looked up).
     hub_lookups: HubLookups | None = None
+    # Tells the process's `registryChanged` subscriptions that the registry moved.
+    registry_watch: RegistryWatch | None = None
 
     @property
     def operation(self) -> Operation:

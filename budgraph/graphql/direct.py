@@ -160,7 +160,8 @@ class Planner:
         self.fields = fields
         self.compiled = compiled or {}
         self.compiler = Compiler(schema, shapes or {})
-        self._answers: OrderedDict[tuple[str, Item, Any], CompiledAnswer] = OrderedDict()
+        # Compiled answers by selection, and the selections found not to compile (the executor's).
+        self._answers: OrderedDict[tuple[str, Item, Any], CompiledAnswer | NotCompiled] = OrderedDict()
 
     def _compiled(
         self,
@@ -180,12 +181,17 @@ class Planner:
         answer = self._answers.get(cache_key)
         if answer is None:
             type_name = get_named_type(definition.type).name
-            answer = compile_root(self.compiler, root, item, type_name, query, CompiledRead)
+            try:
+                answer = compile_root(self.compiler, root, item, type_name, query, CompiledRead)
+            except NotCompiled as refusal:
+                answer = refusal  # remembered: compiling is most of the cost of finding out
             self._answers[cache_key] = answer
             if len(self._answers) > COMPILED_KEPT:
                 self._answers.popitem(last=False)
         else:
             self._answers.move_to_end(cache_key)
+        if isinstance(answer, NotCompiled):
+            raise answer
         return _finished(answer, query)
 
     def plan(

@@ -144,7 +144,7 @@ class GraphQLEndpoint:
         address = request.client.host if request.client else None
         if request.method == "GET":
             graphql = from_query_string(request.query_params)
-            graphql = replace(graphql, if_none_match=request.headers.get("if-none-match"))
+            graphql = replace(graphql, if_none_match=request.headers.get("if-none-match"), get=True)
             return await self._operation(request, media, graphql, address, get=True)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type == "multipart/form-data":

@@ -48,7 +48,7 @@ from budgraph.graphql.errors import classify
 from budgraph.graphql.input_limits import check_inputs
 from budgraph.graphql.limits import DocumentPreparer, PreparedDocument, QueryLimits, QueryRefused
 from budgraph.graphql.persisted import PersistedQueries
-from budgraph.graphql.response_cache import ResponseCache, cache_key, is_cacheable
+from budgraph.graphql.response_cache import ResponseCache, cache_key, entity_tag, is_cacheable
 from budgraph.kit.availability import DatabaseAvailability
 from budgraph.kit.direct_reads import DirectReads
 from budgraph.kit.errors import BudgraphError, ErrorCode, Forbidden, Unauthenticated, from_integrity_error
@@ -68,6 +68,7 @@ class GraphQLRequest:
     variables: dict[str, Any] | None = None
     operation_name: str | None = None
     if_none_match: str | None = None  # a GET's If-None-Match: the answer's ETag it already holds
+    get: bool = False  # sent with GET: a registry-versioned answer carries an ETag, cache or not
     persisted_hash: str | None = None  # an automatic persisted query's sha256 (the query may be "")
 
 
@@ -136,7 +137,7 @@ class Admission:
     operation: OperationDefinitionNode
     extensions: dict[str, Any]
     headers: dict[str, str]
-    cacheable: bool = False  # its answer is made only of registry-versioned data
+    cacheable: bool = False  # its answer is made only of registry-versioned data (cache on or off)
 
 
 def _root_fields(
@@ -319,8 +320,8 @@ class Executor:
     def _is_cacheable(
         self, request: GraphQLRequest, prepared: PreparedDocument, operation: OperationDefinitionNode
     ) -> bool:
-        if self.answers is None:
-            return False
+        if self.answers is None and not request.get:
+            return False  # neither kept nor revalidated: no need to know
         key = (request.query, request.operation_name)
         known = self._cacheable.get(key)
         if known is None:
@@ -343,41 +344,50 @@ class Executor:
         return await self.perform(context, admission)
 
     async def perform(self, context: Context, admission: Admission) -> Outcome:
-        """Execute an admitted query or mutation (or answer it from the cache)."""
-        if admission.cacheable and self.answers is not None:
+        """Execute an admitted query or mutation (or answer it from the cache, or with a 304)."""
+        if admission.cacheable and (self.answers is not None or admission.request.get):
             outcome = await self._answer(context, admission, self.answers)
         else:
             outcome = (await self._execute(context, admission)).outcome
         outcome.headers.update(admission.headers)
         return outcome
 
-    async def _answer(self, context: Context, admission: Admission, answers: ResponseCache) -> Outcome:
-        """A registry-versioned answer: the cached one for the registry's current version, else the
-        one computed now (in one snapshot) and kept for the version it was computed at."""
+    async def _answer(self, context: Context, admission: Admission, answers: ResponseCache | None) -> Outcome:
+        """A registry-versioned answer: a 304 when the client holds the one for the registry's current
+        version, else the cached one for that version, else the one computed now (in one snapshot),
+        kept for the version it was computed at. Its ETag is derived from the cache key, so it names
+        the same (version, scope, document, operation, variables) whether the cache is on or off.
+
+        Without the cache and without If-None-Match the version is not read first: the answer's
+        snapshot says which version it belongs to."""
         request, scope = admission.request, context.principal.scope.value if context.principal else "-"
-        try:
-            position = await self._position(context)
-        except (DBAPIError, PoolTimeout, OSError):
-            return (await self._execute(context, admission)).outcome  # answers 503 the usual way
-        key = cache_key(position, scope, request.query, request.operation_name, request.variables)
-        etag = f'W/"{key[:32]}"'
-        if request.if_none_match is not None and etag in _etags(request.if_none_match):
-            return Outcome(body={"data": {}}, etag=etag, not_modified=True)
-        stored = await answers.get(key)
-        if stored is not None:
-            return Outcome(body={"data": {}}, encoded=assemble(stored, admission.extensions), etag=etag)
+        position: RegistryPosition | None = None
+        key = ""
+        if answers is not None or request.if_none_match is not None:
+            try:
+                position = await self.position(context)
+            except (DBAPIError, PoolTimeout, OSError):
+                return (await self._execute(context, admission)).outcome  # answers 503 the usual way
+            key = cache_key(position, scope, request.query, request.operation_name, request.variables)
+            if request.if_none_match is not None and entity_tag(key) in _etags(request.if_none_match):
+                return Outcome(body={"data": {}}, etag=entity_tag(key), not_modified=True)
+            stored = await answers.get(key) if answers is not None else None
+            if stored is not None:
+                encoded = assemble(stored, admission.extensions)
+                return Outcome(body={"data": {}}, encoded=encoded, etag=entity_tag(key))
         executed = await self._execute(context, admission, snapshot=True)
         if executed.data is not None and executed.position is not None:
             if executed.position != position:  # a write landed between: keep it under its own version
                 key = cache_key(
                     executed.position, scope, request.query, request.operation_name, request.variables
                 )
-                etag = f'W/"{key[:32]}"'
-            await answers.put(key, executed.data)
-            executed.outcome.etag = etag
+            if answers is not None:
+                await answers.put(key, executed.data)
+            executed.outcome.etag = entity_tag(key)
         return executed.outcome
 
-    async def _position(self, context: Context) -> RegistryPosition:
+    async def position(self, context: Context) -> RegistryPosition:
+        """The registry's position now (on the version reader's own connection, when there is one)."""
         if self.positions is not None:
             return await self.positions.read()
         state = db.RegistryState

@@ -154,6 +154,11 @@ def cache_key(
     return digest.hexdigest()
 
 
+def entity_tag(key: str) -> str:
+    """The weak ETag of the answer kept (or that would be kept) under ``key``."""
+    return f'W/"{key[:32]}"'
+
+
 class ResponseCache:
     """Answers by key: a byte-bounded LRU in this process, then Redis (shared by replicas)."""
 

@@ -35,6 +35,7 @@ from budgraph.plans.queries import PlanQueries
 from budgraph.providers.mutations import ProviderMutations
 from budgraph.providers.queries import ProviderQueries
 from budgraph.registry.queries import RegistryQueries
+from budgraph.registry.subscriptions import RegistrySubscriptions
 from budgraph.releases.mutations import ReleaseMutations
 from budgraph.releases.queries import ReleaseQueries
 
@@ -102,7 +103,7 @@ class Mutation(
 
 
 @strawberry.type(description="Follow changes as they happen (graphql-transport-ws on the same endpoint).")
-class Subscription(JobSubscriptions):
+class Subscription(JobSubscriptions, RegistrySubscriptions):
     pass
 
 

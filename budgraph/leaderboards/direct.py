@@ -16,7 +16,7 @@ from sqlalchemy import Select, Text, bindparam, select
 from sqlalchemy.sql import FromClause
 
 from budgraph import db
-from budgraph.graphql.compiled import Expression, TableShape, ToOne, timestamp_json
+from budgraph.graphql.compiled import Expression, TableShape, ToList, ToOne, timestamp_json
 from budgraph.graphql.compiled_roots import CompiledRoot, RootQuery
 from budgraph.graphql.compiled_selection import NotCompiled
 from budgraph.leaderboards import repository
@@ -63,3 +63,13 @@ LEADERBOARD_ENTRY_SHAPE = TableShape(
         "benchmark": ToOne("Benchmark", lambda entry, benchmark: benchmark.c.id == entry.c.benchmark_id),
     },
 )
+
+
+def _scores(model: FromClause) -> tuple[FromClause, Expression]:
+    """``Model.scores``: the model's best current entry per benchmark, by benchmark key (compared
+    as Python compares the keys the executor sorts: by code point, PostgreSQL's "C" collation)."""
+    scores = repository.best_scores_of_model(model.c.id).correlate(model).lateral("score")
+    return scores, scores.c.benchmark_key.collate("C")
+
+
+SCORES_OF_MODEL = ToList("LeaderboardEntry", _scores)

@@ -301,6 +301,21 @@ def board_total_statement(benchmark_key: ColumnElement[str]) -> Select[Any]:
     return select(case((source_key.is_(None), counted), else_=func.coalesce(stored, 0)))
 
 
+def best_scores_of_model(model_id: Any) -> RowsSelect:
+    """``best_scores`` of one model (``model_id``: a column of the surrounding query): its best
+    current entry per benchmark, with the benchmark's key as ``benchmark_key`` to list them by."""
+    entry, benchmark = db.LeaderboardEntry, db.Benchmark
+    current = current_snapshots()
+    return (
+        select(entry, benchmark.key.label("benchmark_key"))
+        .join(current, current.c.id == entry.snapshot_id)
+        .join(benchmark, benchmark.id == entry.benchmark_id)
+        .where(entry.model_id == model_id)
+        .ext(distinct_on(entry.benchmark_id))
+        .order_by(entry.benchmark_id, _goodness().desc(), entry.raw_model_name, entry.id)
+    )
+
+
 async def best_scores(
     session: AsyncSession, model_ids: Sequence[int], benchmark_keys: tuple[str, ...] | None
 ) -> list[RankedEntry]:

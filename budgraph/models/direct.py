@@ -15,6 +15,7 @@ from budgraph.graphql.compiled import Expression, TableShape, ToOne, Written, js
 from budgraph.graphql.compiled_roots import CompiledRoot, RootQuery
 from budgraph.graphql.compiled_selection import Item, NotCompiled
 from budgraph.jobs.direct import FILES_OF_MODEL, JOBS_OF_MODEL, SCAN_RESULTS_OF_MODEL
+from budgraph.leaderboards.direct import SCORES_OF_MODEL
 from budgraph.models import repository
 from budgraph.models.types import FACT_FIELD_NAMES, ModelOrder, model_query
 from budgraph.settings import Settings
@@ -103,5 +104,6 @@ MODEL_SHAPE = TableShape(
         "files": FILES_OF_MODEL,
         "scan_results": SCAN_RESULTS_OF_MODEL,
         "fact_sources": Written(_fact_sources),
+        "scores": SCORES_OF_MODEL,
     },
 )

@@ -50,6 +50,26 @@ def checked_kinds(kinds: list[str] | None) -> list[str] | None:
     return kinds
 
 
+def check_position(since: int, epoch: str | None, current: RegistryPosition) -> None:
+    """RESYNC_REQUIRED when a client synced another registry (``epoch``) or a version beyond it."""
+    if epoch is not None and epoch != current.epoch:
+        raise ResyncRequired(
+            f"`epoch` {epoch[:64]!r} is not this registry's epoch ({current.epoch}): it was reset"
+            " since; sync from scratch",
+            field="epoch",
+            version=current.version,
+            epoch=current.epoch,
+        )
+    if since > current.version:
+        raise ResyncRequired(
+            f"`since` is {since}, beyond the registry's version {current.version}: the registry"
+            " was reset or restored; sync from scratch",
+            field="since",
+            version=current.version,
+            epoch=current.epoch,
+        )
+
+
 @dataclass(frozen=True)
 class FeedRequest:
     """A checked `changes` request."""
@@ -78,22 +98,7 @@ class FeedRequest:
 
     def check_position(self, current: RegistryPosition) -> None:
         """RESYNC_REQUIRED when the client synced another registry (epoch) or a version beyond it."""
-        if self.epoch is not None and self.epoch != current.epoch:
-            raise ResyncRequired(
-                f"`epoch` {self.epoch[:64]!r} is not this registry's epoch ({current.epoch}): it was reset"
-                " since; sync from scratch",
-                field="epoch",
-                version=current.version,
-                epoch=current.epoch,
-            )
-        if self.since > current.version:
-            raise ResyncRequired(
-                f"`since` is {self.since}, beyond the registry's version {current.version}: the registry"
-                " was reset or restored; sync from scratch",
-                field="since",
-                version=current.version,
-                epoch=current.epoch,
-            )
+        check_position(self.since, self.epoch, current)
 
     def answer(self, current: RegistryPosition, rows: Sequence[Any]) -> RegistryChanges:
         """The slice of ``rows`` (read with one more than ``first``, to know whether more follow)."""
@@ -105,3 +110,26 @@ class FeedRequest:
             end_cursor=encode_cursor(listed[-1].registry_version, listed[-1].id) if listed else self.cursor,
             has_more=len(rows) > self.first,
         )
+
+
+@dataclass(frozen=True)
+class FollowRequest:
+    """A checked `registryChanged` request: the versions after ``since`` (None: from now on)."""
+
+    since: int | None
+    epoch: str | None
+    kinds: list[str] | None
+
+    @classmethod
+    def checked(cls, since: int | None, epoch: str | None, kinds: list[str] | None) -> FollowRequest:
+        if since is not None and since < 0:
+            raise BudgraphError("`since` must not be negative", field="since")
+        return cls(since, epoch, checked_kinds(kinds))
+
+    def start(self, current: RegistryPosition) -> RegistryPosition:
+        """The position already synced: ``since`` (checked as the feed checks it), or ``current``."""
+        if self.since is None:
+            check_position(current.version, self.epoch, current)
+            return current
+        check_position(self.since, self.epoch, current)
+        return RegistryPosition(version=self.since, epoch=current.epoch)

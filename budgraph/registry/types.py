@@ -97,3 +97,21 @@ class RegistryChanges:
         description="Pass as `after` (with the same `since`) to fetch the changes that follow this slice."
     )
     has_more: bool = strawberry.field(description="Whether more changes follow this slice.")
+
+
+@strawberry.type(
+    description="One registry version that moved, as `registryChanged` sends it: its number and its"
+    " changes, typed as the `changes` feed types them."
+)
+class RegistryVersionChanges:
+    registry_version: BigInt = strawberry.field(
+        description="The registry version. Store it: subscribe again with it as `since` (or ask"
+        " `changes(since:)`) and nothing after it is lost."
+    )
+    registry_epoch: strawberry.ID = strawberry.field(
+        description="The registry's epoch; pass it as `epoch` with `since` to be told when the registry"
+        " was reset."
+    )
+    changes: list[RegistryChange] = strawberry.field(
+        description="Every change of this version (of the kinds asked for), in the feed's order."
+    )

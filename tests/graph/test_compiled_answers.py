@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -33,6 +34,7 @@ from budgraph.graphql.limits import PreparedDocument
 from budgraph.graphql.schema import schema
 from budgraph.kit.db import RequestSession
 from budgraph.kit.unit_of_work import UnitOfWork
+from budgraph.leaderboards import repository as leaderboards_repository
 from budgraph.seeds.service import seed
 from budgraph.settings import Settings
 from tests import factories
@@ -66,6 +68,8 @@ EVERYTHING = (
     f"{MODEL} license {{ {LICENSE} }} architecture {{ {ARCHITECTURE}"
     f" engineVersions(first: 4) {{ totalCount pageInfo {{ hasNextPage hasPreviousPage }} nodes {{ {VERSION} }} }} }}"
 )
+SCORE = " ".join(leaf for leaf in leaves("LeaderboardEntry") if leaf != "percentile")
+BENCHMARK = " ".join(leaves("Benchmark"))
 JOB = " ".join(leaves("Job"))
 FILE = " ".join(leaves("ModelFile"))
 SCAN = " ".join(leaves("ScanResult"))
@@ -90,6 +94,8 @@ NODE_SELECTIONS = [
     "architecture { engineVersions(first: 0) { totalCount nodes { version } } }",
     "architecture { engineVersions(first: 100) { pageInfo { hasNextPage } nodes { version } } }",
     MODEL_LISTS,
+    f"scores {{ {SCORE} benchmark {{ {BENCHMARK} }} model {{ uri }} }}",
+    "s: scores { __typename score } uri",
     "uri files(first: 1) { totalCount nodes { path } } jobs { nodes { kind } } j: jobs(first: 1) { nodes { status } }",
 ]
 LIST = "query ($f: Int, $o: ModelOrder) {{ models(first: $f, orderBy: $o) {{ {connection} }} }}"
@@ -198,6 +204,7 @@ async def _world(url: str) -> None:
             qwen = await session.scalar(select(db.Model).where(db.Model.uri == "Qwen/Qwen2.5-7B-Instruct"))
             assert qwen is not None
             await _jobs_files_and_scans(session, qwen)
+            await _scores(session, qwen)
             await factories.model(
                 session,
                 "meta-llama/Llama-3.1-8B-Instruct",
@@ -225,6 +232,57 @@ async def _world(url: str) -> None:
                 await factories.model(session, f"org/same-{n}", parameter_count=1_000, context_length=4096)
     finally:
         await engine.dispose()
+
+
+async def _scores(session: RequestSession, model: db.Model) -> None:
+    """Entries of the model in an old and a current snapshot, on benchmarks whose keys sort apart by
+    code point and by locale ("Zeta" < "alpha" < "beta"), one lower-is-better, one with two raw names
+    for the model (its best counts), and a benchmark it has no current entry on."""
+    source = db.LeaderboardSource(key="compiled-board", name="A board")
+    session.add(source)
+    await session.flush()
+    old, current = (
+        db.LeaderboardSnapshot(source_id=source.id, fetched_at=datetime(2026, 11, day, tzinfo=UTC))
+        for day in (1, 20)
+    )
+    session.add_all([old, current])
+    benchmarks = {
+        key: db.Benchmark(key=key, name=f"The {key}", source_key="compiled-board", higher_is_better=better)
+        for key, better in (
+            ("beta:latency", False),
+            ("Zeta:elo", True),
+            ("alpha:mmlu", True),
+            ("only-old", True),
+        )
+    }
+    session.add_all(benchmarks.values())
+    await session.flush()
+    rows = [
+        ("Zeta:elo", current, "qwen2.5-7b", "1201.5", 3),
+        ("Zeta:elo", current, "Qwen2.5 7B Instruct", "1250.25", 1),
+        ("Zeta:elo", current, "someone-else", "1300", None),
+        ("alpha:mmlu", current, "qwen2.5-7b", "74.2", None),
+        ("beta:latency", current, "qwen2.5-7b", "0.35", None),
+        ("beta:latency", current, "qwen-fast", "0.2", None),
+        ("beta:latency", old, "qwen2.5-7b", "0.1", None),
+        ("only-old", old, "qwen2.5-7b", "9", None),
+    ]
+    for key, snapshot, name, score, rank in rows:
+        session.add(
+            db.LeaderboardEntry(
+                benchmark_id=benchmarks[key].id,
+                snapshot_id=snapshot.id,
+                model_id=None if name == "someone-else" else model.id,
+                match_method=None if name == "someone-else" else "exact",
+                raw_model_name=name,
+                score=Decimal(score),
+                rank=rank,
+                source="compiled-board",
+                extra={"votes": 12} if rank else {},
+            )
+        )
+    await session.flush()
+    await session.execute(leaderboards_repository.restand_statement(None))
 
 
 async def _jobs_files_and_scans(session: RequestSession, model: db.Model) -> None:
@@ -403,7 +461,7 @@ async def test_what_cannot_be_compiled_is_executed(answers: Answers) -> None:
         ('{ models(filter: {search: "qwen"}) { nodes { uri } } }', {}),
         (LIST.format(connection=f"nodes {{ {cursor_of_a_nested_list} }}"), {}),
         (LIST.format(connection="nodes { uri jobs(first: 1) { nodes { model { uri } } } }"), {}),
-        (LIST.format(connection="nodes { uri scores { score } }"), {}),
+        (LIST.format(connection='nodes { uri scores(benchmarks: ["a"]) { score } }'), {}),
         ("{ models(last: 2) { nodes { uri } } }", {}),
         ("{ models(first: 101) { nodes { uri } } }", {}),
         ("{ models(first: -1) { nodes { uri } } }", {}),

@@ -339,6 +339,15 @@ async def test_multi_head_latent_attention_caches_one_latent_replicated_on_every
     assert (a100["fits"], a100["devices"], a100["weightsBytes"]) == (False, None, None)
     assert a100["reasons"] == ["fp8 needs compute capability 8.9 and the NVIDIA A100 SXM4 has 8.0"]
 
+    # six devices allow no layout of six: 128 heads split by 4 at most below 6, and no pipeline stages
+    (six,) = await _plans(client, **asked, hardware="nvidia-h200-sxm-141gb", devices=6)
+    assert (six["fits"], six["devices"], six["tensorParallel"]) == (False, 4, 4)
+    assert six["reasons"] == [
+        "689.0 GB of weights on 4 x 141.0 GB NVIDIA H200 with 10% reserve leaves no room for the KV cache",
+        "6 devices: no tensor-parallel degree above 4 divides the 128 attention heads and 128 KV heads, and the"
+        " architecture does not support pipeline parallelism",
+    ]
+
     # a quantized checkpoint is not re-planned in another method
     (awq,) = await _plans(client, **asked, hardware="nvidia-h200-sxm-141gb", quantization="awq")
     assert awq["reasons"] == ["the model is stored quantized with fp8; it cannot be planned as awq"]
@@ -389,6 +398,20 @@ async def test_refusals_say_why_and_bad_arguments_are_typed_errors(
         ("awq", False, ["the model's parameter count is not known yet (extract the model first)"]),
         ("fp8", False, ["the model's parameter count is not known yet (extract the model first)"]),
     ]
+
+    # a model whose size is known but not its attention shape, and a SKU without its memory on record
+    await factories.model(session, "someone/no-shape", architecture="LlamaForCausalLM", weight_bytes=10**9)
+    await factories.hardware(session, "mystery-gpu", name="A mystery GPU", compute_capability="9.0")
+    await session.commit()
+    shapeless = await _plans(
+        client, model="someone/no-shape", hardware="nvidia-h100-sxm5-80gb", context=4096, engine="vllm"
+    )
+    no_shape = _plan(shapeless, "vllm", None)
+    assert no_shape["reasons"] == [
+        "the model's attention shape is not known yet (layers, heads: extract the model first)"
+    ]
+    (no_memory, *_) = await _plans(client, **{**llama, "hardware": "mystery-gpu"}, context=4096)
+    assert no_memory["reasons"] == ["the A mystery GPU's device memory is not on record"]
 
     cases: list[tuple[dict[str, Any], tuple[str, str]]] = [
         ({**llama, "model": "nobody/nothing"}, ("NOT_FOUND", "model")),
