@@ -1,15 +1,17 @@
 """A runtime's copy of the budgraph registry, kept current by the change feed (docs/sync.md).
 
-Self-contained: it needs Python 3.11 and httpx, nothing of budgraph. Give it an ``httpx.AsyncClient``
-whose ``base_url`` is the registry (and, for large registries, an ``Authorization: Bearer <key>``
-header: a key has a larger rate-limit budget), then ``await RegistrySync(http).sync()`` once, or
-``await RegistrySync(http).follow(stop)`` to keep the copy current until ``stop`` is set (or call
-``on_event(data)`` for each message of the registry's Dapr topic).
+Self-contained: it needs Python 3.11, httpx and (for ``push``) websockets, nothing of budgraph. Give
+it an ``httpx.AsyncClient`` whose ``base_url`` is the registry (and, for large registries, an
+``Authorization: Bearer <key>`` header: a key has a larger rate-limit budget), then ``await
+RegistrySync(http).sync()`` once, or ``await RegistrySync(http).follow(stop)`` to poll until ``stop``
+is set, or ``await RegistrySync(http).push(ws_url, stop)`` to be sent each new version over the
+registryChanged subscription (or call ``on_event(data)`` for each message of the Dapr topic).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -18,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import websockets
+from websockets.typing import Subprotocol
 
 log = logging.getLogger("sync_client")
 
@@ -47,6 +51,13 @@ query Feed($since: BigInt!, $epoch: ID, $after: String, $kinds: [String!], $firs
   changes(since: $since, epoch: $epoch, after: $after, kinds: $kinds, first: $first) {
     registryVersion registryEpoch hasMore endCursor
     changes { entityKind entityId operation }
+  }
+}
+"""
+SUBSCRIPTION = """
+subscription Follow($since: BigInt, $epoch: ID, $kinds: [String!]) {
+  registryChanged(since: $since, epoch: $epoch, kinds: $kinds) {
+    registryVersion registryEpoch changes { entityKind entityId operation }
   }
 }
 """
@@ -217,6 +228,58 @@ class RegistrySync:
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), poll_seconds)
 
+    async def push(self, ws_url: str, stop: asyncio.Event, headers: Mapping[str, str] | None = None) -> None:
+        """Keep the copy current from the registryChanged subscription (graphql-transport-ws at
+        ``ws_url``) until ``stop`` is set: subscribed from the copy's version, each version sent is
+        applied as a page; a lost connection subscribes again from the last version applied."""
+        await self.sync()
+        attempt = 0
+        while not stop.is_set():
+            try:
+                listening = asyncio.ensure_future(self._subscribed(ws_url, headers or {}))
+                stopped = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({listening, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                stopped.cancel()
+                if not listening.done():
+                    listening.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await listening
+                    return
+                listening.result()
+                attempt = 0
+            except SyncError as error:
+                if error.code != "RESYNC_REQUIRED":
+                    raise
+                await self.sync()  # copies the reset registry again, then subscribes from there
+            except (OSError, websockets.ConnectionClosed) as error:
+                wait = self.backoff.delay(attempt, None)
+                attempt += 1
+                log.warning("the subscription was lost (%s); again in %.1f s", error, wait)
+                await asyncio.sleep(wait)
+
+    async def _subscribed(self, ws_url: str, headers: Mapping[str, str]) -> None:
+        """One subscription, until the registry ends it (an error) or the connection closes."""
+        protocol = [Subprotocol("graphql-transport-ws")]
+        async with websockets.connect(ws_url, subprotocols=protocol) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": dict(headers)}))
+            if json.loads(await ws.recv()).get("type") != "connection_ack":
+                raise SyncError("UNAUTHENTICATED", "the registry did not accept the connection", {})
+            variables = {"since": self.copy.version, "epoch": self.copy.epoch, "kinds": sorted(self.fields)}
+            subscribe = {"query": SUBSCRIPTION, "variables": variables}
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": subscribe}))
+            async for raw in ws:
+                message = json.loads(raw)
+                if message.get("type") == "ping":
+                    await ws.send(json.dumps({"type": "pong"}))
+                elif message.get("type") == "next":
+                    version = _payload_data(message["payload"])["registryChanged"]
+                    await self._apply(self.copy, version["changes"])
+                    self.copy.version, self.copy.epoch = version["registryVersion"], version["registryEpoch"]
+                elif message.get("type") == "error":
+                    _payload_data({"errors": message["payload"]})
+                elif message.get("type") == "complete":
+                    return
+
     async def _query(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         response = await self._send("POST", {"query": query, "variables": variables}, {})
         assert response is not None  # only a GET with If-None-Match is answered 304
@@ -263,6 +326,10 @@ def _data(response: httpx.Response) -> dict[str, Any]:
         body: dict[str, Any] = response.json()
     except ValueError:
         raise SyncError("BAD_ANSWER", f"HTTP {response.status_code}, not a GraphQL answer", {}) from None
+    return _payload_data(body)
+
+
+def _payload_data(body: Mapping[str, Any]) -> dict[str, Any]:
     errors = body.get("errors")
     if errors:
         first = errors[0]

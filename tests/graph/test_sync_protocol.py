@@ -132,8 +132,12 @@ class Operator:
 
 @pytest.fixture
 def served(live_settings: Settings) -> Iterator[LiveServer]:
-    """The registry served for real, with its response cache (so its answers carry an ETag)."""
-    with serve(create_app(live_settings.model_copy(update={"response_cache": True}))) as server:
+    """The registry served for real, with its response cache, reading the registry version often
+    for subscriptions (the push test waits for them)."""
+    settings = live_settings.model_copy(
+        update={"response_cache": True, "registry_poll_interval_seconds": 0.05}
+    )
+    with serve(create_app(settings)) as server:
         yield server
 
 
@@ -240,6 +244,32 @@ async def test_a_runtime_following_the_feed_under_concurrent_writes_ends_with_an
     }
     names = sorted(node["name"] for node in entities.values() if node["__typename"] == "Engine")
     assert names == [f"Engine {writer} round {ROUNDS - 1}" for writer in range(WRITERS)]
+
+
+async def test_a_runtime_pushed_each_version_under_concurrent_writes_ends_with_an_exact_copy(
+    operator: Operator, reader: httpx.AsyncClient, served: LiveServer, live_url: str
+) -> None:
+    # given a registry and a runtime subscribed to registryChanged
+    await operator(SETUP, None)
+    runtime = RegistrySync(reader)
+    stop = asyncio.Event()
+    pushing = asyncio.create_task(runtime.push(served.ws, stop))
+
+    # when four operators write at once
+    await asyncio.gather(*(operate(operator, Progress(), writer) for writer in range(WRITERS)))
+    final = (await truth(reader, live_url))[1]
+    for _ in range(600):  # the subscription follows within a poll interval of each commit
+        if runtime.copy.version >= final.version or pushing.done():
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await pushing
+
+    # then the versions pushed left it with exactly the registry, at its version
+    entities, position = await truth(reader, live_url)
+    assert runtime.copy.entities == entities
+    assert (runtime.copy.version, runtime.copy.epoch) == (position.version, position.epoch)
+    assert len([node for node in entities.values() if node["__typename"] == "EngineVersion"]) == WRITERS * 4
 
 
 async def test_a_reset_registry_is_copied_again_from_scratch(
