@@ -62,6 +62,7 @@ subscription Follow($since: BigInt, $epoch: ID, $kinds: [String!]) {
 }
 """
 POSITION = "query Position { registryVersion registryEpoch }"
+NODES_PER_READ = 100  # the cap of `nodes(ids:)`; a version pushed may hold more changes of one kind
 NODES = "query Nodes($ids: [ID!]!) { nodes(ids: $ids) { id __typename ... on %s { %s } } }"
 
 # Answers worth asking again after a pause: the registry is busy, down or rate-limiting this client.
@@ -180,14 +181,15 @@ class RegistrySync:
             else:
                 fetch.setdefault(kind, set()).add(entity_id)
         for kind, ids in sorted(fetch.items()):
-            if not ids:
-                continue
-            found = (await self._query(NODES % (kind, self.fields[kind]), {"ids": sorted(ids)}))["nodes"]
-            for entity_id, node in zip(sorted(ids), found, strict=True):
-                if node is None:  # deleted since this page was read: its tombstone follows
-                    copy.entities.pop(entity_id, None)
-                else:
-                    copy.entities[entity_id] = node
+            listed = sorted(ids)
+            for start in range(0, len(listed), NODES_PER_READ):
+                chunk = listed[start : start + NODES_PER_READ]
+                found = (await self._query(NODES % (kind, self.fields[kind]), {"ids": chunk}))["nodes"]
+                for entity_id, node in zip(chunk, found, strict=True):
+                    if node is None:  # deleted since this page was read: its tombstone follows
+                        copy.entities.pop(entity_id, None)
+                    else:
+                        copy.entities[entity_id] = node
 
     async def moved(self) -> bool:
         """Whether the registry is at another position than the copy: one small GET, answered

@@ -272,6 +272,46 @@ async def test_a_runtime_pushed_each_version_under_concurrent_writes_ends_with_a
     assert len([node for node in entities.values() if node["__typename"] == "EngineVersion"]) == WRITERS * 4
 
 
+async def test_a_pushed_version_of_more_changes_than_one_read_holds_is_read_in_parts(
+    operator: Operator, reader: httpx.AsyncClient, served: LiveServer, live_url: str
+) -> None:
+    # given 120 architectures and an engine, and a runtime subscribed to registryChanged
+    names = [f"Arch{i}ForCausalLM" for i in range(120)]
+    for start in range(0, len(names), 30):
+        aliases = " ".join(
+            f'a{i}: createModelArchitecture(input: {{className: "{name}"}}) {{ id }}'
+            for i, name in enumerate(names[start : start + 30])
+        )
+        await operator(f"mutation {{ {aliases} }}", None)
+    engine = (await operator(CREATE_ENGINE, {"slug": "vllm"}))["createEngine"]["id"]
+    runtime = RegistrySync(reader)
+    stop = asyncio.Event()
+    pushing = asyncio.create_task(runtime.push(served.ws, stop))
+    before = (await truth(reader, live_url))[1]
+    for _ in range(600):  # its first sync: what follows comes through the subscription
+        if runtime.copy.version == before.version or pushing.done():
+            break
+        await asyncio.sleep(0.05)
+    assert runtime.copy.version == before.version
+
+    # when one write creates a version serving all of them (one registry version, 121 changes)
+    await operator(CREATE_VERSION, {"engine": engine, "version": "1.0", "archs": names})
+    final = (await truth(reader, live_url))[1]
+    for _ in range(600):  # the subscription follows within a poll interval of the commit
+        if runtime.copy.version >= final.version or pushing.done():
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await pushing
+
+    # then the runtime has the version and its 120 edges
+    entities, position = await truth(reader, live_url)
+    assert runtime.copy.entities == entities
+    assert runtime.copy.version == position.version
+    edges = [node for node in entities.values() if node["__typename"] == "CompatibilityEdge"]
+    assert len(edges) == 120
+
+
 async def test_a_reset_registry_is_copied_again_from_scratch(
     operator: Operator, reader: httpx.AsyncClient, live_url: str
 ) -> None:
