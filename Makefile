@@ -33,11 +33,11 @@ dev: $(STAMP)
 test: lint types pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check budgraph workers migrations tests bench
-	$(BIN)/ruff format --check budgraph workers migrations tests bench
+	$(BIN)/ruff check budgraph workers migrations tests bench docs
+	$(BIN)/ruff format --check budgraph workers migrations tests bench docs
 
 types: $(STAMP)
-	$(BIN)/mypy --strict budgraph workers
+	$(BIN)/mypy --strict budgraph workers docs/sync_client.py
 
 pytest: $(STAMP)
 	$(BIN)/pytest

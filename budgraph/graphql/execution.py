@@ -463,9 +463,11 @@ class Executor:
         position: RegistryPosition | None = None
         try:
             async with UnitOfWork(context.sessions, actor=context.actor) as uow:
-                if snapshot:
-                    # One snapshot for the whole answer, and the registry version it belongs to.
+                if admission.operation.operation is OperationType.QUERY:
+                    # One snapshot for the whole answer: a row deleted while the answer is read
+                    # is either in all of it or in none (an edge is never read without its version).
                     await uow.consistent_snapshot()
+                if snapshot:  # and the registry version it belongs to
                     position = await current_position(uow.session)
                 with running(Operation(uow, document=prepared.document)):
                     try:

@@ -7,44 +7,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
-from budgraph import db
 from budgraph.db.enums import ApiKeyScope
 from budgraph.kit.db import RequestSession
-from budgraph.kit.ids import to_global_id
-from budgraph.registry.snapshots import logged_kinds
+from budgraph.registry.repository import current_version
+from docs.sync_client import RegistrySync
 from tests.conftest import GraphQLClient, live_key
+from tests.graph.sync_reads import full_read, registry_ids
 from tests.live import LiveServer
 
-FEED = """
-query ($since: BigInt!, $epoch: ID, $after: String) {
-  changes(since: $since, epoch: $epoch, after: $after, first: 3) {
-    registryVersion registryEpoch hasMore endCursor changes { entityId operation }
-  }
-}
-"""
-STATE = """
-query ($ids: [ID!]!) {
-  nodes(ids: $ids) {
-    id __typename
-    ... on Engine { slug name }
-    ... on EngineVersion { version containerImage status architectures(first: 100) { nodes { className } } }
-    ... on ModelArchitecture { className family }
-    ... on CompatibilityEdge { engineVersion { id } architecture { id } }
-    ... on ParserRule { parser pattern enabled }
-    ... on Provider { slug name }
-    ... on ProviderModel { modelId inputPerMillion }
-    ... on Hardware { sku name memoryGb }
-    ... on HardwarePrice { region onDemandPerHour }
-    ... on Model { uri }
-  }
-}
-"""
 SETUP = """
 mutation {
   vllm: createEngine(input: {slug: "vllm", name: "vLLM"}) { id }
@@ -63,59 +37,6 @@ mutation ($engine: ID!, $version: String!, $archs: [String!]!) {
                               containerImage: "img", architectures: $archs}) { id }
 }
 """
-
-
-@dataclass
-class Runtime:
-    """A runtime's copy of the registry, kept by the change feed alone."""
-
-    client: GraphQLClient
-    since: int = 0
-    epoch: str | None = None
-    copy: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    async def sync(self, between_pages: Callable[[], Awaitable[None]]) -> int:
-        """One sync: page through the changes since the last one (calling ``between_pages`` after each
-        page), then fetch what changed. Returns how many changes it saw."""
-        changed: set[str] = set()
-        deleted: set[str] = set()
-        after = None
-        seen = 0
-        while True:
-            variables = {"since": self.since, "epoch": self.epoch, "after": after}
-            feed = (await self.client.data(FEED, variables))["changes"]
-            for change in feed["changes"]:
-                (deleted if change["operation"] == "DELETE" else changed).add(change["entityId"])
-            seen += len(feed["changes"])
-            after = feed["endCursor"]
-            await between_pages()
-            if not feed["hasMore"]:
-                break
-        for entity_id in deleted:
-            self.copy.pop(entity_id, None)
-        for node in await fetch(self.client, sorted(changed - deleted)):
-            self.copy[node["id"]] = node
-        for entity_id in changed - deleted - {node["id"] for node in self.copy.values()}:
-            self.copy.pop(entity_id, None)  # deleted meanwhile: its tombstone comes with the next sync
-        self.since, self.epoch = feed["registryVersion"], feed["registryEpoch"]
-        return seen
-
-
-async def fetch(client: GraphQLClient, ids: list[str]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for start in range(0, len(ids), 100):
-        nodes = (await client.data(STATE, {"ids": ids[start : start + 100]}))["nodes"]
-        found += [node for node in nodes if node is not None]
-    return found
-
-
-async def registry(session: RequestSession, client: GraphQLClient) -> dict[str, dict[str, Any]]:
-    """Every registry entity as the graph shows it now."""
-    ids = []
-    for kind in logged_kinds():
-        table = getattr(db, kind)
-        ids += [to_global_id(kind, pk) for pk in (await session.scalars(select(table.id))).all()]
-    return {node["id"]: node for node in await fetch(client, ids)}
 
 
 def writes(client: GraphQLClient, token: str, ids: dict[str, str]) -> Iterator[Callable[[], Awaitable[Any]]]:
@@ -200,12 +121,12 @@ def writes(client: GraphQLClient, token: str, ids: dict[str, str]) -> Iterator[C
 async def test_a_runtime_syncing_the_feed_ends_with_the_registry(
     session: RequestSession, client: GraphQLClient, writer_token: str
 ) -> None:
-    # given a registry and a runtime that synced it
+    # given a registry and a runtime (docs/sync_client.py) that synced it
     created = await client.data(SETUP, token=writer_token)
     ids = {name: value["id"] for name, value in created.items()}
-    runtime = Runtime(client)
-    await runtime.sync(lambda: _nothing())
-    assert runtime.copy == await registry(session, client)
+    runtime = RegistrySync(client.http, page_size=3)
+    await runtime.sync()
+    assert runtime.copy.entities == await full_read(client.http, await registry_ids(session))
 
     # when an operator writes while the runtime pages through the feed (a write after every page)
     pending = list(writes(client, writer_token, ids))
@@ -221,9 +142,10 @@ async def test_a_runtime_syncing_the_feed_ends_with_the_registry(
         if seen == 0 and not pending:
             break
 
-    # then the runtime's copy is the registry, deletions included
-    truth = await registry(session, client)
-    assert runtime.copy == truth
+    # then the runtime's copy is the registry, deletions included, at the registry's version
+    truth = await full_read(client.http, await registry_ids(session))
+    assert runtime.copy.entities == truth
+    assert runtime.copy.version == await current_version(session)
     kinds = sorted(node["__typename"] for node in truth.values())
     assert kinds == sorted(
         ["CompatibilityEdge"] * 3
@@ -240,17 +162,17 @@ async def test_a_runtime_syncing_the_feed_ends_with_the_registry(
             "ProviderModel",
         ]
     )
-    versions = {node["version"]: node for node in truth.values() if node["__typename"] == "EngineVersion"}
-    assert [n["className"] for n in versions["0.8.0"]["architectures"]["nodes"]] == ["Qwen2ForCausalLM"]
-    assert [n["className"] for n in versions["0.9.0"]["architectures"]["nodes"]] == [
-        "LlamaForCausalLM",
-        "MistralForCausalLM",
-    ]
+    served = {
+        node["version"]: sorted(
+            truth[edge["architecture"]["id"]]["className"]
+            for edge in truth.values()
+            if edge["__typename"] == "CompatibilityEdge" and edge["engineVersion"]["id"] == node["id"]
+        )
+        for node in truth.values()
+        if node["__typename"] == "EngineVersion"
+    }
+    assert served == {"0.8.0": ["Qwen2ForCausalLM"], "0.9.0": ["LlamaForCausalLM", "MistralForCausalLM"]}
     assert rounds > 2
-
-
-async def _nothing() -> None:
-    return None
 
 
 async def test_concurrent_compatibility_changes_chain_exactly(live: LiveServer, live_url: str) -> None:
