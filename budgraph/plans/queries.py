@@ -64,6 +64,9 @@ class PlanQueries:
         kv_cache_dtype: PlanKvCacheDtype = KvCacheDtype.AUTO,
     ) -> list[DeploymentPlan]:
         session = info.context.session
+        # What needs no model first: a bad argument never costs a Hub read
+        service.checked_demand(concurrency=concurrency, devices=devices, quantization=quantization)
+        sku = await service.hardware_by_sku(session, hardware)
         shape = await planned_shape(info, model)
         request = service.checked_request(
             shape,
@@ -74,7 +77,6 @@ class PlanQueries:
             quantization=quantization,
             kv_cache_dtype=kv_cache_dtype.dtype,
         )
-        sku = await service.hardware_by_sku(session, hardware)
         reserve = info.context.settings.plan_runtime_reserve
         plans = await service.plans_for(info.context.loaders, shape, [sku], request, reserve)
         book = await info.context.loaders.get(RuleBookLoader, info.context.rule_books).load(0)

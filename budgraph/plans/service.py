@@ -264,6 +264,20 @@ async def hardware_by_sku(session: AsyncSession, sku: str) -> AnyRow:
     return row
 
 
+def checked_demand(*, concurrency: int, devices: int, quantization: str | None) -> str | None:
+    """The arguments checked without the model (before it is looked up); the method, normalised."""
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise BudgraphError(f"`concurrency` must be 1 to {MAX_CONCURRENCY:,}", field="concurrency")
+    if not 1 <= devices <= MAX_DEVICES:
+        raise BudgraphError(f"`devices` must be 1 to {MAX_DEVICES}", field="devices")
+    method = quantization.strip().lower() if quantization is not None else None
+    if method == "":
+        raise BudgraphError(
+            "`quantization` is empty: give a method such as `fp8`, or leave it out", field="quantization"
+        )
+    return method
+
+
 def checked_request(
     shape: ModelShape | None,
     *,
@@ -275,10 +289,7 @@ def checked_request(
     kv_cache_dtype: str | None,
 ) -> PlanRequest:
     """The plan request, its arguments checked (``shape``: the model planned, when there is one)."""
-    if not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise BudgraphError(f"`concurrency` must be 1 to {MAX_CONCURRENCY:,}", field="concurrency")
-    if not 1 <= devices <= MAX_DEVICES:
-        raise BudgraphError(f"`devices` must be 1 to {MAX_DEVICES}", field="devices")
+    method = checked_demand(concurrency=concurrency, devices=devices, quantization=quantization)
     limit = shape.context_length if shape is not None else None
     if context_length is None:
         if limit is None:
@@ -293,11 +304,6 @@ def checked_request(
         raise BudgraphError(
             f"`contextLength` {context_length:,} is beyond the model's context of {limit:,} tokens",
             field="contextLength",
-        )
-    method = quantization.strip().lower() if quantization is not None else None
-    if method == "":
-        raise BudgraphError(
-            "`quantization` is empty: give a method such as `fp8`, or leave it out", field="quantization"
         )
     return PlanRequest(
         context_length=context_length,

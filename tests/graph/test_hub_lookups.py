@@ -449,6 +449,15 @@ async def test_deployment_plans_for_an_unregistered_hub_id_read_its_config_and_r
     )
     await session.commit()
 
+    # a bad argument, or an unknown SKU, is refused before the Hub is asked anything
+    for bad in ("deploymentPlans(model: $model, hardware: \"test-gpu\", devices: 0)",
+                "deploymentPlans(model: $model, hardware: \"no-such-sku\")"):  # fmt: skip
+        refused = await lookups_client.execute(
+            f"query ($model: String!) {{ {bad} {{ fits }} }}", {"model": "budtest/tiny-llama"}
+        )
+        assert [e["extensions"]["code"] for e in refused["errors"]] in (["BAD_USER_INPUT"], ["NOT_FOUND"])
+    assert hub.state.requests == []
+
     plans = (await lookups_client.data(PLANS, {"model": "budtest/tiny-llama"}))["deploymentPlans"]
 
     # the exact bytes of the index's total_size; 2 x layers x KV heads x head_dim x 2 bytes (float16)
