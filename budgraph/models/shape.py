@@ -9,7 +9,6 @@ from a repository's ``config.json`` before the model is registered.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
 
 from budgraph import db
 from budgraph.extraction.facts import ExtractedFacts
@@ -60,10 +59,6 @@ class ModelShape:
     def source_of(self, fact: str) -> str | None:
         """Where ``fact`` was read (e.g. ``config.json:num_key_value_heads``), if recorded."""
         return dict(self.fact_sources).get(fact)
-
-    def replace(self, **changes: Any) -> ModelShape:
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        return ModelShape(**{**values, **changes})
 
 
 _FACTS = tuple(f.name for f in fields(ModelShape) if f.name not in {"uri", "registered", "fact_sources"})

@@ -247,11 +247,6 @@ async def plans_for(
     return sorted(plans, key=lambda plan: plan.sort_key)
 
 
-def cheapest(plans: Sequence[Plan]) -> Plan | None:
-    """The fitting plan with the lowest price per hour (plans come sorted so)."""
-    return next((plan for plan in plans if plan.fits and plan.offer is not None), None)
-
-
 async def registered_shape(session: AsyncSession, uri: str) -> ModelShape | None:
     row = await repository.model_row(session, uri)
     return ModelShape.from_row(row) if row is not None else None
