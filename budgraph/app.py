@@ -104,10 +104,14 @@ def create_app(
         if settings.response_cache
         else None
     )
-    # The registry version, read fresh for each request that could be answered from the cache or
-    # with a 304, and polled for `registryChanged` (it connects on first use).
+    # The registry version for each request that could be answered from the cache or with a 304
+    # (read, or trusted while no commit was announced), and polled for `registryChanged`.
     positions = (
-        PositionReader(settings.database_url, settings.db_connect_timeout_seconds)
+        PositionReader(
+            settings.database_url,
+            settings.db_connect_timeout_seconds,
+            settings.registry_position_trust_seconds,
+        )
         if engine is not None and settings.database_url
         else None
     )
@@ -192,6 +196,8 @@ def create_app(
         # (they paused requests for ~150 ms each under load).
         gc.collect()
         gc.freeze()
+        if positions is not None:  # this process's own commits end the trust in a read position at once
+            watch_commits(sessions, positions.moved)
         if publisher is not None:
             watch_commits(sessions, publisher.nudge)
             publisher.start()
@@ -200,6 +206,8 @@ def create_app(
             unwatch_commits(sessions, publisher.nudge)
             await publisher.stop()
         await watch.close()
+        if positions is not None:
+            unwatch_commits(sessions, positions.moved)
         for closing in (limiter, throttle):
             if closing is not None:
                 await closing.close()

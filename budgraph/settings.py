@@ -142,6 +142,15 @@ class Settings(BaseSettings):
         " subscriptions wait (one read per process, however many wait): the longest a new version"
         " waits before it is sent.",
     )
+    registry_position_trust_seconds: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=60.0,
+        description="How long a process answers from the registry version it last read, while its"
+        " listening connection has been told of no commit since (PostgreSQL NOTIFY from a trigger on"
+        " the version row): the cache and the ETags read the version at most this often. 0 reads it"
+        " for every request (the choice behind a pooler that does not pass LISTEN on).",
+    )
     ws_max_message_bytes: int = Field(
         default=64 * 1024, ge=1024, description="Largest WebSocket message (graphql-transport-ws)."
     )

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger("budgraph.ratelimit")
@@ -178,10 +179,30 @@ class RedisCounters:
         if len(batch) == 1:
             key, cost, limit, keep_ms, _ = batch[0]
             return [await self._charge(keys=[key], args=[cost, limit, keep_ms])]
-        pipe = self._redis.pipeline(transaction=False)
-        for key, cost, limit, keep_ms, _ in batch:
-            await self._charge(keys=[key], args=[cost, limit, keep_ms], client=pipe)  # queued
-        results: list[Any] = await pipe.execute()
+        # EVALSHA queued by hand: a pipeline holding Script objects asks Redis whether they exist
+        # (SCRIPT EXISTS, one more round trip) before every batch. A script Redis lost (a restart,
+        # SCRIPT FLUSH) is loaded once and only the charges it refused are sent again: a charge
+        # that ran is never charged twice.
+        results: list[Any] = [None] * len(batch)
+        todo = list(range(len(batch)))
+        for attempt in range(2):
+            pipe = self._redis.pipeline(transaction=False)
+            for i in todo:
+                key, cost, limit, keep_ms, _ = batch[i]
+                pipe.evalsha(self._charge.sha, 1, key, str(cost), str(limit), str(keep_ms))
+            answers = await pipe.execute(raise_on_error=False)
+            missing = []
+            for i, answer in zip(todo, answers, strict=True):
+                if isinstance(answer, NoScriptError) and attempt == 0:
+                    missing.append(i)
+                elif isinstance(answer, Exception):
+                    raise answer
+                else:
+                    results[i] = answer
+            if not missing:
+                break
+            await self._redis.script_load(_CHARGE)
+            todo = missing
         return results
 
     async def add(self, key: str, amount: int, keep_ms: int) -> int | None:

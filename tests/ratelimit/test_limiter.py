@@ -133,6 +133,30 @@ async def test_concurrent_charges_travel_together_and_each_is_exact(redis_url: s
     assert trips < 10, trips
 
 
+async def test_a_batch_survives_redis_forgetting_the_script_and_charges_once(redis_url: str) -> None:
+    """Batches send EVALSHA without asking first whether Redis has the script; when it has lost it
+    (a restart, SCRIPT FLUSH) the script is loaded and only the refused charges are sent again."""
+    from redis.asyncio import Redis
+
+    from budgraph.ratelimit.counters import RedisCounters
+
+    counters = RedisCounters(redis_url, timeout=1.0, purpose="test", fail_open=False)
+    admin = Redis.from_url(redis_url)
+    key = f"budgraph:test:{uuid.uuid4().hex}"
+    loop = asyncio.get_running_loop()
+    try:
+        await admin.script_flush()
+        batch = [(key, 3, 100, 60_000, loop.create_future()) for _ in range(5)]
+        results = await counters._pipelined(batch)
+        used = int(await admin.get(key) or 0)
+    finally:
+        await counters.close()
+        await admin.delete(key)
+        await admin.aclose()
+    assert [(int(charged), int(after)) for charged, after in results] == [(1, 3 * n) for n in range(1, 6)]
+    assert used == 15  # each charge ran once
+
+
 async def test_a_cost_over_the_whole_budget_says_so(limiter: RateLimiter) -> None:
     decision = await limiter.charge(fresh(), 101)
     error = decision.refusal()
