@@ -4,7 +4,8 @@ cache or with a 304, at almost no cost.
 A cached answer may be served only for the version the registry is at when the request arrives.
 One dedicated connection reads the version with a prepared statement, outside any transaction,
 and requests coalesce: while a read is in flight, the requests that arrive wait for the *next* read
-(one that starts after they arrived), so no request is answered from a version read before it came.
+(one that starts after they arrived), so a request that needs a read is never given one begun
+before it came.
 
 The same connection LISTENs on `budgraph_registry`, where a trigger on the version row announces
 every commit that moves it (migration 0016), whoever the writer. While the connection listens and
