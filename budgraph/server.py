@@ -7,6 +7,7 @@ from typing import Any
 
 import uvicorn
 
+from budgraph.http_protocol import CoalescingHttpToolsProtocol
 from budgraph.settings import Settings
 
 # Request headers of a GraphQL client are small; anything past this is refused by the server.
@@ -51,6 +52,7 @@ def uvicorn_options(
         log_level=log_level,
         access_log=settings.access_log if access_log is None else access_log,
         ws=ws,
+        http=CoalescingHttpToolsProtocol,
     )
 
 

@@ -34,20 +34,26 @@ Clock = Callable[[], float]
 # A counter outlives its window by this much, so a process whose clock lags still finds it.
 _SKEW_MS = 5_000
 
-# KEYS[1]: the window's counter. ARGV: cost, limit, milliseconds to keep the counter.
-# Returns {1, used} when charged, {0, used} when the cost does not fit (nothing is spent).
+# KEYS[1]: the window's counter. ARGV: cost, limit, milliseconds to keep the counter, and credit
+# asked for beyond the cost (a lease: spent later by the asking process without a round trip).
+# Returns {1, used, granted} when charged (the credit is granted only if it fits too), {0, used, 0}
+# when the cost does not fit (nothing is spent).
 _CHARGE = """
 local cost = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
+local extra = tonumber(ARGV[4] or '0')
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 if used + cost > limit then
-  return {0, used}
+  return {0, used, 0}
 end
-if cost > 0 then
-  used = redis.call('INCRBY', KEYS[1], cost)
+if used + cost + extra > limit then
+  extra = 0
+end
+if cost + extra > 0 then
+  used = redis.call('INCRBY', KEYS[1], cost + extra)
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
-return {1, used}
+return {1, used, extra}
 """
 
 # KEYS[1]: the window's counter. ARGV: amount, milliseconds to keep the counter. Returns the count.
@@ -58,8 +64,12 @@ return used
 """
 
 
-# A charge waiting for its pipeline: key, cost, limit, milliseconds to keep, and its answer.
-_PendingCharge = tuple[str, int, int, int, "asyncio.Future[tuple[bool, int] | None]"]
+# What Redis answers a charge: (charged, used after, credit granted beyond the cost).
+Charged = tuple[bool, int, int]
+
+# A charge waiting for its pipeline: key, cost, limit, milliseconds to keep, credit asked for, and
+# its answer.
+_PendingCharge = tuple[str, int, int, int, int, "asyncio.Future[Charged | None]"]
 
 
 class _Unreachable(Exception):
@@ -134,15 +144,16 @@ class RedisCounters:
         """Whether the last attempt found Redis unreachable."""
         return self._down_since is not None
 
-    async def charge(self, key: str, cost: int, limit: int, keep_ms: int) -> tuple[bool, int] | None:
-        """Spend ``cost`` if it fits in ``limit``: (charged, used after); ``None`` if Redis is down.
+    async def charge(self, key: str, cost: int, limit: int, keep_ms: int, extra: int = 0) -> Charged | None:
+        """Spend ``cost`` if it fits in ``limit``, and reserve ``extra`` more if that fits too:
+        (charged, used after, extra granted); ``None`` if Redis is down.
 
         Charges travel in pipelines: while one is in flight, the charges that arrive wait for the
         next, which carries them all in one round trip (each still its own script, so each is as
         exact as alone). Under load one write and one read to Redis serve a batch of requests.
         """
-        future: asyncio.Future[tuple[bool, int] | None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((key, cost, limit, keep_ms, future))
+        future: asyncio.Future[Charged | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((key, cost, limit, keep_ms, extra, future))
         if self._sending is None:
             self._send_next()
         return await asyncio.shield(future)
@@ -157,7 +168,7 @@ class RedisCounters:
                 results = await self._run(lambda: self._pipelined(batch))
             except _Unreachable:
                 results = [None] * len(batch)
-            answers = [None if r is None else (bool(r[0]), int(r[1])) for r in results]
+            answers = [None if r is None else (bool(r[0]), int(r[1]), int(r[2])) for r in results]
             if len(answers) != len(batch):
                 raise RuntimeError(f"Redis answered {len(answers)} of {len(batch)} charges")
         except BaseException as error:  # every waiter learns of it (a cancelled one need not)
@@ -177,8 +188,8 @@ class RedisCounters:
     async def _pipelined(self, batch: list[_PendingCharge]) -> list[Any]:
         self.round_trips += 1
         if len(batch) == 1:
-            key, cost, limit, keep_ms, _ = batch[0]
-            return [await self._charge(keys=[key], args=[cost, limit, keep_ms])]
+            key, cost, limit, keep_ms, extra, _ = batch[0]
+            return [await self._charge(keys=[key], args=[cost, limit, keep_ms, extra])]
         # EVALSHA queued by hand: a pipeline holding Script objects asks Redis whether they exist
         # (SCRIPT EXISTS, one more round trip) before every batch. A script Redis lost (a restart,
         # SCRIPT FLUSH) is loaded once and only the charges it refused are sent again: a charge
@@ -188,8 +199,8 @@ class RedisCounters:
         for attempt in range(2):
             pipe = self._redis.pipeline(transaction=False)
             for i in todo:
-                key, cost, limit, keep_ms, _ = batch[i]
-                pipe.evalsha(self._charge.sha, 1, key, str(cost), str(limit), str(keep_ms))
+                key, cost, limit, keep_ms, extra, _ = batch[i]
+                pipe.evalsha(self._charge.sha, 1, key, str(cost), str(limit), str(keep_ms), str(extra))
             answers = await pipe.execute(raise_on_error=False)
             missing = []
             for i, answer in zip(todo, answers, strict=True):

@@ -6,7 +6,8 @@
         ...  # answer decision.http_status with decision.refusal() and rate_limit_headers(decision)
 
 A refused charge spends nothing, so a client over budget can still send a cheaper request that
-fits what is left.
+fits what is left. A busy caller's charges are mostly paid from credit this process leased from
+Redis (``budgraph/ratelimit/leases.py``), without a round trip each.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from __future__ import annotations
 import time
 
 from budgraph.auth.keys import Principal
-from budgraph.ratelimit.counters import Clock, RedisCounters, window_at
+from budgraph.ratelimit.counters import Clock, RedisCounters, Window, window_at
 from budgraph.ratelimit.decision import RateDecision, RatePolicy
 from budgraph.ratelimit.identities import KEY, caller_identity
+from budgraph.ratelimit.leases import CreditLeases
 from budgraph.settings import Settings
 
 
@@ -40,6 +42,7 @@ class RateLimiter:
             fail_open=self._fail_open,
             reconnect_interval=reconnect_interval,
         )
+        self._leases = CreditLeases()
 
     def default_limit(self, identity: str) -> int:
         """The budget of an identity without one of its own: the key budget or the anonymous one."""
@@ -57,8 +60,14 @@ class RateLimiter:
         budget = self.default_limit(identity) if limit is None else limit
         window = window_at(self._clock(), self._settings.rate_limit_window_seconds)
         key = f"{self._prefix}:{identity}:{window.length}:{window.index}"
-        outcome = await self._counters.charge(key, cost, budget, window.keep_ms)
+        self._leases.start_window(window.index)
+        used = self._leases.spend(key, cost, budget)
+        if used is not None:  # paid from credit this process holds
+            return self._decision(True, budget, used, window, cost)
+        handed_back, asked = self._leases.take(key, cost, budget)
+        outcome = await self._counters.charge(key, cost - handed_back, budget, window.keep_ms, asked)
         if outcome is None:
+            self._leases.restore(key, handed_back, asked)
             return RateDecision(
                 allowed=self._fail_open,
                 limit=budget,
@@ -69,9 +78,16 @@ class RateLimiter:
                 policy=RatePolicy.COST,
                 enforced=False,
             )
-        charged, used = outcome
+        charged, counted, granted = outcome
+        used = self._leases.settle(
+            key, budget, charged=charged, used=counted, granted=granted, handed_back=handed_back, asked=asked
+        )
+        return self._decision(charged, budget, used, window, cost)
+
+    @staticmethod
+    def _decision(allowed: bool, budget: int, used: int, window: Window, cost: int) -> RateDecision:
         return RateDecision(
-            allowed=charged,
+            allowed=allowed,
             limit=budget,
             remaining=max(0, budget - used),
             reset_seconds=window.reset_seconds,

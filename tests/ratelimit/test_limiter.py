@@ -146,14 +146,16 @@ async def test_a_batch_survives_redis_forgetting_the_script_and_charges_once(red
     loop = asyncio.get_running_loop()
     try:
         await admin.script_flush()
-        batch = [(key, 3, 100, 60_000, loop.create_future()) for _ in range(5)]
+        batch = [(key, 3, 100, 60_000, 0, loop.create_future()) for _ in range(5)]
         results = await counters._pipelined(batch)
         used = int(await admin.get(key) or 0)
     finally:
         await counters.close()
         await admin.delete(key)
         await admin.aclose()
-    assert [(int(charged), int(after)) for charged, after in results] == [(1, 3 * n) for n in range(1, 6)]
+    assert [(int(c), int(after), int(granted)) for c, after, granted in results] == [
+        (1, 3 * n, 0) for n in range(1, 6)
+    ]
     assert used == 15  # each charge ran once
 
 
