@@ -98,13 +98,14 @@ async def test_each_readme_example_answers_with_data(
     assert empty_parts(data) == [], data
 
 
-async def test_the_rocm_example_answers_with_amds_images_of_the_shipped_vllm_releases(
+async def test_the_rocm_example_answers_with_the_rocm_images_of_the_shipped_releases(
     fresh_registry: None, client: GraphQLClient
 ) -> None:
     (rocm,) = [query for query in example_queries() if "deviceArchitecture: ROCM" in query]
     nodes = (await client.data(rocm))["compatibleEngineVersions"]["nodes"]
     answered = {
         (
+            node["engineVersion"]["engine"]["slug"],
             node["engineVersion"]["version"],
             node["engineVersion"]["upstreamRelease"]["version"],
             node["containerImage"],
@@ -112,12 +113,17 @@ async def test_the_rocm_example_answers_with_amds_images_of_the_shipped_vllm_rel
         for node in nodes
     }
     assert answered == {
-        ("0.8.5", "0.8.5", "rocm/vllm:rocm6.3.1_vllm_0.8.5_20250513"),
-        ("0.9.1", "0.9.1", "rocm/vllm:rocm6.4.1_vllm_0.9.1_20250715"),
+        ("llamacpp", "0.3.35", "0.3.35", "ghcr.io/ggml-org/llama.cpp:server-rocm-b10454"),
+        ("llamacpp", "0.3.36", "0.3.36", "ghcr.io/ggml-org/llama.cpp:server-rocm-b11312"),
+        ("vllm", "0.8.5", "0.8.5", "rocm/vllm:rocm6.3.1_vllm_0.8.5_20250513"),
+        ("vllm", "0.9.1", "0.9.1", "rocm/vllm:rocm6.4.1_vllm_0.9.1_20250715"),
     }
-    for node in nodes:  # the quantization vLLM's code allows on ROCm (fp8 among them), never CUDA-only ones
+    for node in nodes:  # the quantization each release's code allows on ROCm, never CUDA-only methods
         methods = {row["method"] for row in node["engineVersion"]["quantizationSupport"]}
-        assert "fp8" in methods, methods
+        if node["engineVersion"]["engine"]["slug"] == "vllm":
+            assert "fp8" in methods, methods
+        else:  # llama.cpp runs GGUF on each ggml backend it builds (ggml-hip here)
+            assert methods == {"gguf"}, methods
 
 
 # Qwen/Qwen2.5-7B-Instruct as extraction records it: config.json (28 layers, 28 heads, 4 KV heads,

@@ -471,6 +471,11 @@ def test_every_upstream_release_a_seed_file_names_is_shipped() -> None:
         if item.get("upstream_release")
     ]
     assert ("vllm", "0.8.0", "0.8.0") in named
+    # llama.cpp's builds (ggml-org's server images) each package the llama-cpp-python sdist vendoring them
+    assert {(v, r) for engine, v, r in named if engine == "llamacpp"} == {
+        ("0.3.35", "0.3.35"),
+        ("0.3.36", "0.3.36"),
+    }
     assert {(engine, release) for engine, _, release in named} <= set(RELEASES)
 
 

@@ -18,12 +18,34 @@ GAUDI_IMAGE = (
     "vault.habana.ai/gaudi-docker/1.24.1/ubuntu24.04/habanalabs/vllm-0.26.0-ptupstream-2.11.0:latest"
 )
 GAUDI_DOCS = "https://github.com/vllm-project/vllm-gaudi/blob/b059f9c95d6a07f19eb00aa06d1ec8b87b296437/docs"
+LLAMACPP_IMAGES = "ghcr.io/ggml-org/llama.cpp"
+LLAMACPP_REPO = "https://github.com/ggml-org/llama.cpp"
+# the llama.cpp commits llama-cpp-python 0.3.35 and 0.3.36 vendor, whose docker.yml names the images
+LLAMACPP_COMMITS = {
+    "0.3.35": "4df29be4f4c3673f428170fda944a5b19f743bb8",
+    "0.3.36": "0c1e57098bba43ac29e6e3b677cdceebdd22334f",
+}
 
 COMPATIBLE_ON_HPU = """
 query ($architecture: String!) {
   compatibleEngineVersions(architecture: $architecture, deviceArchitecture: HPU) {
     nodes { engineVersion { version deviceArchitecture engine { slug } upstreamRelease { version } }
             containerImage }
+  }
+}
+"""
+
+
+LATEST_LLAMACPP = """
+query ($device: DeviceArchitecture) {
+  latestEngineVersion(engine: "llamacpp", deviceArchitecture: $device) { version containerImage }
+}
+"""
+
+COMPATIBLE_LLAMACPP = """
+query ($architecture: String!, $device: DeviceArchitecture) {
+  compatibleEngineVersions(architecture: $architecture, engine: "llamacpp", deviceArchitecture: $device) {
+    nodes { engineVersion { version deviceArchitecture upstreamRelease { version } } containerImage }
   }
 }
 """
@@ -233,4 +255,57 @@ async def test_the_hpu_build_is_the_gaudi_plugins_image_with_its_validated_archi
     ]
     # and an architecture the plugin has not validated gets no Gaudi build
     data = await client.data(COMPATIBLE_ON_HPU, {"architecture": "GPT2LMHeadModel"})
+    assert data["compatibleEngineVersions"]["nodes"] == []
+
+
+async def test_llamacpp_builds_are_ggml_orgs_server_images_of_the_vendored_llamacpp(
+    session: RequestSession, client: GraphQLClient
+) -> None:
+    # given the seed
+    await seed(session)
+    await session.commit()
+
+    # then each llama.cpp build is ggml-org's server image of the build llama-cpp-python vendors, and
+    # serves what that release's convert_hf_to_gguf.py converts
+    for number, build in (("0.3.35", "b10454"), ("0.3.36", "b11312")):
+        for device, flavour in (("CPU", "server"), ("CUDA", "server-cuda"), ("ROCM", "server-rocm")):
+            version = await _version(session, "llamacpp", number, device)
+            assert version.container_image == f"{LLAMACPP_IMAGES}:{flavour}-{build}"
+            commit = LLAMACPP_COMMITS[number]
+            assert version.source_url == f"{LLAMACPP_REPO}/blob/{commit}/.github/workflows/docker.yml"
+            release = await session.get(db.UpstreamRelease, version.upstream_release_id)
+            assert release is not None
+            assert release.version == number
+            assert await _edges(session, version) == sorted(shipped_names("llamacpp", number))
+            assert version.endpoints == ["CHAT", "COMPLETION", "EMBEDDING"]
+    assert await service.inconsistencies(session) == []
+
+    # when a runtime on ROCm asks what llama.cpp serves Llama, it gets both builds' ROCm images
+    data = await client.data(COMPATIBLE_LLAMACPP, {"architecture": "LlamaForCausalLM", "device": "ROCM"})
+    assert data["compatibleEngineVersions"]["nodes"] == [
+        {
+            "engineVersion": {
+                "version": number,
+                "deviceArchitecture": "ROCM",
+                "upstreamRelease": {"version": number},
+            },
+            "containerImage": f"{LLAMACPP_IMAGES}:server-rocm-{build}",
+        }
+        for number, build in (("0.3.36", "b11312"), ("0.3.35", "b10454"))
+    ]
+    # and one that only 0.3.36's converter registers gets only 0.3.36's image
+    data = await client.data(COMPATIBLE_LLAMACPP, {"architecture": "HrmTextForCausalLM", "device": "CUDA"})
+    assert [node["containerImage"] for node in data["compatibleEngineVersions"]["nodes"]] == [
+        f"{LLAMACPP_IMAGES}:server-cuda-b11312"
+    ]
+    # and the latest llama.cpp on a device is 0.3.36's image (the versions order as the releases do)
+    data = await client.data(LATEST_LLAMACPP, {"device": "CPU"})
+    assert data["latestEngineVersion"] == {
+        "version": "0.3.36",
+        "containerImage": f"{LLAMACPP_IMAGES}:server-b11312",
+    }
+    # and one no converter registers (BLIP-2) gets no llama.cpp build on any device
+    data = await client.data(
+        COMPATIBLE_LLAMACPP, {"architecture": "Blip2ForConditionalGeneration", "device": None}
+    )
     assert data["compatibleEngineVersions"]["nodes"] == []
