@@ -27,6 +27,7 @@ from budgraph.graphql.context import Context
 from budgraph.graphql.direct_fields import COMPILED_ROOTS, DIRECT_FIELDS, TABLE_SHAPES
 from budgraph.graphql.endpoint import GraphQLEndpoint
 from budgraph.graphql.execution import Executor
+from budgraph.graphql.http_app import GraphQLFirstApp
 from budgraph.graphql.persisted import PersistedQueries
 from budgraph.graphql.principals import Authenticator
 from budgraph.graphql.response_cache import ResponseCache
@@ -230,7 +231,9 @@ def create_app(
         else []
     )
 
-    app = Starlette(
+    app = GraphQLFirstApp(
+        endpoint.handle,
+        unexpected,
         routes=[
             Route("/healthz", health),
             *health_routes(sessions, settings),
@@ -240,7 +243,6 @@ def create_app(
             *assets,
         ],
         lifespan=lifespan,
-        exception_handlers={Exception: unexpected},
     )
     app.state.sessions = sessions
     app.state.engine = engine

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -200,26 +200,22 @@ async def edges_of_version(session: AsyncSession, version_id: int) -> list[db.Co
 def latest_of_slug_statement(
     slug: Any, device_architecture: Any | None, include_prereleases: bool
 ) -> Select[Any]:
-    """The latest active version of the engine ``slug`` (as ``latest_versions`` chooses it), with the
-    engine's columns labelled ``engine__<column>``: one row, or none."""
+    """The latest active version of the engine ``slug`` (as ``latest_versions`` chooses it): one row
+    of the version table, or none."""
     version, engine = db.EngineVersion.__table__, db.Engine.__table__
     order: list[ColumnElement[Any]] = []
     if not include_prereleases:
         order.append(is_final_key(version.c.version_key).desc())
     latest = (
         select(version)
-        .where(version.c.engine_id == engine.c.id, version.c.status == EngineVersionStatus.ACTIVE.value)
+        .join(engine, engine.c.id == version.c.engine_id)
+        .where(engine.c.slug == slug, version.c.status == EngineVersionStatus.ACTIVE.value)
         .order_by(*order, version.c.version_key.desc(), version.c.id.desc())
         .limit(1)
     )
     if device_architecture is not None:
         latest = latest.where(version.c.device_architecture == device_architecture)
-    found = latest.lateral("latest")
-    return (
-        select(found, *(column.label(f"engine__{column.name}") for column in engine.c))
-        .select_from(engine.join(found, true()))
-        .where(engine.c.slug == slug)
-    )
+    return latest
 
 
 async def quantization_of_version(session: AsyncSession, version_id: int) -> list[db.QuantizationSupport]:

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -127,6 +128,21 @@ def _strawberry_field(definition: GraphQLField) -> Any:
 
 
 COMPILED_KEPT = 256  # compiled statements kept per process (by root field, selection and shape)
+PLANS_KEPT = 1_024  # plans kept per process (by operation and variables)
+PLANNED_VARIABLES_BYTES = 2_048  # requests with more variables than this are planned every time
+
+
+def _plan_key(
+    operation: OperationDefinitionNode, variables: dict[str, Any] | None
+) -> tuple[int, bytes] | None:
+    """What a plan is kept under: the operation and its variables (None: not kept)."""
+    if not variables:
+        return id(operation), b""
+    try:
+        written = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
+    return (id(operation), written) if len(written) <= PLANNED_VARIABLES_BYTES else None
 
 
 def _finished(answer: CompiledAnswer, query: RootQuery) -> DirectField:
@@ -162,6 +178,11 @@ class Planner:
         self.compiler = Compiler(schema, shapes or {})
         # Compiled answers by selection, and the selections found not to compile (the executor's).
         self._answers: OrderedDict[tuple[str, Item, Any], CompiledAnswer | NotCompiled] = OrderedDict()
+        # Plans by operation (kept alive here, so its id names it) and variables: a repeated request
+        # is planned once (coercing its variables and walking its selections cost more than its read).
+        self._plans: OrderedDict[tuple[int, bytes], tuple[OperationDefinitionNode, Plan | None]] = (
+            OrderedDict()
+        )
 
     def _compiled(
         self,
@@ -200,7 +221,28 @@ class Planner:
         fragments: dict[str, FragmentDefinitionNode],
         variables: dict[str, Any] | None,
     ) -> Plan | None:
-        """A plan for ``operation``, or None when it is for the ordinary executor."""
+        """A plan for ``operation``, or None when it is for the ordinary executor.
+
+        ``fragments`` are those of the operation's document (a prepared document's, kept with it)."""
+        key = _plan_key(operation, variables)
+        if key is not None:
+            kept = self._plans.get(key)
+            if kept is not None and kept[0] is operation:
+                self._plans.move_to_end(key)
+                return kept[1]
+        plan = self._plan(operation, fragments, variables)
+        if key is not None:
+            self._plans[key] = (operation, plan)
+            if len(self._plans) > PLANS_KEPT:
+                self._plans.popitem(last=False)
+        return plan
+
+    def _plan(
+        self,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: dict[str, Any] | None,
+    ) -> Plan | None:
         if operation.operation is not OperationType.QUERY or operation.directives:
             return None
         root = self.schema.query_type

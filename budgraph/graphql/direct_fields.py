@@ -14,11 +14,11 @@ from budgraph.models.direct import LICENSE_SHAPE, MODEL, MODEL_SHAPE, MODELS
 from budgraph.registry.direct import CHANGES, REGISTRY_CHANGE_SHAPE
 
 DIRECT_FIELDS: dict[str, DirectField] = {
-    "latestEngineVersion": LATEST_ENGINE_VERSION,
     "compatibleEngineVersions": COMPATIBLE_ENGINE_VERSIONS,
 }
 
 COMPILED_ROOTS: dict[str, CompiledRoot] = {
+    "latestEngineVersion": LATEST_ENGINE_VERSION,
     "models": MODELS,
     "model": MODEL,
     "changes": CHANGES,

@@ -7,6 +7,7 @@ counting single addresses would let it rotate through billions of fresh budgets.
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 from budgraph.auth.keys import Principal
 
@@ -19,6 +20,7 @@ def key_identity(key_name: str) -> str:
     return f"{KEY}{key_name}"
 
 
+@lru_cache(maxsize=4_096)  # the same few clients ask again and again; parsing is a tenth of a read
 def address_identity(address: str | None) -> str:
     """The identity of a client address: an IPv4 address, an IPv6 /64, or the text as given."""
     if not address:

@@ -400,8 +400,11 @@ async def test_models_by_uri_get_the_same_answer_compiled(answers: Answers) -> N
         answer = await _compare(answers, document, {"u": uri})
         assert executor.answered_directly == before + 1, document
         assert (answer["data"]["model"] is None) == (uri == "org/never-registered"), (uri, answer)
-    # two roots, one compiled and one answered directly, in one document
-    both = '{ model(uri: "Qwen/Qwen2.5-7B-Instruct") { uri } latestEngineVersion(engine: "compiled-0") { version } }'
+    # compiled roots and one answered directly, in one document
+    both = (
+        '{ model(uri: "Qwen/Qwen2.5-7B-Instruct") { uri } latestEngineVersion(engine: "compiled-0") { version }'
+        ' compatibleEngineVersions(architecture: "Qwen2ForCausalLM") { nodes { containerImage } } }'
+    )
     assert planned(both, {})
     await _compare(answers, both, {})
 

@@ -27,7 +27,7 @@ from budgraph import db
 from budgraph.app import create_app
 from budgraph.db.enums import ApiKeyScope
 from budgraph.graphql.direct import Planner
-from budgraph.graphql.direct_fields import DIRECT_FIELDS
+from budgraph.graphql.direct_fields import COMPILED_ROOTS, DIRECT_FIELDS, TABLE_SHAPES
 from budgraph.graphql.limits import PreparedDocument
 from budgraph.graphql.schema import schema
 from budgraph.kit.db import RequestSession
@@ -143,7 +143,8 @@ def _planned(document: str, variables: dict[str, Any]) -> bool:
     prepared = PreparedDocument(parse(document), ())
     operation = prepared.operation(None)
     assert operation is not None
-    return Planner(GRAPHQL, DIRECT_FIELDS).plan(operation, prepared.fragments(), variables) is not None
+    planner = Planner(GRAPHQL, DIRECT_FIELDS, COMPILED_ROOTS, TABLE_SHAPES)
+    return planner.plan(operation, prepared.fragments(), variables) is not None
 
 
 SELECTIONS = [
