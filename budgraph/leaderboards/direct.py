@@ -12,9 +12,10 @@ does `percentile` (Python rounds it, half-even on the double: SQL's round differ
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Integer, Select, Text, bindparam, select
+from sqlalchemy import Text, bindparam, select
 from sqlalchemy.sql import FromClause
 
 from budgraph import db
@@ -29,19 +30,15 @@ def _key() -> Any:
     return bindparam("benchmark", type_=Text)
 
 
-def _board() -> Select[Any]:
-    return repository.board_statement(_key(), bindparam("candidates", type_=Integer))
-
-
 def _leaderboard(arguments: Mapping[str, Any], settings: Settings) -> RootQuery:
     if arguments.get("filter") is not None:
         raise NotCompiled("a filtered leaderboard")
-    page = first_page(arguments)
+    # the page and one more (whether a next page exists), from each snapshot the board lists
+    candidates = first_page(arguments).size + 1
     return RootQuery(
-        _board,
-        # the page and one more (whether a next page exists), from each snapshot the board lists
-        {"benchmark": arguments["benchmark"], "candidates": page.size + 1},
-        None,
+        partial(repository.board_statement, _key(), candidates),
+        {"benchmark": arguments["benchmark"]},
+        candidates,
         total=lambda: repository.board_total_statement(_key()),
         known=lambda: repository.benchmark_known_statement(_key()),
     )

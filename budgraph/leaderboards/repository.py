@@ -261,7 +261,7 @@ def _benchmark_id(benchmark_key: ColumnElement[str]) -> ColumnElement[Any]:
     return select(db.Benchmark.id).where(db.Benchmark.key == benchmark_key).scalar_subquery()
 
 
-def board_statement(benchmark_key: ColumnElement[str], candidates: ColumnElement[int]) -> Select[Any]:
+def board_statement(benchmark_key: ColumnElement[str], candidates: int) -> Select[Any]:
     """The first entries of ``leaderboard_statement``'s unfiltered board, with the benchmark given
     by its key (a bind parameter, so one statement serves every benchmark): its first
     ``candidates`` rows are the same rows in the same order.

@@ -7,6 +7,8 @@ by the executor, then both answer the same, `totalCount` is the number of entrie
 (the snapshots' stored size, not a count), the compiled answer is one statement, and it takes as
 many rows from `leaderboard_entry` at either size: the page's worth of each snapshot it lists, the
 page's rows, and one row per snapshot for the size. A later snapshot changes the size at once.
+The statement's LIMITs are in its SQL, so its generic plan (a prepared statement's) is estimated as
+the plan for its values, on a board of 20,000 entries too: PostgreSQL plans it once at any size.
 """
 
 from __future__ import annotations
@@ -211,3 +213,71 @@ async def test_a_later_snapshot_changes_the_size_at_once(answers: Answers, live_
     await _later_snapshot(live_url, "a20", {"20:a": 4})
     # then each answer (compiled and executed alike) lists the current snapshots' entries only
     assert await _totals(answers, "20:a", "20:mixed", "2000:a") == {"20:a": 4, "20:mixed": 3, "2000:a": 2000}
+
+
+async def _costs(answers: Answers, url: str, variables: dict[str, Any]) -> dict[str, float]:
+    """The estimated cost of the compiled statement, prepared as the app's pool prepares it: of a
+    plan for these values (custom) and of the plan for any values (generic), which PostgreSQL
+    keeps (planning once) only while it costs no more than the custom ones."""
+    reads = answers.direct.app.state.executor.reads
+    sent: list[tuple[CompiledRead, dict[str, Any]]] = []
+    fetch = reads.fetch
+
+    async def capture(read: CompiledRead, values: dict[str, Any]) -> Any:
+        sent.append((read, dict(values)))
+        return await fetch(read, values)
+
+    reads.fetch = capture
+    try:
+        await _compare(answers, TOP, variables)
+    finally:
+        del reads.fetch
+    [(read, values)] = sent
+    given = ", ".join(
+        "'" + value.replace("'", "''") + "'" if isinstance(value, str) else str(int(value))
+        for value in read.arguments(values)
+    )
+    connection = await asyncpg.connect(plain_dsn(url))
+    costs = {}
+    try:
+        await connection.execute(f"PREPARE page AS {read.sql}")
+        for mode in ("custom", "generic"):
+            await connection.execute(f"SET plan_cache_mode = force_{mode}_plan")
+            plan = await connection.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE page({given})")
+            costs[mode] = float(json.loads(plan)[0]["Plan"]["Total Cost"])
+    finally:
+        await connection.close()
+    return costs
+
+
+async def _board(url: str, key: str, entries: int) -> None:
+    """A source ``key`` with one snapshot of ``entries`` entries of the benchmark ``key``:a."""
+    engine = create_async_engine(url, pool_size=1)
+    try:
+        async with UnitOfWork(async_sessionmaker(engine, class_=RequestSession), actor="test") as uow:
+            session = uow.session
+            model = await session.scalar(select(db.Model))
+            assert model is not None
+            source = db.LeaderboardSource(key=key, name=key, validators={})
+            board = db.Benchmark(key=f"{key}:a", source_key=key, name=key, higher_is_better=True)
+            session.add_all([source, board])
+            await session.flush()
+            await _snapshot(session, source, 0, [board], entries, model)
+    finally:
+        await engine.dispose()
+    connection = await asyncpg.connect(plain_dsn(url))
+    try:
+        await connection.execute("ANALYZE leaderboard_entry")
+    finally:
+        await connection.close()
+
+
+async def test_a_first_page_is_planned_once_at_any_size(answers: Answers, live_url: str) -> None:
+    # given a small board and one of 20,000 entries (the 10x registry's are 12,500)
+    await _board(live_url, "huge", 20_000)
+    for key in (f"{SIZES[0]}:a", "huge:a"):
+        costs = await _costs(answers, live_url, {"b": key, "f": 100})
+        # then the page's generic plan is estimated as the plan for its values: its LIMITs are in
+        # the SQL (a parameter's LIMIT is guessed at a tenth of the rows, an estimate that grows
+        # with the table until PostgreSQL drops the generic plan and plans every execution)
+        assert costs["generic"] == pytest.approx(costs["custom"], rel=0.001), (key, costs)
