@@ -42,8 +42,7 @@ async def measure(name: str, runs: int, host: str = "127.0.0.1") -> None:
             benchmark = benchmarks[key]
             stmt = repository.leaderboard_statement(benchmark, repository.EntryQuery())
             page = await fetch_page(session, stmt, PageRequest.parse(100, None, None, None), whole_rows=True)
-            size = repository.board_size_statement(benchmark)
-            total = await (stored_count(session, size) if size is not None else page.count)()
+            total = await stored_count(session, repository.board_size_statement(benchmark))()
             return [repository.to_ranked(row) for row in page.rows], total
 
         async def scores() -> object:

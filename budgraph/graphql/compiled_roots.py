@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 from graphql import GraphQLObjectType, get_named_type
-from sqlalchemy import Select, Text, bindparam, cast, func, literal_column
+from sqlalchemy import Select, Text, cast, func, literal_column
 
 from budgraph.graphql.compiled import ANSWER, KEYSET, KNOWN, TOTAL, Compiler, Expression, first_page
 from budgraph.graphql.compiled_selection import Item, NotCompiled
@@ -74,7 +74,7 @@ class CompiledAnswer:
     type_name: str  # the field's GraphQL type (a connection's, for ``__typename``)
     edge_type: str  # a connection's edge type (``__typename`` of its edges)
     read: Any  # kit.direct_reads.CompiledRead
-    values: dict[str, Any]  # the statement's own parameters (the page size); a request adds its own
+    values: dict[str, Any]  # the statement's own parameters; a request adds its own
     ordering: str
     keys: int
     page: PageRequest | None
@@ -218,7 +218,9 @@ def compile_root(
                     raise NotCompiled(info.name)
         elif part.name != "__typename":
             raise NotCompiled(part.name)
-    listed = statement.with_only_columns(*columns, maintain_column_froms=True).limit(bindparam("_limit"))
+    # the page and one more (whether a next one follows); the size is part of the selection's key,
+    # so it is written into the SQL, where the planner sees it (kit/direct_reads.py)
+    listed = statement.with_only_columns(*columns, maintain_column_froms=True).limit(page.size + 1)
     stored = query.total() if query.total is not None else None
     total: Expression = literal_column("NULL")
     if counted and stored is not None:
@@ -229,7 +231,7 @@ def compile_root(
             .order_by(None)
             .scalar_subquery()
         )
-    values = {"_limit": page.size + 1}
+    values: dict[str, Any] = {}
     extra = [total.label(TOTAL)]
     if query.known is not None:
         extra.append(query.known().scalar_subquery().label(KNOWN))

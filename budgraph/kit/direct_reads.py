@@ -13,12 +13,35 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Select, make_url
+from sqlalchemy import BindParameter, Select, make_url
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from budgraph.settings import Settings
 
-_DIALECT = asyncpg_dialect.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
+
+def _constant(clause: Any) -> bool:
+    """A LIMIT or OFFSET the statement itself gives (``.limit(1)``), not a value of the request."""
+    return isinstance(clause, BindParameter) and not clause.required and isinstance(clause.value, int)
+
+
+class _Compiler(asyncpg_dialect.PGCompiler_asyncpg):
+    def limit_clause(self, select: Any, **kw: Any) -> str:
+        """A statement's own LIMIT and OFFSET are written into its SQL, not sent as parameters:
+        these reads are prepared statements, and a generic plan guesses a parameter's LIMIT at a
+        tenth of the rows, so its estimate grew with the tables until, on a larger registry,
+        PostgreSQL planned every execution afresh (half a millisecond a leaderboard page)."""
+        clauses = [c for c in (select._limit_clause, select._offset_clause) if c is not None]
+        if clauses and all(_constant(c) for c in clauses):
+            kw = {**kw, "literal_binds": True}
+        text: str = super().limit_clause(select, **kw)  # type: ignore[no-untyped-call]
+        return text
+
+
+class _Dialect(asyncpg_dialect.dialect):
+    statement_compiler = _Compiler
+
+
+_DIALECT = _Dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
 
 
 class CompiledRead:

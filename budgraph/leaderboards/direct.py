@@ -2,7 +2,9 @@
 `leaderboard(benchmark:)`, each entry with its model and benchmark.
 
 The statement is one for every benchmark (its key is a bind parameter): entries are listed by
-their stored position, which orders them as their scores do in either direction. A filter, a page
+their stored position, which orders them as their scores do in either direction, and only the
+page's worth of each listed snapshot is read (its first rows in the index's order), so a page costs
+the same on a board of any size; `totalCount` is the snapshots' stored size. A filter, a page
 after a cursor, and an unknown benchmark (the executor's typed error) go to the executor, and so
 does `percentile` (Python rounds it, half-even on the double: SQL's round differs).
 """
@@ -10,13 +12,14 @@ does `percentile` (Python rounds it, half-even on the double: SQL's round differ
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Select, Text, bindparam, select
+from sqlalchemy import Text, bindparam, select
 from sqlalchemy.sql import FromClause
 
 from budgraph import db
-from budgraph.graphql.compiled import Expression, TableShape, ToList, ToOne, timestamp_json
+from budgraph.graphql.compiled import Expression, TableShape, ToList, ToOne, first_page, timestamp_json
 from budgraph.graphql.compiled_roots import CompiledRoot, RootQuery
 from budgraph.graphql.compiled_selection import NotCompiled
 from budgraph.leaderboards import repository
@@ -27,17 +30,15 @@ def _key() -> Any:
     return bindparam("benchmark", type_=Text)
 
 
-def _board() -> Select[Any]:
-    return repository.board_statement(_key())
-
-
 def _leaderboard(arguments: Mapping[str, Any], settings: Settings) -> RootQuery:
     if arguments.get("filter") is not None:
         raise NotCompiled("a filtered leaderboard")
+    # the page and one more (whether a next page exists), from each snapshot the board lists
+    candidates = first_page(arguments).size + 1
     return RootQuery(
-        _board,
+        partial(repository.board_statement, _key(), candidates),
         {"benchmark": arguments["benchmark"]},
-        None,
+        candidates,
         total=lambda: repository.board_total_statement(_key()),
         known=lambda: repository.benchmark_known_statement(_key()),
     )

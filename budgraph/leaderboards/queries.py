@@ -179,8 +179,8 @@ class LeaderboardQueries:
         )
         stmt = repository.leaderboard_statement(row, query)
         found = await fetch_page(info.context.session, stmt, page, whole_rows=True)
-        size = repository.board_size_statement(row) if query == repository.EntryQuery() else None
-        if size is not None:  # the whole board: its size is stored with its standings
+        if query == repository.EntryQuery():  # the whole board: its size is stored with its standings
+            size = repository.board_size_statement(row)
             found = replace(found, count=stored_count(info.context.session, size))
         return build_connection(found, lambda r: LeaderboardEntry.from_ranked(to_ranked(r)))
 

@@ -23,7 +23,6 @@ from sqlalchemy import (
     Subquery,
     Table,
     Update,
-    any_,
     case,
     distinct,
     exists,
@@ -39,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import array, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import FromClause
 
 from budgraph import db
 from budgraph.kit.search import contains
@@ -163,28 +163,29 @@ def _standing(entry: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     return type_coerce(entry.percentile, Numeric()).label("percentile"), entry.position.label("position")
 
 
-def board_size_statement(benchmark: db.Benchmark) -> Select[int] | None:
-    """How many entries an unfiltered leaderboard of ``benchmark`` lists, read from one stored row
-    (its current snapshot's ``ranked_among``) instead of counted; None when its entries may span
-    several sources' snapshots (no source key), which are counted."""
-    if benchmark.source_key is None:
-        return None
-    entry, snapshot, source = db.LeaderboardEntry, db.LeaderboardSnapshot, db.LeaderboardSource
-    latest = (
-        select(snapshot.id)
-        .join(source, source.id == snapshot.source_id)
-        .where(source.key == benchmark.source_key)
-        .order_by(snapshot.fetched_at.desc(), snapshot.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    found = (
+def _stored_size_of(benchmark_id: Any, snapshot_id: Any) -> ColumnElement[Any]:
+    """How many entries ``benchmark_id`` has in the snapshot ``snapshot_id``: the stored
+    ``ranked_among`` of one of them (an index lookup), null when it has none. ``restand`` writes it
+    with the snapshot's entries, in their transaction, so it is never stale."""
+    entry = db.LeaderboardEntry
+    return (
         select(entry.ranked_among)
-        .where(entry.benchmark_id == benchmark.id, entry.snapshot_id == latest)
+        .where(entry.benchmark_id == benchmark_id, entry.snapshot_id == snapshot_id)
         .limit(1)
         .scalar_subquery()
     )
-    return select(func.coalesce(found, 0))
+
+
+def board_size_statement(benchmark: db.Benchmark) -> Select[Any]:
+    """How many entries an unfiltered leaderboard of ``benchmark`` lists, read from the stored
+    ``ranked_among`` of the snapshots it lists instead of counted: its source's current snapshot's,
+    or, when it has no source key, the sum over every source's current snapshot."""
+    if benchmark.source_key is None:
+        current = current_snapshots()
+        size = func.sum(_stored_size_of(benchmark.id, current.c.id))
+        return select(func.coalesce(size, 0)).select_from(current)
+    latest = _latest_snapshot(literal(benchmark.source_key))
+    return select(func.coalesce(_stored_size_of(benchmark.id, latest), 0))
 
 
 def to_ranked(row: AnyRow) -> RankedEntry:
@@ -201,18 +202,9 @@ def leaderboard_statement(benchmark: db.Benchmark, query: EntryQuery) -> RowsSel
     the index on (benchmark, snapshot, position, name, id) yields the page in order, and the
     standings are the rows' own columns (no window, no count).
     """
-    entry = db.LeaderboardEntry
-    snapshot, source = db.LeaderboardSnapshot, db.LeaderboardSource
+    entry, snapshot = db.LeaderboardEntry, db.LeaderboardSnapshot
     if benchmark.source_key is not None:  # as refreshes write them: one snapshot to read
-        latest = (
-            select(snapshot.id)
-            .join(source, source.id == snapshot.source_id)
-            .where(source.key == benchmark.source_key)
-            .order_by(snapshot.fetched_at.desc(), snapshot.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        current: ColumnElement[bool] = entry.snapshot_id == latest
+        current: ColumnElement[bool] = entry.snapshot_id == _latest_snapshot(literal(benchmark.source_key))
     else:
         current = entry.snapshot_id.in_(select(current_snapshots().c.id))
     stmt: RowsSelect = (
@@ -253,24 +245,43 @@ def _latest_snapshot(source_key: ColumnElement[Any]) -> ColumnElement[Any]:
     )
 
 
-def board_statement(benchmark_key: ColumnElement[str]) -> Select[Any]:
-    """``leaderboard_statement`` of an unfiltered board, with the benchmark given by its key (a bind
-    parameter, so one statement serves every benchmark): the same rows in the same order. The
-    benchmark's current snapshots are chosen in SQL as ``leaderboard_statement`` chooses them: the
-    latest of its source's when it has a source key, else the latest of every source."""
-    entry, benchmark = db.LeaderboardEntry, db.Benchmark
-    benchmark_id = select(benchmark.id).where(benchmark.key == benchmark_key).scalar_subquery()
-    source_key = select(benchmark.source_key).where(benchmark.key == benchmark_key).scalar_subquery()
-    latest = _latest_snapshot(source_key)
+def _board_snapshots(benchmark_key: ColumnElement[str]) -> FromClause:
+    """The snapshots a leaderboard of the benchmark of that key lists (one ``id`` column), chosen
+    as ``leaderboard_statement`` chooses them: the latest of its source's when it has a source key,
+    else the latest of every source."""
+    source_key = select(db.Benchmark.source_key).where(db.Benchmark.key == benchmark_key).scalar_subquery()
     snapshots = case(
         (source_key.is_(None), func.array(select(current_snapshots().c.id).scalar_subquery())),
-        else_=array([latest]),
+        else_=array([_latest_snapshot(source_key)]),
     )
-    return (
-        select(entry)
-        .where(entry.benchmark_id == benchmark_id, entry.snapshot_id == any_(snapshots))
-        .order_by(*_board_order(entry))
+    return func.unnest(snapshots).table_valued("id").render_derived(name="board_snapshot")
+
+
+def _benchmark_id(benchmark_key: ColumnElement[str]) -> ColumnElement[Any]:
+    return select(db.Benchmark.id).where(db.Benchmark.key == benchmark_key).scalar_subquery()
+
+
+def board_statement(benchmark_key: ColumnElement[str], candidates: int) -> Select[Any]:
+    """The first entries of ``leaderboard_statement``'s unfiltered board, with the benchmark given
+    by its key (a bind parameter, so one statement serves every benchmark): its first
+    ``candidates`` rows are the same rows in the same order.
+
+    The rows are chosen among the first ``candidates`` entries of each snapshot the board lists,
+    each read in order from the index on (benchmark, snapshot, position, raw name, id), so a page
+    reads its own rows (times the number of snapshots), never the whole board: a board of one
+    snapshot (a benchmark with a source key) costs the same at any size."""
+    entry = db.LeaderboardEntry
+    snapshot = _board_snapshots(benchmark_key)
+    first = aliased(entry, name="first_entry")
+    firsts = (
+        select(first.id)
+        .where(first.benchmark_id == _benchmark_id(benchmark_key), first.snapshot_id == snapshot.c.id)
+        .order_by(*_board_order(first))
+        .limit(candidates)
+        .lateral("firsts")
     )
+    chosen = select(firsts.c.id).select_from(snapshot).join(firsts, true())
+    return select(entry).where(entry.id.in_(chosen)).order_by(*_board_order(entry))
 
 
 def benchmark_known_statement(benchmark_key: ColumnElement[str]) -> Select[Any]:
@@ -279,26 +290,11 @@ def benchmark_known_statement(benchmark_key: ColumnElement[str]) -> Select[Any]:
 
 
 def board_total_statement(benchmark_key: ColumnElement[str]) -> Select[Any]:
-    """How many entries ``board_statement`` lists, as the leaderboard reports it: the stored
-    ``ranked_among`` when the benchmark has a source key (``board_size_statement``), else counted."""
-    entry, benchmark = db.LeaderboardEntry, db.Benchmark
-    board = board_statement(benchmark_key)
-    source_key = select(benchmark.source_key).where(benchmark.key == benchmark_key).scalar_subquery()
-    latest = _latest_snapshot(source_key)
-    stored = (
-        select(entry.ranked_among)
-        .where(
-            entry.benchmark_id
-            == select(benchmark.id).where(benchmark.key == benchmark_key).scalar_subquery(),
-            entry.snapshot_id == latest,
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
-    counted = (
-        board.with_only_columns(func.count(), maintain_column_froms=True).order_by(None).scalar_subquery()
-    )
-    return select(case((source_key.is_(None), counted), else_=func.coalesce(stored, 0)))
+    """How many entries ``board_statement``'s board lists, as the leaderboard reports it: the stored
+    ``ranked_among`` of the snapshots it lists, summed (``board_size_statement``), never counted."""
+    snapshot = _board_snapshots(benchmark_key)
+    size = func.sum(_stored_size_of(_benchmark_id(benchmark_key), snapshot.c.id))
+    return select(func.coalesce(size, 0)).select_from(snapshot)
 
 
 def best_scores_of_model(model_id: Any) -> RowsSelect:
