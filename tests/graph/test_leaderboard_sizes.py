@@ -119,9 +119,11 @@ def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from _nodes(child)
 
 
-async def _compiled_reads(answers: Answers, url: str, variables: dict[str, Any]) -> tuple[int, int]:
-    """The statements the compiled answer sends, and the rows they take from leaderboard_entry."""
-    reads = answers.direct.app.state.executor.reads
+async def _sent(answers: Answers, variables: dict[str, Any]) -> list[tuple[CompiledRead, dict[str, Any]]]:
+    """The statements (with their values) the compiled answer to TOP sends, checked to be the
+    executor's answer and to be answered directly."""
+    executor = answers.direct.app.state.executor
+    reads = executor.reads
     sent: list[tuple[CompiledRead, dict[str, Any]]] = []
     fetch = reads.fetch
 
@@ -131,11 +133,17 @@ async def _compiled_reads(answers: Answers, url: str, variables: dict[str, Any])
 
     reads.fetch = capture
     try:
-        answered = answers.direct.app.state.executor.answered_directly
+        answered = executor.answered_directly
         await _compare(answers, TOP, variables)
-        assert answers.direct.app.state.executor.answered_directly == answered + 1
+        assert executor.answered_directly == answered + 1
     finally:
         del reads.fetch
+    return sent
+
+
+async def _compiled_reads(answers: Answers, url: str, variables: dict[str, Any]) -> tuple[int, int]:
+    """The statements the compiled answer sends, and the rows they take from leaderboard_entry."""
+    sent = await _sent(answers, variables)
     connection = await asyncpg.connect(plain_dsn(url))
     rows = 0
     try:
@@ -219,20 +227,7 @@ async def _costs(answers: Answers, url: str, variables: dict[str, Any]) -> dict[
     """The estimated cost of the compiled statement, prepared as the app's pool prepares it: of a
     plan for these values (custom) and of the plan for any values (generic), which PostgreSQL
     keeps (planning once) only while it costs no more than the custom ones."""
-    reads = answers.direct.app.state.executor.reads
-    sent: list[tuple[CompiledRead, dict[str, Any]]] = []
-    fetch = reads.fetch
-
-    async def capture(read: CompiledRead, values: dict[str, Any]) -> Any:
-        sent.append((read, dict(values)))
-        return await fetch(read, values)
-
-    reads.fetch = capture
-    try:
-        await _compare(answers, TOP, variables)
-    finally:
-        del reads.fetch
-    [(read, values)] = sent
+    [(read, values)] = await _sent(answers, variables)
     given = ", ".join(
         "'" + value.replace("'", "''") + "'" if isinstance(value, str) else str(int(value))
         for value in read.arguments(values)
