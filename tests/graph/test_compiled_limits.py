@@ -1,12 +1,18 @@
-"""A compiled read writes its statement's own LIMIT and OFFSET into the SQL (a generic plan then
-estimates them as they are) and keeps a request's value a parameter."""
+"""A compiled read writes its statement's own values into the SQL (its LIMITs and OFFSETs, the
+constants of its conditions and CASEs), so a generic plan (a prepared statement's, planned once
+for every value) sees them as they are, and keeps each value of a request a parameter."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, bindparam, select
+from datetime import UTC, datetime
+
+import asyncpg
+from sqlalchemy import BigInteger, DateTime, bindparam, literal, select
 
 from budgraph import db
 from budgraph.kit.direct_reads import CompiledRead
+from budgraph.models.repository import named_statement
+from tests.live import plain_dsn
 
 
 def test_a_statements_own_limits_are_in_its_sql() -> None:
@@ -28,3 +34,56 @@ def test_a_requests_limit_stays_a_parameter() -> None:
     read = CompiledRead(page)
     assert read.sql.endswith("LIMIT $1::BIGINT")
     assert read.arguments({"limit": 11}) == [11]
+
+
+def test_a_statements_own_values_are_literals_and_a_requests_are_parameters() -> None:
+    # given a statement with constants of its own (a string with a quote, a number, a flag) and a
+    # request's value
+    stmt = select(db.Model.id).where(
+        db.Model.source_kind == "hugging'face",
+        db.Model.parameter_count > 7,
+        db.Model.gated.is_(True),
+        db.Model.uri == bindparam("uri"),
+    )
+
+    # when it is compiled
+    read = CompiledRead(stmt)
+
+    # then the constants are SQL literals (the quote doubled) and only the request's value is sent
+    assert "model.source_kind = 'hugging''face'" in read.sql
+    assert "model.parameter_count > 7" in read.sql
+    assert "model.gated IS true" in read.sql
+    assert "model.uri = $1::VARCHAR" in read.sql
+    assert read.names == ("uri",)
+    assert read.arguments({"uri": "a/b"}) == ["a/b"]
+
+
+def test_a_value_without_a_literal_form_stays_a_parameter() -> None:
+    # given a constant of a type SQLAlchemy writes no literal of for asyncpg (a timestamp)
+    when = datetime(2026, 1, 2, tzinfo=UTC)
+    stmt = select(db.Model.id).where(db.Model.created_at > literal(when, DateTime(timezone=True)))
+
+    # when it is compiled, it is sent as a parameter with its value, as before
+    read = CompiledRead(stmt)
+    assert "$1" in read.sql
+    assert read.arguments({}) == [when]
+
+
+async def test_the_generic_plan_of_a_model_by_uri_uses_the_hub_index(database_url: str) -> None:
+    # given the compiled read of a model by uri (an exact match, or a Hub id in any case: the
+    # partial index on lower(uri) WHERE source_kind = 'huggingface')
+    read = CompiledRead(named_statement(bindparam("uri")).limit(1))
+    connection = await asyncpg.connect(plain_dsn(database_url))
+    try:
+        # when PostgreSQL plans it once for every value, with scans of whole tables ruled out
+        await connection.execute("SET plan_cache_mode = force_generic_plan")
+        await connection.execute("SET enable_seqscan = off")
+        await connection.execute("PREPARE by_uri AS " + read.sql)
+        rows = await connection.fetch("EXPLAIN EXECUTE by_uri('Org/Model')")
+        plan = "\n".join(row[0] for row in rows)
+    finally:
+        await connection.close()
+
+    # then both ways of naming a model are index lookups, not a scan of every model
+    assert "uq_model_huggingface_uri_lower" in plan, plan
+    assert "Seq Scan on model" not in plan, plan
