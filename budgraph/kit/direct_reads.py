@@ -17,6 +17,7 @@ import asyncpg
 from sqlalchemy import BindParameter, Select, exc, make_url
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
+from budgraph.kit.lean_pool import LeanPool
 from budgraph.settings import Settings
 
 # The kinds of a statement's own values that are written into its SQL (as PostgreSQL literals).
@@ -82,48 +83,34 @@ async def _init(connection: asyncpg.Connection) -> None:
         await connection.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def _kept_as_is(connection: asyncpg.Connection) -> None:
-    """Nothing to reset on release: a direct read is one statement outside any transaction, and
-    changes no session state (asyncpg still ends a transaction a cancelled read left open). The
-    default reset (`RESET ALL`, `UNLISTEN *`, ...) would cost every read a second round trip."""
-
-
 class DirectReads:
-    """A small asyncpg pool of its own (``db_pool_size`` at most), opened on first use."""
+    """A small pool of asyncpg connections of its own (``db_pool_size`` at most), opened on first
+    use (budgraph/kit/lean_pool.py)."""
 
     def __init__(self, settings: Settings, database_url: str) -> None:
         url = make_url(database_url).set(drivername="postgresql")
         self._dsn = url.render_as_string(hide_password=False)
         self._settings = settings
-        self._pool: asyncpg.Pool | None = None
+        self._pool = LeanPool(self._connect, settings.db_pool_size, settings.db_pool_timeout_seconds)
 
-    async def _opened(self) -> asyncpg.Pool:
-        if self._pool is None:
-            settings = self._settings
-            self._pool = await asyncpg.create_pool(
-                self._dsn,
-                min_size=1,
-                max_size=settings.db_pool_size,
-                timeout=settings.db_connect_timeout_seconds,
-                command_timeout=settings.db_statement_timeout_ms / 1000 + 1.0,
-                # UTC: compiled answers write timestamps in SQL, as Python writes them
-                server_settings={
-                    "statement_timeout": str(settings.db_statement_timeout_ms),
-                    "TimeZone": "UTC",
-                },
-                init=_init,
-                reset=_kept_as_is,
-            )
-        return self._pool
+    async def _connect(self) -> asyncpg.Connection:
+        settings = self._settings
+        connection = await asyncpg.connect(
+            self._dsn,
+            timeout=settings.db_connect_timeout_seconds,
+            command_timeout=settings.db_statement_timeout_ms / 1000 + 1.0,
+            # UTC: compiled answers write timestamps in SQL, as Python writes them
+            server_settings={"statement_timeout": str(settings.db_statement_timeout_ms), "TimeZone": "UTC"},
+        )
+        try:
+            await _init(connection)
+        except BaseException:
+            connection.terminate()
+            raise
+        return connection
 
     async def fetch(self, read: CompiledRead, values: Mapping[str, Any]) -> list[asyncpg.Record]:
-        pool = await self._opened()
-        timeout = self._settings.db_pool_timeout_seconds
-        async with pool.acquire(timeout=timeout) as connection:
-            rows: list[asyncpg.Record] = await connection.fetch(read.sql, *read.arguments(values))
-        return rows
+        return await self._pool.fetch(read.sql, read.arguments(values))
 
     async def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close()
+        await self._pool.close()
