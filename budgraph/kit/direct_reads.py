@@ -45,7 +45,7 @@ class _Compiler(asyncpg_dialect.PGCompiler_asyncpg):
         its own values as parameters, a generic plan cannot use a partial index (a model by uri,
         ``WHERE source_kind = 'huggingface'``: a sequential scan of every model) and guesses a
         LIMIT at a tenth of the rows, so PostgreSQL kept planning every execution afresh, which
-        cost more than running it (1.3 of a model's 3.1 ms, 2 ms at 10x) and grew with the data."""
+        cost more than running it (1.3 of a model's 3.1 ms; 1.7 of 4.1 ms at 10x) and grew with the data."""
         if _constant(bindparam) and not kw.get("literal_binds"):
             try:
                 literal = {**kw, "literal_binds": True}
